@@ -1,0 +1,1 @@
+"""The HTTP boundary: app assembly, dependencies and the error format."""

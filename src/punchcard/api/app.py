@@ -1,0 +1,33 @@
+"""Assembles the FastAPI application from the feature routers."""
+
+from fastapi import FastAPI
+
+from punchcard import __version__
+from punchcard.api import errors
+from punchcard.coupon.endpoints import router as coupons
+from punchcard.event.endpoints import router as events
+from punchcard.kit.db import get_engine, session_factory
+from punchcard.kit.settings import Settings, get_settings
+from punchcard.member.endpoints import router as members
+from punchcard.program.endpoints import router as program
+from punchcard.reward.endpoints import router as rewards
+
+DESCRIPTION = """
+Punchcard's REST API. Authenticate with `Authorization: Bearer <key>`; a key belongs to one program.
+Errors are always `{"error": {"code", "message", "details"}}`. Money is a decimal string.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="Punchcard", version=__version__, description=DESCRIPTION)
+    app.state.sessions = session_factory(get_engine(settings.database_url, settings.database_pool_size))
+    errors.install(app)
+    for router in (members, events, rewards, coupons, program):
+        app.include_router(router)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,55 @@
+"""Every failure leaves the API as ``{"error": {"code", "message", "details"}}`` with a 4xx status.
+
+Malformed JSON is 400 ``malformed_json``; wrong types and missing fields are 422 ``validation_error`` with one detail
+per field; business rules use their own codes (``docs/errors.md``). A 500 means a bug, never bad input.
+"""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from punchcard.kit.errors import PunchcardError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               406: "not_acceptable", 413: "payload_too_large", 415: "unsupported_media_type"}
+
+
+def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "details": details or []}}, status_code=status)
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part != "body"]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(PunchcardError)
+    async def _business(_: Request, error: PunchcardError) -> JSONResponse:
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = error.errors()
+        if any(item.get("type") == "json_invalid" for item in errors):
+            return error_response(400, "malformed_json", "the request body is not valid JSON")
+        details = [{"field": _field(tuple(item["loc"])), "message": item["msg"].removeprefix("Value error, ")}
+                   for item in errors]
+        summary = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details[:3])
+        return error_response(422, "validation_error", f"the request is invalid: {summary}", details)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, error: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, "http_error")
+        return error_response(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=error)
+        return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")

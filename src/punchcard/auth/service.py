@@ -1,0 +1,57 @@
+"""Creating and checking API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from punchcard.auth.models import ApiKey
+from punchcard.kit.errors import Forbidden, Unauthorized
+
+
+class Scope(StrEnum):
+    ADMIN = "admin"
+    INTEGRATION = "integration"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the program their key belongs to and what it may do."""
+
+    program_id: int
+    scope: Scope
+
+    def require_admin(self) -> None:
+        if self.scope is not Scope.ADMIN:
+            raise Forbidden("this operation needs an API key with the admin scope")
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, program_id: int, scope: Scope, now: datetime) -> str:
+    """A new random key; only its hash is stored, so this is the one time it can be shown."""
+    key = f"pc_{scope.value[:3]}_{secrets.token_urlsafe(32)}"
+    session.add(ApiKey(program_id=program_id, scope=scope.value, key_hash=_hash(key), prefix=key[:10], created_at=now))
+    session.flush()
+    return key
+
+
+def authenticate(session: Session, authorization: str | None) -> Caller:
+    """Resolve ``Authorization: Bearer <key>``; a missing, malformed, unknown or revoked key is 401."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    key = authorization[7:].strip()
+    row = session.execute(
+        select(ApiKey.program_id, ApiKey.scope).where(ApiKey.key_hash == _hash(key), ApiKey.revoked_at.is_(None))
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("unknown or revoked API key")
+    return Caller(program_id=row.program_id, scope=Scope(row.scope))

@@ -1,0 +1,1 @@
+"""The ``punchcard`` command line."""

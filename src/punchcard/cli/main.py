@@ -1,0 +1,152 @@
+"""``punchcard``: migrate, apply programs, create API keys, serve, run jobs, and the demo.
+
+Each command is a boundary: it opens a unit of work, calls services, and commits once at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from punchcard.auth.service import Scope, create_key
+from punchcard.jobs import service as jobs
+from punchcard.kit.clock import utc_now
+from punchcard.kit.db import get_engine, unit_of_work
+from punchcard.kit.errors import PunchcardError
+from punchcard.kit.migrate import upgrade
+from punchcard.program import service as programs
+
+app = typer.Typer(help="Punchcard: a self-hosted loyalty and rewards engine.", no_args_is_help=True)
+program_app = typer.Typer(help="Loyalty programs, kept as files.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for shops and staff tools.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Scheduled work.", no_args_is_help=True)
+app.add_typer(program_app, name="program")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(jobs_app, name="jobs")
+
+DEFAULT_URL = "sqlite:///punchcard.db"
+
+
+@app.callback()
+def main(
+    database_url: Annotated[
+        str, typer.Option(envvar="PUNCHCARD_DATABASE_URL", help="SQLAlchemy URL (SQLite or PostgreSQL).")
+    ] = DEFAULT_URL,
+) -> None:
+    # The API reads settings from the environment; make the option visible to it and to every command.
+    os.environ["PUNCHCARD_DATABASE_URL"] = database_url
+
+
+def _url() -> str:
+    return os.environ.get("PUNCHCARD_DATABASE_URL", DEFAULT_URL)
+
+
+def _fail(error: PunchcardError) -> None:
+    typer.secho(f"error [{error.code}]: {error.message}", fg=typer.colors.RED, err=True)
+    for detail in error.details:
+        typer.secho("  " + ", ".join(f"{k}: {v}" for k, v in detail.items()), err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    upgrade(get_engine(_url()))
+    typer.echo("database is up to date")
+
+
+@program_app.command("apply")
+def apply_program(file: Annotated[Path, typer.Argument(help="program.yaml or program.toml")]) -> None:
+    """Validate a program file and apply it as a new version; prints the program's slug last."""
+    engine = get_engine(_url())
+    upgrade(engine)
+    try:
+        program_file, text, source_format = programs.read_file(file)
+        with unit_of_work(engine) as session:
+            version = programs.apply(session, program_file, text, source_format, utc_now())
+    except PunchcardError as error:
+        _fail(error)
+        return
+    typer.echo(f"applied {file} as version {version} of")
+    typer.echo(program_file.slug)
+
+
+@apikey_app.command("create")
+def create_apikey(
+    program: Annotated[str, typer.Option(help="the program's slug")],
+    scope: Annotated[Scope, typer.Option(help="admin or integration")] = Scope.INTEGRATION,
+) -> None:
+    """Create an API key; it is printed once, alone on the last line."""
+    try:
+        with unit_of_work(get_engine(_url())) as session:
+            key = create_key(session, programs.program_id_for(session, program), scope, utc_now())
+    except PunchcardError as error:
+        _fail(error)
+        return
+    typer.echo(f"{scope.value} key for {program} (store it now; it cannot be shown again):")
+    typer.echo(key)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the API (migrating the database first)."""
+    import uvicorn
+
+    upgrade(get_engine(_url()))
+    uvicorn.run("punchcard.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def _parse_at(value: str | None) -> datetime:
+    if value is None:
+        return utc_now()
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@jobs_app.command("run")
+def run_jobs(
+    at: Annotated[str | None, typer.Option(help="ISO timestamp to run as of (default now; naive means UTC)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 1000,
+) -> None:
+    """Do everything due at --at: vest pending points, expire lots, review tiers."""
+    try:
+        moment = _parse_at(at)
+    except ValueError as error:
+        raise typer.BadParameter(f"not an ISO timestamp: {at}") from error
+    report = jobs.run(get_engine(_url()), at=moment, now=utc_now(), batch_size=batch_size)
+    typer.echo(f"as of {moment.isoformat()}: {report.lots_vested} lots vested, {report.lots_expired} lots expired, "
+               f"{report.members_reviewed} members reviewed in {len(report.programs)} program(s)")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    database: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated)")] = Path("punchcard-demo.db"),
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Set up a demo database with a year of sample activity, print a key and URLs, and serve it."""
+    from punchcard.demo import setup
+
+    url = f"sqlite:///{database}"
+    os.environ["PUNCHCARD_DATABASE_URL"] = url
+    result = setup.build(url, database, echo=typer.echo)
+    base = f"http://{host}:{port}"
+    typer.echo("")
+    typer.echo(f"Demo program '{result.slug}': {result.members} members, {result.events} events.")
+    typer.echo(f"API docs:      {base}/docs")
+    typer.echo(f"Try:           curl -H 'Authorization: Bearer {result.admin_key}' {base}/api/v1/members/{result.sample_member}")
+    typer.echo("Admin API key:")
+    typer.echo(result.admin_key)
+    if serve_api:
+        import uvicorn
+
+        uvicorn.run("punchcard.api.app:create_app", factory=True, host=host, port=port)

@@ -1,0 +1,39 @@
+"""/api/v1/events and /api/v1/preview."""
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from punchcard.api.deps import NowDep, SessionDep, VersionDep
+from punchcard.event import service
+from punchcard.kit.idempotency import request_hash
+from punchcard.event.schemas import EventIn, PreviewIn
+from punchcard.member import repository as members
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+
+
+@router.post("/events", status_code=201, responses={200: {"description": "a replay of an event already processed"}})
+def post_event(body: EventIn, session: SessionDep, version: VersionDep, now: NowDep) -> JSONResponse:
+    """Process a purchase, refund or custom event exactly once; a retry with the same id returns the first response."""
+    digest = request_hash(body.model_dump(mode="json"))
+    outcome = service.record(session, version, body, digest, now)
+    session.commit()
+    return JSONResponse(outcome.body, status_code=outcome.status)
+
+
+@router.post("/preview")
+def preview(body: PreviewIn, session: SessionDep, version: VersionDep, now: NowDep) -> dict[str, Any]:
+    """What a purchase would earn, rule by rule, without writing anything."""
+    member = members.get(session, version.program_id, body.member_external_id) if body.member_external_id else None
+    evaluation = service.evaluate_for(session, version.program, member, body.facts(now))
+    return {
+        "points": evaluation.points,
+        "effects": [
+            {"type": "points_earned", "points": award.points, "rule": award.rule_code, "rule_name": award.rule_name,
+             "detail": award.detail, "exact": str(award.exact)}
+            for award in evaluation.awards
+        ],
+    }
+

@@ -1,0 +1,69 @@
+"""The event body shops post. One model for every type; which fields a type needs is checked here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from pydantic import AwareDatetime, Field, JsonValue, model_validator
+
+from punchcard.kit.schemas import Identifier, Money, Request
+from punchcard.rules.domain import MEMBER_ENROLLED, PURCHASE, REFUND, EventFacts
+from punchcard.rules.schemas import LineIn
+
+
+class RefundLineIn(Request):
+    sku: Identifier
+    quantity: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=12, decimal_places=3)]
+
+
+class EventIn(Request):
+    id: Identifier
+    type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+    member_external_id: Identifier
+    occurred_at: AwareDatetime
+    order_id: Identifier | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    lines: list[LineIn] | None = None
+    shipping: Money = Decimal(0)
+    refund_lines: list[RefundLineIn] | None = None
+    amount: Money | None = None
+    attributes: dict[str, JsonValue] = {}
+
+    @model_validator(mode="after")
+    def _fields_for_type(self) -> Self:
+        if self.type == MEMBER_ENROLLED:
+            raise ValueError("member_enrolled is raised by Punchcard itself when a member is created")
+        if self.type == PURCHASE:
+            _require(self, "order_id", "currency", "lines")
+            if not self.lines or any(line.unit_price is None for line in self.lines):
+                raise ValueError("a purchase needs at least one line, each with a unit_price")
+        if self.type == REFUND:
+            _require(self, "order_id", "currency")
+            if (self.refund_lines is None) == (self.amount is None):
+                raise ValueError("a refund gives either refund_lines (sku and quantity) or an amount, not both")
+        return self
+
+    def facts(self, now: datetime) -> EventFacts:
+        """The rules' view of the event; ``now`` stands in for a preview's missing ``occurred_at``."""
+        return EventFacts(
+            type=self.type, occurred_at=self.occurred_at or now,
+            lines=tuple(line.to_domain() for line in self.lines or ()),
+            shipping=self.shipping, attributes=dict(self.attributes),
+        )
+
+
+def _require(event: EventIn, *fields: str) -> None:
+    missing = [field for field in fields if getattr(event, field) is None]
+    if missing:
+        raise ValueError(f"a {event.type} event needs {', '.join(missing)}")
+
+
+class PreviewIn(EventIn):
+    """A purchase body; the id and the member are optional (without a member, no tier or member conditions hold)."""
+
+    id: Identifier | None = None  # type: ignore[assignment]
+    type: Literal["purchase"] = PURCHASE  # type: ignore[assignment]
+    member_external_id: Identifier | None = None  # type: ignore[assignment]
+    occurred_at: AwareDatetime | None = None  # type: ignore[assignment]

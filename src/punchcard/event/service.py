@@ -1,0 +1,297 @@
+"""Processing events exactly once: purchases earn, refunds reverse, custom events run their rules.
+
+The flow for every event: look up the event id (a retry returns the stored response), lock the member, settle what is
+due (vesting, expiry), evaluate the rules with pure functions, write lots and entries, update the tier, store the
+response with the event. The caller commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from punchcard.event import repository
+from punchcard.event.errors import (
+    CurrencyMismatch,
+    OrderAlreadyRecorded,
+    OrderNotFound,
+    OrderOfAnotherMember,
+    RefundExceedsOrder,
+)
+from punchcard.event.models import Event, Order
+from punchcard.event.schemas import EventIn
+from punchcard.kit.calendar import period_start
+from punchcard.kit.errors import IdempotencyConflict
+from punchcard.kit.money import from_minor, to_minor
+from punchcard.ledger import repository as ledger_queries
+from punchcard.ledger import service as ledger
+from punchcard.ledger.domain import EntryKind, reversal_due
+from punchcard.member import repository as members
+from punchcard.member import service as member_service
+from punchcard.member.errors import MemberBlocked
+from punchcard.member.models import Member
+from punchcard.program.domain import Program, ProgramVersion
+from punchcard.rules.domain import (
+    MEMBER_ENROLLED,
+    PURCHASE,
+    REFUND,
+    Context,
+    EventFacts,
+    Evaluation,
+    MemberFacts,
+    evaluate,
+)
+from punchcard.tier import service as tiers
+from punchcard.tier.domain import Metric
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int  # 201 when processed now, 200 for a replay
+    body: dict[str, Any]
+
+
+def _replay(event: Event, digest: str) -> Outcome:
+    if event.request_hash != digest:
+        raise IdempotencyConflict(
+            f"event {event.external_id!r} was already received with a different body",
+            [{"event_id": event.external_id}],
+        )
+    return Outcome(200, event.response)
+
+
+def record(session: Session, version: ProgramVersion, body: EventIn, digest: str, now: datetime) -> Outcome:
+    """Process one event exactly once; see the module docstring for the order of steps."""
+    program = version.program
+    existing = repository.find_event(session, version.program_id, body.id)
+    if existing is not None:
+        return _replay(existing, digest)
+    member = members.get(session, version.program_id, body.member_external_id)
+    if member.status == member_service.BLOCKED:
+        raise MemberBlocked(f"member {member.external_id!r} is blocked")
+    if body.currency is not None and body.currency != program.currency:
+        raise CurrencyMismatch(
+            f"the program's currency is {program.currency}, the event's is {body.currency}",
+            [{"expected": program.currency, "given": body.currency}],
+        )
+    members.lock(session, member)
+    existing = repository.find_event(session, version.program_id, body.id)  # a concurrent twin may have won
+    if existing is not None:
+        return _replay(existing, digest)
+    event = Event(program_id=version.program_id, external_id=body.id, type=body.type, member_id=member.id,
+                  occurred_at=body.occurred_at, recorded_at=now, program_version=version.version,
+                  request_hash=digest, response={})
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        # The same id for another member, inserted concurrently: that request holds the id.
+        winner = repository.find_event(session, version.program_id, body.id)
+        if winner is None:
+            raise
+        return _replay(winner, digest)
+    posting = ledger.Posting(version.program_id, member.id, version.version, body.occurred_at, now,
+                             event_id=event.id, order_id=body.order_id)
+    ledger.settle_member(session, posting, at=body.occurred_at)
+    if body.type == PURCHASE:
+        effects = _purchase(session, program, member, body, event, posting)
+    elif body.type == REFUND:
+        effects = _refund(session, program, member, body, event, posting)
+    else:
+        effects = _custom(session, program, member, body.facts(body.occurred_at), posting)
+    event.response = {"event_id": body.id, "effects": effects, "balance": balance(session, member.id)}
+    session.flush()
+    return Outcome(201, event.response)
+
+
+def balance(session: Session, member_id: int) -> dict[str, int]:
+    found = ledger_queries.balances(session, member_id)
+    return {"available": found.available, "pending": found.pending}
+
+
+def member_facts(session: Session, program: Program, member: Member, now: datetime) -> MemberFacts:
+    """Everything the rules may ask about the member as of ``now``, including how often limited rules fired."""
+    tier = program.tiers.by_code(member.tier_code) if program.tiers else None
+    counts = {}
+    for rule in program.rules:
+        if rule.limit is not None:
+            since = period_start(now, rule.limit.period, program.zone)
+            counts[(rule.code, rule.limit.period)] = ledger_queries.firing_count(session, member.id, rule.code, since)
+    return MemberFacts(
+        tier_code=tier.code if tier else None,
+        tier_multiplier=tier.multiplier if tier else Decimal(1),
+        attributes=member_service.attributes(member, repository.order_count(session, member.id), now),
+        firing_counts=counts,
+    )
+
+
+def evaluate_for(session: Session, program: Program, member: Member | None, facts: EventFacts) -> Evaluation:
+    """Run the program's rules for ``facts``; writes nothing (this is also the preview)."""
+    known = member_facts(session, program, member, facts.occurred_at) if member is not None else MemberFacts()
+    return evaluate(program.rules, Context(facts, known, program.zone), program.rounding)
+
+
+def _earned_effects(evaluation: Evaluation, pending_until: datetime | None) -> list[dict[str, Any]]:
+    return [
+        {"type": "points_earned", "points": award.points, "rule": award.rule_code, "rule_name": award.rule_name,
+         "detail": award.detail, **({"pending_until": pending_until.isoformat()} if pending_until else {})}
+        for award in evaluation.awards
+    ]
+
+
+def _credit(
+    session: Session, program: Program, evaluation: Evaluation, posting: ledger.Posting, allow_pending: bool
+) -> tuple[int | None, list[dict[str, Any]]]:
+    parts = [ledger.Credit(a.points, f"{a.rule_name}: {a.detail}", a.rule_code) for a in evaluation.awards]
+    lot_id = ledger.credit(session, posting, parts, kind=EntryKind.EARN, policy=program.points, zone=program.zone,
+                           allow_pending=allow_pending)
+    pending_until = program.points.available_at(posting.occurred_at, program.zone) if allow_pending else None
+    return lot_id, _earned_effects(evaluation, pending_until if lot_id else None)
+
+
+def _tier_credits(program: Program, evaluation: Evaluation, facts: EventFacts) -> int:
+    if program.tiers is None:
+        return 0
+    if program.tiers.metric is Metric.POINTS:
+        return evaluation.points
+    if program.tiers.metric is Metric.AMOUNT_SPENT:
+        return to_minor(facts.order_total, program.currency)
+    return 1
+
+
+def _purchase(
+    session: Session, program: Program, member: Member, body: EventIn, event: Event, posting: ledger.Posting
+) -> list[dict[str, Any]]:
+    assert body.order_id is not None and body.currency is not None
+    if repository.find_order(session, posting.program_id, body.order_id) is not None:
+        raise OrderAlreadyRecorded(f"order {body.order_id!r} was already recorded by another event",
+                                   [{"order_id": body.order_id}])
+    facts = body.facts(body.occurred_at)
+    evaluation = evaluate_for(session, program, member, facts)
+    lot_id, effects = _credit(session, program, evaluation, posting, allow_pending=True)
+    credits = _tier_credits(program, evaluation, facts)
+    ledger.add_tier_credits(session, posting, credits, EntryKind.EARN, f"Order {body.order_id}")
+    lines = [
+        {"sku": line.sku, "category": line.category, "quantity": str(line.quantity),
+         "unit_price": str(line.unit_price), "weight": str(weight)}
+        for line, weight in zip(facts.lines, evaluation.line_weights, strict=True)
+    ]
+    session.add(Order(
+        program_id=posting.program_id, member_id=member.id, order_id=body.order_id, event_id=event.id,
+        occurred_at=body.occurred_at, currency=body.currency, total_minor=to_minor(facts.order_total, body.currency),
+        shipping_minor=to_minor(facts.shipping, body.currency), lines=lines, lot_id=lot_id,
+        points_earned=evaluation.points, tier_credits_earned=credits, refunded_quantities={},
+    ))
+    if program.tiers is not None:
+        changed = tiers.upgrade_if_earned(session, member, program.tiers, program.zone, body.occurred_at, event.id)
+        if changed is not None:
+            effects.append(changed.effect())
+    return effects
+
+
+def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[str, str]]:
+    """The fraction of the order this refund gives back, its amount in minor units, and the new line quantities.
+
+    Refunded lines count by what they earned (a refunded gift card takes back nothing); a refunded amount counts
+    against the order's total including shipping.
+    """
+    paid_minor = order.total_minor + order.shipping_minor
+    if body.amount is not None:
+        amount_minor = to_minor(body.amount, order.currency)
+        if amount_minor > paid_minor - order.refunded_minor:
+            raise RefundExceedsOrder(
+                f"refund of {body.amount} exceeds what is left of order {order.order_id}",
+                [{"refundable": str(from_minor(paid_minor - order.refunded_minor, order.currency))}],
+            )
+        fraction = Decimal(amount_minor) / paid_minor if paid_minor else Decimal(1)
+        return fraction, amount_minor, order.refunded_quantities
+    quantities = dict(order.refunded_quantities)
+    total_weight = sum(Decimal(line["weight"]) for line in order.lines)
+    weight = value = Decimal(0)
+    for refund in body.refund_lines or []:
+        line = next((line for line in order.lines if line["sku"] == refund.sku), None)
+        already = Decimal(quantities.get(refund.sku, "0"))
+        if line is None or already + refund.quantity > Decimal(line["quantity"]):
+            bought = line["quantity"] if line else "0"
+            raise RefundExceedsOrder(
+                f"order {order.order_id} has {bought} of {refund.sku!r}, {already} already refunded",
+                [{"sku": refund.sku, "bought": bought, "already_refunded": str(already)}],
+            )
+        quantities[refund.sku] = str(already + refund.quantity)
+        share = refund.quantity / Decimal(line["quantity"])
+        weight += Decimal(line["weight"]) * share
+        value += Decimal(line["unit_price"]) * refund.quantity
+    if all(Decimal(quantities.get(line["sku"], "0")) >= Decimal(line["quantity"]) for line in order.lines):
+        return Decimal(1), to_minor(value, order.currency), quantities
+    merchandise = Decimal(order.total_minor)
+    fraction = weight / total_weight if total_weight else to_minor(value, order.currency) / merchandise
+    return fraction, to_minor(value, order.currency), quantities
+
+
+def _refund(
+    session: Session, program: Program, member: Member, body: EventIn, event: Event, posting: ledger.Posting
+) -> list[dict[str, Any]]:
+    assert body.order_id is not None
+    order = repository.find_order(session, posting.program_id, body.order_id, lock=True)
+    if order is None:
+        raise OrderNotFound(f"no purchase with order_id {body.order_id!r}", [{"order_id": body.order_id}])
+    if order.member_id != member.id:
+        raise OrderOfAnotherMember(f"order {body.order_id!r} belongs to another member")
+    added, amount_minor, quantities = _refunded_fraction(order, body)
+    fraction = min(Decimal(order.refunded_fraction) + added, Decimal(1))
+    due = reversal_due(order.points_earned, order.points_reversed, fraction)
+    text = f"Refund of order {order.order_id}"
+    taken = ledger.reverse(session, posting, lot_id=order.lot_id, due=due, policy=program.points.return_policy,
+                           description=text)
+    credit_due = reversal_due(order.tier_credits_earned, order.tier_credits_reversed, fraction)
+    if program.tiers is not None and program.tiers.metric is Metric.ORDERS:
+        credit_due = order.tier_credits_earned - order.tier_credits_reversed if fraction == 1 else 0
+    # Dated at the order, so the taken-back credit leaves the tier window together with the credit it cancels.
+    ledger.add_tier_credits(session, replace(posting, occurred_at=order.occurred_at), -credit_due,
+                            EntryKind.REVERSE, text)
+    order.points_reversed += due
+    order.tier_credits_reversed += credit_due
+    order.refunded_minor += amount_minor
+    order.refunded_fraction = str(fraction)
+    order.refunded_quantities = quantities
+    effects: list[dict[str, Any]] = [{"type": "points_reversed", "points": taken, "order_id": order.order_id,
+                                      "refunded_fraction": str(fraction)}]
+    if taken < due:
+        effects[0]["not_taken_back"] = due - taken  # the return policy forgave these
+    if program.tiers is not None:
+        changed = tiers.after_refund(session, member, program.tiers, program.zone, now=body.occurred_at,
+                                     order_time=order.occurred_at, event_id=event.id)
+        if changed is not None:
+            effects.append(changed.effect())
+    return effects
+
+
+def _custom(
+    session: Session, program: Program, member: Member, facts: EventFacts, posting: ledger.Posting
+) -> list[dict[str, Any]]:
+    evaluation = evaluate_for(session, program, member, facts)
+    _, effects = _credit(session, program, evaluation, posting, allow_pending=False)
+    return effects
+
+
+def enrol(
+    session: Session,
+    version: ProgramVersion,
+    external_id: str,
+    profile: member_service.Profile,
+    enrolled_at: datetime,
+    now: datetime,
+) -> tuple[Member, list[dict[str, Any]]]:
+    """Create a member, give them the entry tier, and run the ``member_enrolled`` rules (e.g. a welcome bonus)."""
+    program = version.program
+    member = member_service.create(session, version.program_id, external_id, profile, enrolled_at)
+    if program.tiers is not None:
+        tiers.assign_entry_tier(session, member, program.tiers, enrolled_at)
+    posting = ledger.Posting(version.program_id, member.id, version.version, enrolled_at, now, operation="enrolment")
+    effects = _custom(session, program, member, EventFacts(MEMBER_ENROLLED, enrolled_at), posting)
+    return member, effects

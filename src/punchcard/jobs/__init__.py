@@ -1,0 +1,1 @@
+"""Scheduled work: vesting pending points, expiring lots, reviewing tiers."""

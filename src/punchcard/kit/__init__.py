@@ -1,0 +1,1 @@
+"""Small shared building blocks: settings, database session, errors, money and time helpers."""

@@ -1,0 +1,125 @@
+"""Pure ledger rules: which lots a spend consumes, how much a refund takes back, and when earned points expire.
+
+A member holds several accounts, each the sum of its entries: ``points`` (spendable), ``pending_points`` (earned but
+inside the return window) and ``tier_credits`` (what counts towards tiers). Store credit in money is a later account of
+the same kind. Earned points form lots; spending consumes the lots that expire soonest first. A shortfall that the
+return policy lets through becomes debt: an entry with no lot, paid back first from later earnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from punchcard.kit.calendar import end_of_local_day_after
+
+
+class Account(StrEnum):
+    POINTS = "points"
+    PENDING_POINTS = "pending_points"
+    TIER_CREDITS = "tier_credits"
+
+
+class EntryKind(StrEnum):
+    EARN = "earn"
+    VEST = "vest"  # pending points become available
+    SPEND = "spend"
+    REVERSE = "reverse"
+    EXPIRE = "expire"
+    ADJUST = "adjust"
+    REPAY_DEBT = "repay_debt"
+
+
+class ReturnPolicy(StrEnum):
+    UNLIMITED = "unlimited"  # balance may go negative; later earnings pay the debt first
+    WITHIN_BALANCE = "within_balance"  # take back at most what the member still has
+    ONLY_PENDING = "only_pending"  # take back only points still inside the return window
+
+
+@dataclass(frozen=True)
+class PointsPolicy:
+    """How the program's points live: expiry, return window and what a refund may take back."""
+
+    expire_after_months: int | None = None
+    expire_after_days: int | None = None
+    pending_days: int = 0
+    return_policy: ReturnPolicy = ReturnPolicy.UNLIMITED
+
+    def expires_at(self, earned_at: datetime, zone: ZoneInfo) -> datetime | None:
+        if self.expire_after_months is None and self.expire_after_days is None:
+            return None
+        return end_of_local_day_after(
+            earned_at, zone, months=self.expire_after_months or 0, days=self.expire_after_days or 0
+        )
+
+    def available_at(self, earned_at: datetime, zone: ZoneInfo) -> datetime | None:
+        """When points earned at ``earned_at`` leave the return window; ``None`` when they are available at once."""
+        if self.pending_days == 0:
+            return None
+        return end_of_local_day_after(earned_at, zone, days=self.pending_days - 1)
+
+
+@dataclass(frozen=True)
+class LotView:
+    lot_id: int
+    remaining: int
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Take:
+    lot_id: int
+    points: int
+
+
+def consume(lots: Sequence[LotView], points: int, *, first: int | None = None) -> tuple[list[Take], int]:
+    """Take ``points`` from ``lots``, soonest expiry first (never-expiring last), oldest lot first on a tie.
+
+    A refund passes its order's own lot as ``first`` so it takes back those very points before touching others.
+    Returns the takes and the shortfall that no lot could cover; no lot is ever taken below zero.
+    """
+    ordered = sorted(
+        lots,
+        key=lambda lot: (lot.lot_id != first, lot.expires_at is None, lot.expires_at or datetime.max, lot.lot_id),
+    )
+    takes: list[Take] = []
+    left = points
+    for lot in ordered:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        if take > 0:
+            takes.append(Take(lot.lot_id, take))
+            left -= take
+    return takes, left
+
+
+def reversal_due(earned: int, already_reversed: int, refunded_fraction: Decimal) -> int:
+    """Points to take back now so that the order's reversals total ``earned × fraction``, rounded down.
+
+    Working from the cumulative fraction means a refund in several parts takes back exactly what the order earned
+    once the whole order is refunded, and never more: the fraction is capped at one.
+    """
+    fraction = min(max(refunded_fraction, Decimal(0)), Decimal(1))
+    target = earned if fraction == 1 else int((earned * fraction).to_integral_value(rounding=ROUND_FLOOR))
+    return max(target - already_reversed, 0)
+
+
+def allowed_reversal(due: int, *, pending: int, available: int, policy: ReturnPolicy) -> tuple[int, int, int]:
+    """Split a due reversal into (from pending, from available, as debt) as the return policy permits.
+
+    Pending points of the order are taken first in every policy; what is left comes from the available balance
+    (``within_balance`` never below zero, ``only_pending`` not at all) or, under ``unlimited``, partly as debt.
+    """
+    from_pending = min(due, pending)
+    rest = due - from_pending
+    if policy is ReturnPolicy.ONLY_PENDING:
+        return from_pending, 0, 0
+    from_available = min(rest, max(available, 0))
+    if policy is ReturnPolicy.WITHIN_BALANCE:
+        return from_pending, from_available, 0
+    return from_pending, from_available, rest - from_available

@@ -1,0 +1,5 @@
+from punchcard.kit.errors import Unprocessable
+
+
+class InsufficientPoints(Unprocessable):
+    code = "insufficient_points"

@@ -1,0 +1,77 @@
+"""Ledger tables. ``ledger_entries`` is append-only: rows are inserted, never updated or deleted.
+
+``lots.remaining`` is a running figure kept beside the entries for fast spending and expiry; it only ever changes in
+the same transaction as the entry that explains the change, and a CHECK constraint stops it going below zero even if
+code is wrong.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from punchcard.kit.db import Base, UtcDateTime
+
+
+class Lot(Base):
+    __tablename__ = "lots"
+    __table_args__ = (
+        CheckConstraint("remaining >= 0", name="remaining_not_negative"),
+        CheckConstraint("remaining <= amount", name="remaining_within_amount"),
+        Index("ix_lots_member", "member_id"),
+        Index(
+            "ix_lots_expiring", "program_id", "expires_at",
+            postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0"),
+        ),
+        Index(
+            "ix_lots_pending", "program_id", "available_at",
+            postgresql_where=text("is_pending"), sqlite_where=text("is_pending"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    earned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    is_pending: Mapped[bool] = mapped_column(Boolean)
+    available_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        Index("ix_ledger_entries_member", "member_id", "account", "id"),
+        Index("ix_ledger_entries_rule_firings", "member_id", "rule_code", "occurred_at"),
+        Index("ix_ledger_entries_program_time", "program_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    account: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    """When the movement counts (for windows and expiry); may be in the past for imported history."""
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    program_version: Mapped[int] = mapped_column(Integer)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), default=None)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), default=None)
+    order_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    rule_code: Mapped[str | None] = mapped_column(String(63), default=None)
+    reference_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), default=None)
+    operation: Mapped[str | None] = mapped_column(String(64), default=None)
+    """What caused the entry when it is not an event: ``redemption:12``, ``adjustment:7``, ``job:expire``."""
+    description: Mapped[str] = mapped_column(String(500), default="")

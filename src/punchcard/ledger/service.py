@@ -1,0 +1,273 @@
+"""Writing to the ledger: earning into lots, spending soonest-expiring first, reversing, adjusting, vesting, expiring.
+
+Callers hold the member's row lock (see ``member.repository.lock``) for every per-member operation, so the balance they
+check is the balance they change. Nothing here commits; the request, CLI or job boundary does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from punchcard.ledger import repository
+from punchcard.ledger.domain import (
+    Account,
+    EntryKind,
+    PointsPolicy,
+    ReturnPolicy,
+    Take,
+    allowed_reversal,
+    consume,
+)
+from punchcard.ledger.errors import InsufficientPoints
+from punchcard.ledger.models import LedgerEntry, Lot
+
+
+@dataclass(frozen=True)
+class Posting:
+    """Who and what a group of entries belongs to; every entry of one operation shares it."""
+
+    program_id: int
+    member_id: int
+    program_version: int
+    occurred_at: datetime
+    recorded_at: datetime
+    event_id: int | None = None
+    order_id: str | None = None
+    operation: str | None = None
+
+    def entry(self, account: Account, kind: EntryKind, amount: int, **fields: object) -> dict[str, object]:
+        return {
+            "program_id": self.program_id, "member_id": self.member_id, "account": account.value,
+            "kind": kind.value, "amount": amount, "occurred_at": self.occurred_at, "recorded_at": self.recorded_at,
+            "program_version": self.program_version, "event_id": self.event_id, "order_id": self.order_id,
+            "operation": self.operation, "lot_id": None, "rule_code": None, "reference_entry_id": None,
+            "description": "", **fields,
+        }
+
+
+@dataclass(frozen=True)
+class Credit:
+    """One part of a credit to a lot: which rule (if any) gave how many points, and why."""
+
+    points: int
+    description: str
+    rule_code: str | None = None
+
+
+def write(session: Session, entries: Sequence[dict[str, object]]) -> None:
+    if entries:
+        session.execute(insert(LedgerEntry), list(entries))
+
+
+def credit(
+    session: Session,
+    posting: Posting,
+    parts: Sequence[Credit],
+    *,
+    kind: EntryKind,
+    policy: PointsPolicy,
+    zone: ZoneInfo,
+    allow_pending: bool,
+) -> int | None:
+    """Put earned (or granted) points into a new lot and return its id; ``None`` when there is nothing to credit.
+
+    Points inside the program's return window go to ``pending_points``; available points first pay any debt.
+    """
+    total = sum(part.points for part in parts)
+    if total <= 0:
+        return None
+    available_at = policy.available_at(posting.occurred_at, zone) if allow_pending else None
+    lot = Lot(
+        program_id=posting.program_id, member_id=posting.member_id, amount=total, remaining=total,
+        earned_at=posting.occurred_at, expires_at=policy.expires_at(posting.occurred_at, zone),
+        is_pending=available_at is not None, available_at=available_at,
+    )
+    session.add(lot)
+    session.flush()
+    account = Account.PENDING_POINTS if lot.is_pending else Account.POINTS
+    write(session, [
+        posting.entry(account, kind, part.points, lot_id=lot.id, rule_code=part.rule_code,
+                      description=part.description)
+        for part in parts if part.points != 0
+    ])
+    if not lot.is_pending:
+        repay_debt(session, posting)
+    return lot.id
+
+
+def _debit(session: Session, posting: Posting, takes: Sequence[Take], kind: EntryKind, description: str) -> None:
+    write(session, [
+        posting.entry(Account.POINTS, kind, -take.points, lot_id=take.lot_id, description=description)
+        for take in takes
+    ])
+    for take in takes:
+        repository.take_from_lot(session, take.lot_id, take.points)
+
+
+def spend(session: Session, posting: Posting, points: int, *, kind: EntryKind, description: str) -> int:
+    """Spend ``points`` from the member's available lots, soonest expiry first; all or nothing."""
+    takes, shortfall = consume(repository.spendable_lots(session, posting.member_id, posting.occurred_at), points)
+    if shortfall > 0:
+        available = repository.balances(session, posting.member_id).available
+        raise InsufficientPoints(
+            f"{points} points needed, {available} available",
+            [{"needed": points, "available": available}],
+        )
+    _debit(session, posting, takes, kind, description)
+    return points
+
+
+def repay_debt(session: Session, posting: Posting) -> int:
+    """Pay the member's debt from available lots: taken from lots, credited to the lot-less debt line."""
+    debt = repository.balances(session, posting.member_id).debt
+    if debt <= 0:
+        return 0
+    takes, shortfall = consume(repository.spendable_lots(session, posting.member_id, posting.occurred_at), debt)
+    repaid = debt - shortfall
+    if repaid > 0:
+        _debit(session, posting, takes, EntryKind.REPAY_DEBT, "Paid towards earlier debt")
+        write(session, [posting.entry(Account.POINTS, EntryKind.REPAY_DEBT, repaid, description="Debt repaid")])
+    return repaid
+
+
+def reverse(
+    session: Session, posting: Posting, *, lot_id: int | None, due: int, policy: ReturnPolicy, description: str
+) -> int:
+    """Take back ``due`` points an order earned, as far as the return policy allows; returns what was taken.
+
+    The order's own lot is used first (pending or not), then other lots soonest-expiring first, then (``unlimited``)
+    debt.
+    """
+    if due <= 0:
+        return 0
+    lot = repository.lock_lot(session, lot_id) if lot_id is not None else None
+    own_pending = lot.remaining if lot is not None and lot.is_pending else 0
+    available = repository.balances(session, posting.member_id).available
+    from_pending, from_available, as_debt = allowed_reversal(
+        due, pending=own_pending, available=available, policy=policy
+    )
+    if from_pending and lot is not None:
+        write(session, [posting.entry(Account.PENDING_POINTS, EntryKind.REVERSE, -from_pending, lot_id=lot.id,
+                                      description=description)])
+        repository.take_from_lot(session, lot.id, from_pending)
+    if from_available:
+        lots = repository.spendable_lots(session, posting.member_id, posting.occurred_at)
+        takes, _ = consume(lots, from_available, first=lot_id)
+        _debit(session, posting, takes, EntryKind.REVERSE, description)
+        from_available = sum(take.points for take in takes)
+    if as_debt:
+        write(session, [posting.entry(Account.POINTS, EntryKind.REVERSE, -as_debt, description=description)])
+    return from_pending + from_available + as_debt
+
+
+def add_tier_credits(session: Session, posting: Posting, amount: int, kind: EntryKind, description: str) -> None:
+    if amount != 0:
+        write(session, [posting.entry(Account.TIER_CREDITS, kind, amount, description=description)])
+
+
+# --- scheduled settlement: vesting and expiry, set-wise in bounded batches --------------------------------------------
+
+
+def vest_batch(
+    session: Session, posting: Posting, *, at: datetime, limit: int, member_id: int | None = None
+) -> int:
+    """Make a batch of pending lots whose return window closed by ``at`` available; returns how many lots moved.
+
+    Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two runs at once split the work instead of
+    doing it twice; the ``is_pending`` filter makes a second run find nothing.
+    """
+    query = select(Lot.id, Lot.member_id, Lot.remaining).where(
+        Lot.program_id == posting.program_id, Lot.is_pending.is_(True), Lot.available_at <= at
+    )
+    if member_id is not None:
+        query = query.where(Lot.member_id == member_id)
+    rows = session.execute(query.order_by(Lot.id).limit(limit).with_for_update(skip_locked=True)).all()
+    if not rows:
+        return 0
+    entries = []
+    for row in rows:
+        if row.remaining > 0:
+            owner = replace(posting, member_id=row.member_id)
+            text = "Return window closed: points available"
+            entries.append(owner.entry(Account.PENDING_POINTS, EntryKind.VEST, -row.remaining, lot_id=row.id,
+                                       description=text))
+            entries.append(owner.entry(Account.POINTS, EntryKind.VEST, row.remaining, lot_id=row.id,
+                                       description=text))
+    write(session, entries)
+    session.execute(update(Lot).where(Lot.id.in_([row.id for row in rows])).values(is_pending=False))
+    for debtor in _members_in_debt(session, {row.member_id for row in rows}):
+        repay_debt(session, replace(posting, member_id=debtor))
+    return len(rows)
+
+
+def _members_in_debt(session: Session, member_ids: set[int]) -> list[int]:
+    rows = session.execute(
+        select(LedgerEntry.member_id)
+        .where(
+            LedgerEntry.member_id.in_(member_ids),
+            LedgerEntry.account == Account.POINTS.value,
+            LedgerEntry.lot_id.is_(None),
+        )
+        .group_by(LedgerEntry.member_id)
+        .having(func.sum(LedgerEntry.amount) < 0)
+    ).scalars()
+    return sorted(rows)
+
+
+def expire_batch(
+    session: Session, posting: Posting, *, at: datetime, limit: int, member_id: int | None = None
+) -> int:
+    """Expire a batch of available lots whose expiry is at or before ``at``; returns how many lots expired.
+
+    Each expiry entry is dated at the lot's own expiry, not at the run, so reports put breakage in the right period.
+    """
+    query = select(Lot.id, Lot.member_id, Lot.remaining, Lot.expires_at).where(
+        Lot.program_id == posting.program_id, Lot.remaining > 0, Lot.is_pending.is_(False), Lot.expires_at <= at
+    )
+    if member_id is not None:
+        query = query.where(Lot.member_id == member_id)
+    rows = session.execute(query.order_by(Lot.id).limit(limit).with_for_update(skip_locked=True)).all()
+    if not rows:
+        return 0
+    write(session, [
+        replace(posting, member_id=row.member_id, occurred_at=row.expires_at).entry(
+            Account.POINTS, EntryKind.EXPIRE, -row.remaining, lot_id=row.id, description="Points expired"
+        )
+        for row in rows
+    ])
+    session.execute(update(Lot).where(Lot.id.in_([row.id for row in rows])).values(remaining=0))
+    return len(rows)
+
+
+def settle_member(session: Session, posting: Posting, at: datetime) -> None:
+    """Vest and expire what is due for one member before an operation on their balance."""
+    while vest_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
+        pass
+    while expire_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
+        pass
+
+
+def adjust(
+    session: Session, posting: Posting, points: int, reason: str, *, policy: PointsPolicy, zone: ZoneInfo
+) -> int:
+    """A staff correction or goodwill gesture: a positive amount is a new lot, a negative one is spent like a
+    redemption (soonest-expiring first) and cannot take the balance below zero. Returns the amount."""
+    description = f"Adjustment: {reason}"
+    if points > 0:
+        credit(session, posting, [Credit(points, description)], kind=EntryKind.ADJUST, policy=policy, zone=zone,
+               allow_pending=False)
+    else:
+        spend(session, posting, -points, kind=EntryKind.ADJUST, description=description)
+    return points
+
+
+def operation_entries(session: Session, member_id: int, operation: str) -> Sequence[LedgerEntry]:
+    return session.execute(
+        select(LedgerEntry).where(LedgerEntry.member_id == member_id, LedgerEntry.operation == operation)
+    ).scalars().all()

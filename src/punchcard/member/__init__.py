@@ -1,0 +1,1 @@
+"""Members, identified by the shop's own id within a program."""

@@ -1,0 +1,99 @@
+"""/api/v1/members: enrol, read, update, history, adjustments."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from punchcard.api.deps import CallerDep, NowDep, SessionDep, VersionDep
+from punchcard.event import service as events
+from punchcard.ledger import repository as ledger_queries
+from punchcard.ledger import service as ledger
+from punchcard.member import repository as members
+from punchcard.member import service
+from punchcard.member.schemas import AdjustmentIn, MemberIn, MemberPatch, iso
+from punchcard.member.views import member_view
+
+router = APIRouter(prefix="/api/v1/members", tags=["members"])
+
+
+@router.post("", status_code=201)
+def create_member(body: MemberIn, session: SessionDep, version: VersionDep, now: NowDep) -> dict[str, Any]:
+    """Enrol a member; the program's ``member_enrolled`` rules (e.g. a welcome bonus) run at once."""
+    profile = service.Profile(body.email, body.name, body.birth_date, body.language, body.marketing_consent)
+    member, effects = events.enrol(session, version, body.external_id, profile, body.enrolled_at or now, now)
+    view = member_view(session, version, member, now)
+    session.commit()
+    return {**view, "effects": effects}
+
+
+@router.get("/{external_id}")
+def read_member(external_id: str, session: SessionDep, version: VersionDep, now: NowDep) -> dict[str, Any]:
+    member = members.get(session, version.program_id, external_id)
+    return member_view(session, version, member, now)
+
+
+@router.patch("/{external_id}")
+def update_member(
+    external_id: str, body: MemberPatch, session: SessionDep, version: VersionDep, caller: CallerDep, now: NowDep
+) -> dict[str, Any]:
+    """Change profile fields; blocking or unblocking (``status``) needs the admin scope."""
+    changes = body.model_dump(exclude_unset=True)
+    if "status" in changes:
+        caller.require_admin()
+    member = members.get(session, version.program_id, external_id, lock=True)
+    service.update(session, member, changes)
+    view = member_view(session, version, member, now)
+    session.commit()
+    return view
+
+
+@router.get("/{external_id}/ledger")
+def read_ledger(
+    external_id: str,
+    session: SessionDep,
+    version: VersionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[int | None, Query(ge=1, description="next_cursor from the previous page")] = None,
+) -> dict[str, Any]:
+    """The member's ledger entries, newest first; ``next_cursor`` fetches the page after."""
+    member = members.get(session, version.program_id, external_id)
+    entries = ledger_queries.history(session, member.id, before, limit + 1)
+    page = entries[:limit]
+    return {
+        "items": [
+            {"id": entry.id, "account": entry.account, "kind": entry.kind, "points": entry.amount,
+             "occurred_at": iso(entry.occurred_at), "recorded_at": iso(entry.recorded_at),
+             "description": entry.description, "rule": entry.rule_code, "order_id": entry.order_id,
+             "lot_id": entry.lot_id, "operation": entry.operation, "program_version": entry.program_version}
+            for entry in page
+        ],
+        "next_cursor": page[-1].id if len(entries) > limit else None,
+    }
+
+
+@router.post("/{external_id}/adjustments", status_code=201)
+def adjust_points(
+    external_id: str,
+    body: AdjustmentIn,
+    session: SessionDep,
+    version: VersionDep,
+    caller: CallerDep,
+    now: NowDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> Any:
+    """Goodwill or correction (admin scope). With an ``Idempotency-Key`` a retry changes nothing more."""
+    caller.require_admin()
+    member = members.get(session, version.program_id, external_id, lock=True)
+    operation = f"adjustment:{idempotency_key}" if idempotency_key else None
+    if operation and ledger.operation_entries(session, member.id, operation):
+        return JSONResponse({"points": body.points, "reason": body.reason, "replayed": True,
+                             "balance": events.balance(session, member.id)}, status_code=200)
+    posting = ledger.Posting(version.program_id, member.id, version.version, now, now, operation=operation)
+    ledger.settle_member(session, posting, at=now)
+    ledger.adjust(session, posting, body.points, body.reason, policy=version.program.points,
+                  zone=version.program.zone)
+    result = {"points": body.points, "reason": body.reason, "balance": events.balance(session, member.id)}
+    session.commit()
+    return result
+

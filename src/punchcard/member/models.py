@@ -1,0 +1,30 @@
+"""The member row. Points are not here: they live in the ledger. The tier is state, changed only with a history row."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from punchcard.kit.db import Base, UtcDateTime
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("program_id", "external_id"),
+        Index("ix_members_program_email", "program_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    birth_date: Mapped[date | None] = mapped_column(Date, default=None)
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+    marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    tier_code: Mapped[str | None] = mapped_column(String(63), default=None)
+    tier_since: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    tier_grace_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

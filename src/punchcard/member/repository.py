@@ -1,0 +1,31 @@
+"""Finding and locking members. Every balance-changing operation starts with ``lock``: one writer per member."""
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from punchcard.member.errors import MemberNotFound
+from punchcard.member.models import Member
+
+
+def find(session: Session, program_id: int, external_id: str, *, lock: bool = False) -> Member | None:
+    query = select(Member).where(Member.program_id == program_id, Member.external_id == external_id)
+    if lock:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def get(session: Session, program_id: int, external_id: str, *, lock: bool = False) -> Member:
+    member = find(session, program_id, external_id, lock=lock)
+    if member is None:
+        raise MemberNotFound(f"no member with external_id {external_id!r}", [{"external_id": external_id}])
+    return member
+
+
+def lock(session: Session, member: Member) -> None:
+    """Take the member's row lock (PostgreSQL); SQLite already serialises writers with BEGIN IMMEDIATE."""
+    session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+    session.refresh(member)
+
+
+def count(session: Session, program_id: int) -> int:
+    return int(session.execute(select(func.count()).where(Member.program_id == program_id)).scalar_one())

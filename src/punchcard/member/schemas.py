@@ -1,0 +1,49 @@
+"""Member request bodies."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field
+
+from punchcard.kit.schemas import Identifier, Request
+
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
+
+
+class MemberIn(Request):
+    external_id: Identifier
+    email: EmailStr | None = None
+    name: Annotated[str, Field(max_length=200)] | None = None
+    birth_date: date | None = None
+    language: Language | None = None
+    marketing_consent: bool = False
+    enrolled_at: AwareDatetime | None = None
+    """For importing existing customers; defaults to now."""
+
+
+class MemberPatch(Request):
+    email: EmailStr | None = None
+    name: Annotated[str, Field(max_length=200)] | None = None
+    birth_date: date | None = None
+    language: Language | None = None
+    marketing_consent: bool | None = None
+    status: Literal["active", "blocked"] | None = None
+
+
+def _not_zero(points: int) -> int:
+    if points == 0:
+        raise ValueError("an adjustment of 0 points changes nothing")
+    return points
+
+
+class AdjustmentIn(Request):
+    points: Annotated[int, Field(strict=True, ge=-10_000_000, le=10_000_000), AfterValidator(_not_zero)]
+    reason: Annotated[str, Field(min_length=3, max_length=400)]
+
+
+class RedemptionIn(Request):
+    reward: Identifier
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,1 @@
+"""Programs as files: parse, validate and version a loyalty program definition."""

@@ -1,0 +1,326 @@
+"""The program file format (YAML or TOML), validated with Pydantic and turned into the pure ``Program``.
+
+Every model forbids unknown keys so a typo in a marketer's file is an error that names the field, never a rule that
+silently does nothing. ``docs/program-file.md`` documents this format; keep the two together.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+
+from punchcard.coupon.domain import Benefit, BenefitKind
+from punchcard.kit.calendar import Period
+from punchcard.kit.money import exponent
+from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
+from punchcard.program.domain import Program
+from punchcard.reward.domain import Reward
+from punchcard.rules import domain as rules
+from punchcard.tier.domain import Metric, Tier, TierPolicy, Window, WindowKind
+
+Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class LineSelector(Strict):
+    categories: list[str] = []
+    skus: list[str] = []
+    exclude_categories: list[str] = []
+    exclude_skus: list[str] = []
+
+    def to_domain(self) -> rules.LineFilter:
+        return rules.LineFilter(
+            frozenset(self.categories), frozenset(self.skus), frozenset(self.exclude_categories),
+            frozenset(self.exclude_skus),
+        )
+
+
+class Bounds(Strict):
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+    def to_domain(self) -> rules.Range:
+        return rules.Range(self.min, self.max)
+
+
+Scalar = str | int | bool | Decimal
+
+
+class AttributeCondition(Strict):
+    equals: Scalar | None = None
+    one_of: list[Scalar] | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Self:
+        tests = [self.equals is not None, self.one_of is not None, self.min is not None or self.max is not None]
+        if sum(tests) != 1:
+            raise ValueError("give exactly one of: equals, one_of, min/max")
+        return self
+
+    def to_domain(self, name: str) -> rules.AttributeTest:
+        bounds = rules.Range(self.min, self.max) if self.min is not None or self.max is not None else None
+        one_of = tuple(self.one_of) if self.one_of is not None else None
+        return rules.AttributeTest(name, equals=self.equals, one_of=one_of, range=bounds)
+
+
+class DateSpan(Strict):
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+
+
+class Conditions(Strict):
+    """All given conditions must hold (AND)."""
+
+    order_total: Bounds | None = None
+    has_lines: LineSelector | None = None
+    tier: list[Code] | None = None
+    weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = None
+    dates: DateSpan | None = None
+    member: dict[str, AttributeCondition] = {}
+    attributes: dict[str, AttributeCondition] = {}
+
+    def to_domain(self) -> tuple[rules.Condition, ...]:
+        found: list[rules.Condition] = []
+        if self.order_total is not None:
+            found.append(rules.OrderTotalIn(self.order_total.to_domain()))
+        if self.has_lines is not None:
+            found.append(rules.HasLine(self.has_lines.to_domain()))
+        if self.tier is not None:
+            found.append(rules.TierIn(frozenset(self.tier)))
+        if self.weekdays is not None:
+            found.append(rules.WeekdayIn(frozenset(self.weekdays)))
+        if self.dates is not None:
+            found.append(rules.DateBetween(self.dates.from_, self.dates.to))
+        found += [rules.MemberAttribute(test.to_domain(name)) for name, test in self.member.items()]
+        found += [rules.EventAttribute(test.to_domain(name)) for name, test in self.attributes.items()]
+        return tuple(found)
+
+
+class Action(Strict):
+    """Exactly one of ``points``, ``points_per_currency_unit`` or ``multiply_by``."""
+
+    points: NonNegativeDecimal | None = None
+    points_per_currency_unit: NonNegativeDecimal | None = None
+    lines: LineSelector = LineSelector()
+    include_shipping: bool = False
+    multiply_by: Literal["tier"] | Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Self:
+        given = [self.points, self.points_per_currency_unit, self.multiply_by]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("give exactly one of: points, points_per_currency_unit, multiply_by")
+        return self
+
+    def to_domain(self) -> rules.Action:
+        if self.points is not None:
+            return rules.AwardFixed(self.points)
+        if self.points_per_currency_unit is not None:
+            return rules.AwardPerCurrencyUnit(self.points_per_currency_unit, self.lines.to_domain(), self.include_shipping)
+        assert self.multiply_by is not None
+        return rules.Multiply(self.multiply_by)
+
+
+class Limit(Strict):
+    times: PositiveInt
+    per: Period
+
+
+class EarningRule(Strict):
+    code: Code
+    name: str = Field(min_length=1)
+    when: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")
+    priority: int = 0
+    if_: Conditions = Field(Conditions(), alias="if")
+    then: Action
+    limit: Limit | None = None
+    max_points: NonNegativeDecimal | None = None
+    stop: bool = False
+
+    @model_validator(mode="after")
+    def _refund_is_not_earning(self) -> Self:
+        if self.when == rules.REFUND:
+            raise ValueError("refunds reverse points automatically; a rule cannot be triggered by 'refund'")
+        return self
+
+    def to_domain(self) -> rules.Rule:
+        limit = rules.FiredFewerThan(self.code, self.limit.times, self.limit.per) if self.limit else None
+        return rules.Rule(
+            code=self.code, name=self.name, event_type=self.when, action=self.then.to_domain(),
+            conditions=self.if_.to_domain(), priority=self.priority, max_points=self.max_points, limit=limit,
+            stop=self.stop,
+        )
+
+
+class Expiry(Strict):
+    after_months: PositiveInt | None = None
+    after_days: PositiveInt | None = None
+
+
+class PointsSettings(Strict):
+    expiry: Expiry | Literal["never"] = "never"
+    pending_days: NonNegativeInt = 0
+    return_policy: ReturnPolicy = ReturnPolicy.UNLIMITED
+
+    def to_domain(self) -> PointsPolicy:
+        expiry = self.expiry if isinstance(self.expiry, Expiry) else Expiry()
+        return PointsPolicy(expiry.after_months, expiry.after_days, self.pending_days, self.return_policy)
+
+
+class TierWindow(Strict):
+    kind: WindowKind
+    months: PositiveInt = 12
+
+
+class TierLevel(Strict):
+    code: Code
+    name: str = Field(min_length=1)
+    threshold: NonNegativeDecimal
+    multiplier: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(1)
+    perks: list[Code] = []
+
+
+class Tiers(Strict):
+    metric: Metric
+    window: TierWindow
+    grace_days: NonNegativeInt = 0
+    levels: list[TierLevel] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ascending_from_zero(self) -> Self:
+        thresholds = [level.threshold for level in self.levels]
+        if thresholds[0] != 0:
+            raise ValueError("the first tier must have threshold 0, so that every member has a tier")
+        if any(later <= earlier for earlier, later in zip(thresholds, thresholds[1:], strict=False)):
+            raise ValueError("tier thresholds must be strictly ascending")
+        return self
+
+    def to_domain(self, currency: str) -> TierPolicy:
+        # Amount thresholds are written in currency units and counted in minor units, like the credits.
+        scale = Decimal(10) ** exponent(currency) if self.metric is Metric.AMOUNT_SPENT else Decimal(1)
+        levels = tuple(
+            Tier(level.code, level.name, int(level.threshold * scale), level.multiplier, tuple(level.perks))
+            for level in self.levels
+        )
+        return TierPolicy(self.metric, Window(self.window.kind, self.window.months), levels, self.grace_days)
+
+
+class Availability(Strict):
+    from_: AwareDatetime | None = Field(None, alias="from")
+    until: AwareDatetime | None = None
+
+
+class BenefitSpec(Strict):
+    amount_off: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+    percent_off: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    free_shipping: Literal[True] | None = None
+    free_product: str | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_benefit(self) -> Self:
+        given = [self.amount_off, self.percent_off, self.free_shipping, self.free_product]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("give exactly one of: amount_off, percent_off, free_shipping, free_product")
+        return self
+
+    def kind(self) -> BenefitKind:
+        if self.amount_off is not None:
+            return BenefitKind.AMOUNT_OFF
+        if self.percent_off is not None:
+            return BenefitKind.PERCENT_OFF
+        return BenefitKind.FREE_SHIPPING if self.free_shipping else BenefitKind.FREE_PRODUCT
+
+
+class RewardSpec(Strict):
+    code: Code
+    name: str = Field(min_length=1)
+    description: str = ""
+    cost: PositiveInt
+    benefit: BenefitSpec
+    min_order_total: NonNegativeDecimal = Decimal(0)
+    lines: LineSelector = LineSelector()
+    coupon_valid_days: PositiveInt = 30
+    min_tier: Code | None = None
+    limit_per_member: PositiveInt | None = None
+    available: Availability = Availability()
+
+    def to_domain(self) -> Reward:
+        spec = self.benefit
+        benefit = Benefit(
+            spec.kind(), spec.amount_off, spec.percent_off, spec.free_product, self.min_order_total,
+            self.lines.to_domain(),
+        )
+        return Reward(
+            code=self.code, name=self.name, points_cost=self.cost, benefit=benefit,
+            coupon_valid_days=self.coupon_valid_days, description=self.description, min_tier=self.min_tier,
+            limit_per_member=self.limit_per_member, available_from=self.available.from_,
+            available_until=self.available.until,
+        )
+
+
+def _unique(codes: list[str], what: str) -> None:
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        raise ValueError(f"{what} codes must be unique; repeated: {', '.join(duplicates)}")
+
+
+class ProgramFile(Strict):
+    slug: Code
+    name: str = Field(min_length=1)
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    timezone: str
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]] = Field(min_length=1)
+    point_value: NonNegativeDecimal = Decimal(0)
+    rounding: rules.Rounding = rules.Rounding.DOWN
+    points: PointsSettings = PointsSettings()
+    tiers: Tiers | None = None
+    earning_rules: list[EarningRule] = []
+    rewards: list[RewardSpec] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {self.timezone!r} (use an IANA name such as Europe/Tallinn)") from error
+        _unique([rule.code for rule in self.earning_rules], "earning rule")
+        _unique([reward.code for reward in self.rewards], "reward")
+        tier_codes = [level.code for level in self.tiers.levels] if self.tiers else []
+        _unique(tier_codes, "tier")
+        for reward in self.rewards:
+            if reward.min_tier is not None and reward.min_tier not in tier_codes:
+                raise ValueError(f"reward {reward.code!r}: min_tier {reward.min_tier!r} is not one of the tiers")
+        for rule in self.earning_rules:
+            unknown = set(rule.if_.tier or []) - set(tier_codes)
+            if unknown:
+                raise ValueError(f"earning rule {rule.code!r}: unknown tier(s) {', '.join(sorted(unknown))}")
+        return self
+
+    def to_domain(self) -> Program:
+        return Program(
+            slug=self.slug, name=self.name, currency=self.currency, timezone=self.timezone,
+            languages=tuple(self.languages), rules=tuple(rule.to_domain() for rule in self.earning_rules),
+            points=self.points.to_domain(), rewards=tuple(reward.to_domain() for reward in self.rewards),
+            tiers=self.tiers.to_domain(self.currency) if self.tiers else None, rounding=self.rounding,
+            point_value=self.point_value,
+        )
+
+
+
+def error_details(errors: list[Any]) -> list[dict[str, str]]:
+    """Pydantic errors as ``{"field": "tiers.levels.1.multiplier", "message": ...}`` entries."""
+    details = []
+    for error in errors:
+        field = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-after"))
+        details.append({"field": field or "(file)", "message": error["msg"].removeprefix("Value error, ")})
+    return details

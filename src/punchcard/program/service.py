@@ -1,0 +1,106 @@
+"""Reading program files, applying them as new versions, and loading the version in force."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from punchcard.program.domain import ProgramVersion
+from punchcard.program.errors import ProgramFileInvalid, ProgramNotFound
+from punchcard.program.models import ProgramRow, ProgramVersionRow
+from punchcard.program.schemas import ProgramFile, error_details
+
+
+def parse_text(text: str, source_format: str) -> ProgramFile:
+    """Parse and validate a program file's text; errors name the field and say what is wrong."""
+    try:
+        raw: Any = tomllib.loads(text) if source_format == "toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
+        raise ProgramFileInvalid(f"the file is not valid {source_format.upper()}: {error}") from error
+    if not isinstance(raw, dict):
+        raise ProgramFileInvalid("a program file must be a mapping of settings at the top level")
+    try:
+        return ProgramFile.model_validate(raw)
+    except ValidationError as error:
+        details = error_details(error.errors())
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        raise ProgramFileInvalid(f"the program file is invalid: {summary}", details) from error
+
+
+def read_file(path: Path) -> tuple[ProgramFile, str, str]:
+    source_format = "toml" if path.suffix.lower() == ".toml" else "yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ProgramFileInvalid(f"cannot read {path}: {error.strerror}") from error
+    return parse_text(text, source_format), text, source_format
+
+
+def apply(session: Session, program_file: ProgramFile, text: str, source_format: str, now: datetime) -> int:
+    """Create the program or add a new version of it; returns the new version number.
+
+    The currency is fixed once a program exists: its ledger and orders are in that currency.
+    """
+    definition = json.loads(program_file.model_dump_json(by_alias=True))
+    row = session.execute(
+        select(ProgramRow).where(ProgramRow.slug == program_file.slug).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        row = ProgramRow(slug=program_file.slug, name=program_file.name, currency=program_file.currency,
+                         current_version=0, created_at=now)
+        session.add(row)
+        session.flush()
+    elif row.currency != program_file.currency:
+        raise ProgramFileInvalid(
+            f"currency cannot change from {row.currency} to {program_file.currency} on an existing program",
+            [{"field": "currency", "message": f"must stay {row.currency}"}],
+        )
+    row.current_version += 1
+    row.name = program_file.name
+    session.add(ProgramVersionRow(program_id=row.id, version=row.current_version, definition=definition,
+                                  source_text=text, source_format=source_format, created_at=now))
+    session.flush()
+    return row.current_version
+
+
+def program_id_for(session: Session, slug: str) -> int:
+    found = session.execute(select(ProgramRow.id).where(ProgramRow.slug == slug)).scalar_one_or_none()
+    if found is None:
+        raise ProgramNotFound(f"no program with slug {slug!r}")
+    return int(found)
+
+
+def current(session: Session, program_id: int) -> ProgramVersion:
+    """The program version in force; definitions are parsed once per process and version."""
+    version = session.execute(
+        select(ProgramRow.current_version).where(ProgramRow.id == program_id)
+    ).scalar_one_or_none()
+    if version is None:
+        raise ProgramNotFound(f"no program with id {program_id}")
+    return _load(session, program_id, int(version))
+
+
+_versions: dict[tuple[str, int, int], ProgramVersion] = {}
+
+
+def _load(session: Session, program_id: int, version: int) -> ProgramVersion:
+    # Versions are immutable, so a parsed one can be kept for the life of the process (keyed by database too).
+    key = (str(session.get_bind().url), program_id, version)
+    if key not in _versions:
+        definition = session.execute(
+            select(ProgramVersionRow.definition).where(
+                ProgramVersionRow.program_id == program_id, ProgramVersionRow.version == version
+            )
+        ).scalar_one()
+        if len(_versions) > 256:
+            _versions.clear()
+        _versions[key] = ProgramVersion(program_id, version, ProgramFile.model_validate(definition).to_domain())
+    return _versions[key]

@@ -1,0 +1,49 @@
+"""Pure catalogue rules: whether a member may redeem a reward now, and why not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from punchcard.coupon.domain import Benefit
+
+
+@dataclass(frozen=True)
+class Reward:
+    code: str
+    name: str
+    points_cost: int
+    benefit: Benefit
+    coupon_valid_days: int = 30
+    description: str = ""
+    min_tier: str | None = None
+    limit_per_member: int | None = None
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+
+
+class Obstacle(StrEnum):
+    """Why a reward cannot be redeemed, in the order the checks run; each is also the API error code."""
+
+    REWARD_NOT_AVAILABLE = "reward_not_available"
+    TIER_TOO_LOW = "tier_too_low"
+    REWARD_LIMIT_REACHED = "reward_limit_reached"
+    INSUFFICIENT_POINTS = "insufficient_points"
+
+
+def obstacle(
+    reward: Reward, *, now: datetime, tier_rank: int, min_tier_rank: int, redeemed_count: int, available_points: int
+) -> Obstacle | None:
+    """The first reason the member cannot redeem ``reward`` at ``now``, or ``None`` if they can."""
+    if (reward.available_from is not None and now < reward.available_from) or (
+        reward.available_until is not None and now >= reward.available_until
+    ):
+        return Obstacle.REWARD_NOT_AVAILABLE
+    if tier_rank < min_tier_rank:
+        return Obstacle.TIER_TOO_LOW
+    if reward.limit_per_member is not None and redeemed_count >= reward.limit_per_member:
+        return Obstacle.REWARD_LIMIT_REACHED
+    if available_points < reward.points_cost:
+        return Obstacle.INSUFFICIENT_POINTS
+    return None

@@ -1,0 +1,67 @@
+"""/api/v1/rewards (the catalogue) and /api/v1/members/{id}/redemptions."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from punchcard.api.deps import NowDep, SessionDep, VersionDep
+from punchcard.coupon.service import benefit_to_json
+from punchcard.kit.idempotency import request_hash
+from punchcard.kit.errors import ValidationFailed
+from punchcard.ledger import repository as ledger
+from punchcard.member import repository as members
+from punchcard.member.schemas import RedemptionIn, iso
+from punchcard.reward import service
+from punchcard.reward.domain import Reward
+
+router = APIRouter(prefix="/api/v1", tags=["rewards"])
+
+
+def _reward(reward: Reward) -> dict[str, Any]:
+    return {
+        "code": reward.code, "name": reward.name, "description": reward.description,
+        "points_cost": reward.points_cost, "benefit": benefit_to_json(reward.benefit), "min_tier": reward.min_tier,
+        "limit_per_member": reward.limit_per_member, "coupon_valid_days": reward.coupon_valid_days,
+        "available_from": iso(reward.available_from), "available_until": iso(reward.available_until),
+    }
+
+
+@router.get("/rewards")
+def catalogue(
+    session: SessionDep,
+    version: VersionDep,
+    now: NowDep,
+    member: Annotated[str | None, Query(description="a member's external_id: adds whether they can redeem")] = None,
+) -> dict[str, Any]:
+    """The rewards catalogue; with ``?member=`` each reward says whether that member can redeem it now, or why not."""
+    items = [_reward(reward) for reward in version.program.rewards]
+    if member is not None:
+        found = members.get(session, version.program_id, member)
+        available = ledger.balances(session, found.id).available
+        for item, reward in zip(items, version.program.rewards, strict=True):
+            blocked_by = service.obstacle_for(session, version, found, reward, now, available)
+            item["redeemable"] = blocked_by is None
+            item["obstacle"] = blocked_by.value if blocked_by else None
+    return {"items": items}
+
+
+@router.post("/members/{external_id}/redemptions", status_code=201)
+def redeem_reward(
+    external_id: str,
+    body: RedemptionIn,
+    session: SessionDep,
+    version: VersionDep,
+    now: NowDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
+    """Spend points on a reward and get its coupon. The ``Idempotency-Key`` header is required: a retried
+    redemption must never spend twice."""
+    if not idempotency_key:
+        raise ValidationFailed("the Idempotency-Key header is required", [{"field": "Idempotency-Key",
+                                                                          "message": "missing"}])
+    member = members.get(session, version.program_id, external_id)
+    outcome = service.redeem(session, version, member, body.reward, idempotency_key,
+                             request_hash(body.model_dump(mode="json")), now)
+    session.commit()
+    return JSONResponse(outcome.body, status_code=outcome.status)

@@ -1,0 +1,1 @@
+"""The earning rules engine: when (event type) + if (conditions) + then (award or multiply)."""

@@ -1,0 +1,15 @@
+"""Imports every feature's tables so ``Base.metadata`` describes the whole database (for Alembic)."""
+
+from punchcard.auth import models as auth_models
+from punchcard.coupon import models as coupon_models
+from punchcard.event import models as event_models
+from punchcard.kit.db import Base
+from punchcard.ledger import models as ledger_models
+from punchcard.member import models as member_models
+from punchcard.program import models as program_models
+from punchcard.reward import models as reward_models
+from punchcard.tier import models as tier_models
+
+metadata = Base.metadata
+FEATURE_MODELS = (auth_models, coupon_models, event_models, ledger_models, member_models, program_models,
+                  reward_models, tier_models)

@@ -1,0 +1,134 @@
+"""Pure tier rules: the window a metric is counted over, the tier a value qualifies for, and the review decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from punchcard.kit.calendar import Period, add_months, local_date, period_start, start_of_local_day
+
+
+class Metric(StrEnum):
+    POINTS = "points"  # points earned by purchases
+    AMOUNT_SPENT = "amount_spent"  # merchandise value, in minor currency units
+    ORDERS = "orders"
+
+
+class WindowKind(StrEnum):
+    ROLLING_MONTHS = "rolling_months"
+    CALENDAR_YEAR = "calendar_year"
+    LIFETIME = "lifetime"
+
+
+@dataclass(frozen=True)
+class Window:
+    kind: WindowKind
+    months: int = 12
+
+    def start(self, now: datetime, zone: ZoneInfo) -> datetime | None:
+        """First instant (UTC) whose credits still count at ``now``; ``None`` counts everything."""
+        if self.kind is WindowKind.LIFETIME:
+            return None
+        if self.kind is WindowKind.CALENDAR_YEAR:
+            return period_start(now, Period.YEAR, zone)
+        day = local_date(now, zone)
+        return start_of_local_day(add_months(day, -self.months) + timedelta(days=1), zone)
+
+
+@dataclass(frozen=True)
+class Tier:
+    code: str
+    name: str
+    threshold: int
+    multiplier: Decimal = Decimal(1)
+    perks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TierPolicy:
+    """Tiers in ascending order of threshold; the first one has threshold 0 so every member has a tier."""
+
+    metric: Metric
+    window: Window
+    tiers: tuple[Tier, ...]
+    grace_days: int = 0
+
+    def by_code(self, code: str | None) -> Tier:
+        """The tier with ``code``; a code the program no longer has falls back to the entry tier."""
+        return next((tier for tier in self.tiers if tier.code == code), self.tiers[0])
+
+    def rank(self, code: str | None) -> int:
+        return self.tiers.index(self.by_code(code))
+
+    def qualifying(self, value: int) -> Tier:
+        return [tier for tier in self.tiers if value >= tier.threshold][-1]
+
+    def next_tier(self, code: str | None) -> Tier | None:
+        rank = self.rank(code)
+        return self.tiers[rank + 1] if rank + 1 < len(self.tiers) else None
+
+
+class ReviewOutcome(StrEnum):
+    KEEP = "keep"
+    UPGRADE = "upgrade"
+    START_GRACE = "start_grace"
+    END_GRACE = "end_grace"  # the member qualifies again while in grace
+    DOWNGRADE = "downgrade"
+
+
+@dataclass(frozen=True)
+class Review:
+    outcome: ReviewOutcome
+    tier: Tier
+    grace_until: datetime | None
+
+
+def review(
+    policy: TierPolicy, current_code: str | None, value: int, grace_until: datetime | None, now: datetime
+) -> Review:
+    """Decide a member's tier at a scheduled review.
+
+    Upgrades happen at once. A member below their tier's threshold gets ``grace_days`` to earn it back; a downgrade
+    goes to the tier the value qualifies for, only once the grace has run out.
+    """
+    current, qualified = policy.by_code(current_code), policy.qualifying(value)
+    if policy.rank(qualified.code) > policy.rank(current.code):
+        return Review(ReviewOutcome.UPGRADE, qualified, None)
+    if qualified == current:
+        outcome = ReviewOutcome.END_GRACE if grace_until is not None else ReviewOutcome.KEEP
+        return Review(outcome, current, None)
+    if grace_until is None:
+        if policy.grace_days > 0:
+            return Review(ReviewOutcome.START_GRACE, current, now + timedelta(days=policy.grace_days))
+        return Review(ReviewOutcome.DOWNGRADE, qualified, None)
+    if now >= grace_until:
+        return Review(ReviewOutcome.DOWNGRADE, qualified, None)
+    return Review(ReviewOutcome.KEEP, current, grace_until)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the API tells a member about their tier."""
+
+    tier: Tier
+    value: int
+    next_tier: Tier | None
+    needed_for_next: int | None
+    needed_to_keep: int
+    grace_until: datetime | None
+
+
+def progress(policy: TierPolicy, current_code: str | None, value: int, grace_until: datetime | None) -> Progress:
+    tier = policy.by_code(current_code)
+    following = policy.next_tier(tier.code)
+    return Progress(
+        tier=tier,
+        value=value,
+        next_tier=following,
+        needed_for_next=None if following is None else max(following.threshold - value, 0),
+        needed_to_keep=max(tier.threshold - value, 0),
+        grace_until=grace_until,
+    )

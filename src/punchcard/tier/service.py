@@ -1,0 +1,129 @@
+"""Tier changes: immediate upgrades, refund corrections, and the scheduled review with its grace period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from punchcard.ledger import repository as ledger
+from punchcard.ledger.domain import Account
+from punchcard.member.models import Member
+from punchcard.tier.domain import Progress, ReviewOutcome, TierPolicy, progress, review
+from punchcard.tier.models import TierChange
+
+
+@dataclass(frozen=True)
+class TierChanged:
+    from_code: str | None
+    to_code: str
+    reason: str
+
+    def effect(self) -> dict[str, object]:
+        return {"type": "tier_changed", "from": self.from_code, "to": self.to_code, "reason": self.reason}
+
+
+def qualifying_value(session: Session, member_id: int, policy: TierPolicy, zone: ZoneInfo, now: datetime) -> int:
+    return ledger.sum_account(session, member_id, Account.TIER_CREDITS, policy.window.start(now, zone), now)
+
+
+def status(session: Session, member: Member, policy: TierPolicy, zone: ZoneInfo, now: datetime) -> Progress:
+    value = qualifying_value(session, member.id, policy, zone, now)
+    return progress(policy, member.tier_code, value, member.tier_grace_until)
+
+
+def _change(
+    session: Session, member: Member, to_code: str, reason: str, at: datetime, event_id: int | None
+) -> TierChanged:
+    changed = TierChanged(member.tier_code, to_code, reason)
+    session.add(TierChange(program_id=member.program_id, member_id=member.id, from_code=member.tier_code,
+                           to_code=to_code, reason=reason, changed_at=at, event_id=event_id))
+    member.tier_code, member.tier_since, member.tier_grace_until = to_code, at, None
+    return changed
+
+
+def assign_entry_tier(session: Session, member: Member, policy: TierPolicy, at: datetime) -> None:
+    _change(session, member, policy.tiers[0].code, "enrolment", at, None)
+
+
+def upgrade_if_earned(
+    session: Session, member: Member, policy: TierPolicy, zone: ZoneInfo, now: datetime, event_id: int | None
+) -> TierChanged | None:
+    """Upgrade at once when the member's credits in the window reach a higher tier; never downgrade here."""
+    qualified = policy.qualifying(qualifying_value(session, member.id, policy, zone, now))
+    if policy.rank(qualified.code) > policy.rank(member.tier_code):
+        return _change(session, member, qualified.code, "upgrade", now, event_id)
+    if qualified.code == policy.by_code(member.tier_code).code and member.tier_grace_until is not None:
+        member.tier_grace_until = None  # earned it back inside the grace period
+    return None
+
+
+def after_refund(
+    session: Session,
+    member: Member,
+    policy: TierPolicy,
+    zone: ZoneInfo,
+    *,
+    now: datetime,
+    order_time: datetime,
+    event_id: int | None,
+) -> TierChanged | None:
+    """Undo an upgrade that the refunded order paid for, at once; an earlier-earned tier waits for review.
+
+    The member falls back to the better of what they now qualify for and the tier they held before the order.
+    """
+    qualified = policy.qualifying(qualifying_value(session, member.id, policy, zone, now))
+    if policy.rank(qualified.code) >= policy.rank(member.tier_code):
+        return None
+    held_before = session.execute(
+        select(TierChange.to_code)
+        .where(TierChange.member_id == member.id, TierChange.changed_at < order_time)
+        .order_by(TierChange.changed_at.desc(), TierChange.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    floor = policy.by_code(held_before)
+    target = qualified if policy.rank(qualified.code) >= policy.rank(floor.code) else floor
+    if policy.rank(target.code) < policy.rank(member.tier_code):
+        return _change(session, member, target.code, "refund", now, event_id)
+    return None
+
+
+def review_batch(
+    session: Session, program_id: int, policy: TierPolicy, zone: ZoneInfo, *, at: datetime, after_id: int, limit: int
+) -> tuple[int, int] | None:
+    """Review one batch of members (by id, after ``after_id``); returns (last id, members seen), ``None`` when done.
+
+    Members whose rows a live request holds are skipped (``SKIP LOCKED``) and reviewed on the next run; reviewing
+    again at the same ``at`` changes nothing, since every outcome is a function of the stored state.
+    """
+    members = session.execute(
+        select(Member.id, Member.tier_code, Member.tier_grace_until)
+        .where(Member.program_id == program_id, Member.id > after_id)
+        .order_by(Member.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not members:
+        return None
+    values = ledger.sum_account_by_member(
+        session, [row.id for row in members], Account.TIER_CREDITS, policy.window.start(at, zone), at
+    )
+    updates: list[dict[str, object]] = []
+    changes: list[dict[str, object]] = []
+    for row in members:
+        decision = review(policy, row.tier_code, values.get(row.id, 0), row.tier_grace_until, at)
+        if decision.outcome in (ReviewOutcome.UPGRADE, ReviewOutcome.DOWNGRADE) or row.tier_code is None:
+            updates.append({"id": row.id, "tier_code": decision.tier.code, "tier_since": at, "tier_grace_until": None})
+            changes.append({"program_id": program_id, "member_id": row.id, "from_code": row.tier_code,
+                            "to_code": decision.tier.code, "reason": decision.outcome.value, "changed_at": at})
+        elif decision.outcome in (ReviewOutcome.START_GRACE, ReviewOutcome.END_GRACE):
+            updates.append({"id": row.id, "tier_grace_until": decision.grace_until})
+    for values_row in updates:
+        member_id = values_row.pop("id")
+        session.execute(update(Member).where(Member.id == member_id).values(**values_row))
+    if changes:
+        session.execute(insert(TierChange), changes)
+    return int(members[-1].id), len(members)

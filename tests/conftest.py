@@ -1,0 +1,62 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL when PUNCHCARD_TEST_DATABASE_URL says so), migrated
+once per session from the real migrations, and a fresh program per test so tests never see each other's rows."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+from punchcard.api.app import create_app
+from punchcard.kit.db import get_engine, normalise_url
+from punchcard.kit.migrate import upgrade
+from punchcard.kit.settings import Settings
+from tests.factories import ApiClient, ProgramMaker
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("PUNCHCARD_TEST_DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'punchcard.db'}"
+        return
+    name = f"punchcard_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield normalise_url(base).rsplit("/", 1)[0] + f"/{name}"
+    get_engine.cache_clear()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Engine:
+    engine = get_engine(database_url)
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=database_url))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_program(engine: Engine, client: TestClient) -> ProgramMaker:
+    return ProgramMaker(engine, client, ROOT / "examples" / "demo" / "program.yaml")
+
+
+@pytest.fixture
+def api(make_program: ProgramMaker) -> ApiClient:
+    """An admin client on a fresh copy of the demo program."""
+    return make_program()

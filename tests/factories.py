@@ -1,0 +1,132 @@
+"""Plain helpers that build programs, keys, members and events for tests, always through the real code paths."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from punchcard.auth.service import Scope, create_key
+from punchcard.kit.clock import utc_now
+from punchcard.kit.db import unit_of_work
+from punchcard.program import service as programs
+
+
+def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass
+class ApiClient:
+    """A test client bound to one program and key; methods return the raw response."""
+
+    client: TestClient
+    key: str
+    slug: str
+    program_id: int
+    integration_key: str = ""
+    _events: int = field(default=0)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.client.post(path, json=body, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def patch(self, path: str, body: Any = None) -> httpx.Response:
+        return self.client.patch(path, json=body, headers=self.headers)
+
+    def as_integration(self) -> ApiClient:
+        return ApiClient(self.client, self.integration_key, self.slug, self.program_id, self.integration_key)
+
+    # --- conveniences that assert success ---------------------------------------------------------------------
+
+    def member(self, external_id: str | None = None, **fields: Any) -> str:
+        external_id = external_id or f"m-{uuid.uuid4().hex[:8]}"
+        response = self.post("/api/v1/members", {"external_id": external_id, **fields})
+        assert response.status_code == 201, response.text
+        return external_id
+
+    def points(self, external_id: str) -> dict[str, Any]:
+        response = self.get(f"/api/v1/members/{external_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json()["points"])
+
+    def available(self, external_id: str) -> int:
+        return int(self.points(external_id)["available"])
+
+    def next_id(self, prefix: str) -> str:
+        self._events += 1
+        return f"{prefix}-{self._events}-{uuid.uuid4().hex[:6]}"
+
+    def purchase(
+        self, member: str, lines: list[dict[str, Any]], *, order_id: str | None = None,
+        occurred_at: str = "2026-06-01T12:00:00+00:00", shipping: str = "0", expect: int = 201, **extra: Any,
+    ) -> dict[str, Any]:
+        body = {"id": self.next_id("evt"), "type": "purchase", "member_external_id": member,
+                "occurred_at": occurred_at, "order_id": order_id or self.next_id("order"), "currency": "EUR",
+                "lines": lines, "shipping": shipping, **extra}
+        response = self.post("/api/v1/events", body)
+        assert response.status_code == expect, response.text
+        return dict(response.json())
+
+    def refund(self, member: str, order_id: str, *, occurred_at: str = "2026-06-10T12:00:00+00:00",
+               expect: int = 201, **refund: Any) -> dict[str, Any]:
+        body = {"id": self.next_id("refund"), "type": "refund", "member_external_id": member,
+                "occurred_at": occurred_at, "order_id": order_id, "currency": "EUR", **refund}
+        response = self.post("/api/v1/events", body)
+        assert response.status_code == expect, response.text
+        return dict(response.json())
+
+
+def line(sku: str, category: str, price: str, quantity: int = 1) -> dict[str, Any]:
+    return {"sku": sku, "category": category, "quantity": quantity, "unit_price": price}
+
+
+def earned(response: dict[str, Any]) -> int:
+    return sum(effect["points"] for effect in response["effects"] if effect["type"] == "points_earned")
+
+
+def reversed_points(response: dict[str, Any]) -> int:
+    return sum(effect["points"] for effect in response["effects"] if effect["type"] == "points_reversed")
+
+
+class ProgramMaker:
+    """Applies the demo program (optionally changed) under a fresh slug and returns an admin client for it."""
+
+    def __init__(self, engine: Engine, client: TestClient, demo_file: Path) -> None:
+        self.engine, self.client = engine, client
+        self.definition = yaml.safe_load(demo_file.read_text())
+
+    def __call__(self, changes: dict[str, Any] | None = None) -> ApiClient:
+        definition = deep_merge(self.definition, changes or {})
+        definition["slug"] = f"p-{uuid.uuid4().hex[:12]}"
+        text = yaml.safe_dump(definition)
+        with unit_of_work(self.engine) as session:
+            programs.apply(session, programs.parse_text(text, "yaml"), text, "yaml", utc_now())
+            program_id = programs.program_id_for(session, definition["slug"])
+            admin = create_key(session, program_id, Scope.ADMIN, utc_now())
+            integration = create_key(session, program_id, Scope.INTEGRATION, utc_now())
+        return ApiClient(self.client, admin, definition["slug"], program_id, integration)
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
