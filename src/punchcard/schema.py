@@ -11,5 +11,13 @@ from punchcard.reward import models as reward_models
 from punchcard.tier import models as tier_models
 
 metadata = Base.metadata
-FEATURE_MODELS = (auth_models, coupon_models, event_models, ledger_models, member_models, program_models,
-                  reward_models, tier_models)
+FEATURE_MODELS = (
+    auth_models,
+    coupon_models,
+    event_models,
+    ledger_models,
+    member_models,
+    program_models,
+    reward_models,
+    tier_models,
+)

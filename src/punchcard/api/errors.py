@@ -16,8 +16,15 @@ from punchcard.kit.errors import PunchcardError
 
 log = logging.getLogger(__name__)
 
-_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-               406: "not_acceptable", 413: "payload_too_large", 415: "unsupported_media_type"}
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> JSONResponse:
@@ -39,8 +46,10 @@ def install(app: FastAPI) -> None:
         errors = error.errors()
         if any(item.get("type") == "json_invalid" for item in errors):
             return error_response(400, "malformed_json", "the request body is not valid JSON")
-        details = [{"field": _field(tuple(item["loc"])), "message": item["msg"].removeprefix("Value error, ")}
-                   for item in errors]
+        details = [
+            {"field": _field(tuple(item["loc"])), "message": item["msg"].removeprefix("Value error, ")}
+            for item in errors
+        ]
         summary = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details[:3])
         return error_response(422, "validation_error", f"the request is invalid: {summary}", details)
 

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from punchcard.auth.service import Scope, create_key
+from punchcard.jobs import scheduler
 from punchcard.jobs import service as jobs
 from punchcard.kit.clock import utc_now
 from punchcard.kit.db import get_engine, unit_of_work
@@ -96,11 +98,19 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    jobs_every: Annotated[float, typer.Option(help="seconds between background job runs; 0 turns them off")] = 300,
 ) -> None:
-    """Serve the API (migrating the database first)."""
+    """Serve the API (migrating the database first) and run the scheduled jobs in the background."""
+    engine = get_engine(_url())
+    upgrade(engine)
+    _serve(engine, host, port, workers, jobs_every)
+
+
+def _serve(engine: Engine, host: str, port: int, workers: int, jobs_every: float) -> None:
     import uvicorn
 
-    upgrade(get_engine(_url()))
+    if jobs_every > 0:
+        scheduler.start(engine, jobs_every)
     uvicorn.run("punchcard.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
@@ -122,8 +132,10 @@ def run_jobs(
     except ValueError as error:
         raise typer.BadParameter(f"not an ISO timestamp: {at}") from error
     report = jobs.run(get_engine(_url()), at=moment, now=utc_now(), batch_size=batch_size)
-    typer.echo(f"as of {moment.isoformat()}: {report.lots_vested} lots vested, {report.lots_expired} lots expired, "
-               f"{report.members_reviewed} members reviewed in {len(report.programs)} program(s)")
+    typer.echo(
+        f"as of {moment.isoformat()}: {report.lots_vested} lots vested, {report.lots_expired} lots expired, "
+        f"{report.members_reviewed} members reviewed in {len(report.programs)} program(s)"
+    )
 
 
 @app.command()
@@ -143,10 +155,9 @@ def demo(
     typer.echo("")
     typer.echo(f"Demo program '{result.slug}': {result.members} members, {result.events} events.")
     typer.echo(f"API docs:      {base}/docs")
-    typer.echo(f"Try:           curl -H 'Authorization: Bearer {result.admin_key}' {base}/api/v1/members/{result.sample_member}")
+    member_url = f"{base}/api/v1/members/{result.sample_member}"
+    typer.echo(f"Try:           curl -H 'Authorization: Bearer {result.admin_key}' {member_url}")
     typer.echo("Admin API key:")
     typer.echo(result.admin_key)
     if serve_api:
-        import uvicorn
-
-        uvicorn.run("punchcard.api.app:create_app", factory=True, host=host, port=port)
+        _serve(get_engine(url), host, port, workers=1, jobs_every=300)

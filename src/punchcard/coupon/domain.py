@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -26,7 +26,7 @@ class Benefit:
     percent: Decimal | None = None
     sku: str | None = None
     min_order_total: Decimal = Decimal(0)
-    lines: LineFilter = LineFilter()
+    lines: LineFilter = field(default_factory=LineFilter)
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,14 @@ router = APIRouter(prefix="/api/v1", tags=["coupons"])
 
 def coupon_view(coupon: Coupon, use: CouponUse | None, now: Any) -> dict[str, Any]:
     return {
-        "code": coupon.code, "reward": coupon.reward_code, "benefit": coupon.benefit,
-        "issued_at": iso(coupon.issued_at), "expires_at": iso(coupon.expires_at),
+        "code": coupon.code,
+        "reward": coupon.reward_code,
+        "benefit": coupon.benefit,
+        "issued_at": iso(coupon.issued_at),
+        "expires_at": iso(coupon.expires_at),
         "status": service.status(coupon, use, now),
-        "redeemed_by_order": use.order_id if use else None, "redeemed_at": iso(use.redeemed_at) if use else None,
+        "redeemed_by_order": use.order_id if use else None,
+        "redeemed_at": iso(use.redeemed_at) if use else None,
     }
 
 
@@ -38,13 +42,17 @@ def validate_coupon(body: ValidateIn, session: SessionDep, version: VersionDep, 
         owner = session.get(Member, coupon.member_id)
         if owner is None or owner.external_id != body.member_external_id:
             return {"valid": False, "reason": "coupon_of_another_member"}
-    verdict = service.validate(session, coupon, body.order.to_domain(), currency=version.program.currency,
-                               order_id=body.order.id, now=now)
+    verdict = service.validate(
+        session, coupon, body.order.to_domain(), currency=version.program.currency, order_id=body.order.id, now=now
+    )
     if not verdict.is_valid:
         return {"valid": False, "reason": verdict.refusal.value if verdict.refusal else None}
     currency = version.program.currency
-    return {"valid": True, "discount": {"amount": format_amount(verdict.discount, currency), "currency": currency},
-            "coupon": coupon_view(coupon, None, now)}
+    return {
+        "valid": True,
+        "discount": {"amount": format_amount(verdict.discount, currency), "currency": currency},
+        "coupon": coupon_view(coupon, None, now),
+    }
 
 
 @router.get("/coupons/{code}")

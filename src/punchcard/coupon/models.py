@@ -28,8 +28,11 @@ class CouponUse(Base):
     __tablename__ = "coupon_uses"
     __table_args__ = (
         Index(
-            "uq_coupon_uses_active", "coupon_id", unique=True,
-            postgresql_where=text("released_at IS NULL"), sqlite_where=text("released_at IS NULL"),
+            "uq_coupon_uses_active",
+            "coupon_id",
+            unique=True,
+            postgresql_where=text("released_at IS NULL"),
+            sqlite_where=text("released_at IS NULL"),
         ),
     )
 

@@ -32,8 +32,10 @@ def benefit_to_json(benefit: Benefit) -> dict[str, Any]:
         "percent": str(benefit.percent) if benefit.percent is not None else None,
         "sku": benefit.sku,
         "min_order_total": str(benefit.min_order_total),
-        "lines": {name: sorted(getattr(benefit.lines, name))
-                  for name in ("categories", "skus", "exclude_categories", "exclude_skus")},
+        "lines": {
+            name: sorted(getattr(benefit.lines, name))
+            for name in ("categories", "skus", "exclude_categories", "exclude_skus")
+        },
     }
 
 
@@ -45,18 +47,33 @@ def benefit_from_json(data: dict[str, Any]) -> Benefit:
         percent=Decimal(data["percent"]) if data["percent"] is not None else None,
         sku=data["sku"],
         min_order_total=Decimal(data["min_order_total"]),
-        lines=LineFilter(*(frozenset(lines[name]) for name in
-                           ("categories", "skus", "exclude_categories", "exclude_skus"))),
+        lines=LineFilter(
+            *(frozenset(lines[name]) for name in ("categories", "skus", "exclude_categories", "exclude_skus"))
+        ),
     )
 
 
 def issue(
-    session: Session, *, program_id: int, member_id: int, reward_code: str, redemption_id: int, benefit: Benefit,
-    issued_at: datetime, expires_at: datetime,
+    session: Session,
+    *,
+    program_id: int,
+    member_id: int,
+    reward_code: str,
+    redemption_id: int,
+    benefit: Benefit,
+    issued_at: datetime,
+    expires_at: datetime,
 ) -> Coupon:
-    coupon = Coupon(program_id=program_id, member_id=member_id, code=new_code(), reward_code=reward_code,
-                    redemption_id=redemption_id, benefit=benefit_to_json(benefit), issued_at=issued_at,
-                    expires_at=expires_at)
+    coupon = Coupon(
+        program_id=program_id,
+        member_id=member_id,
+        code=new_code(),
+        reward_code=reward_code,
+        redemption_id=redemption_id,
+        benefit=benefit_to_json(benefit),
+        issued_at=issued_at,
+        expires_at=expires_at,
+    )
     session.add(coupon)
     session.flush()
     return coupon
@@ -81,8 +98,14 @@ def validate(
 ) -> Verdict:
     """Would the coupon apply to this order now? An order already holding the coupon may validate it again."""
     use = active_use(session, coupon.id)
-    return check(benefit_from_json(coupon.benefit), order, currency=currency, expires_at=coupon.expires_at,
-                 is_used_by_other_order=use is not None and use.order_id != order_id, now=now)
+    return check(
+        benefit_from_json(coupon.benefit),
+        order,
+        currency=currency,
+        expires_at=coupon.expires_at,
+        is_used_by_other_order=use is not None and use.order_id != order_id,
+        now=now,
+    )
 
 
 def redeem(session: Session, coupon: Coupon, order_id: str, now: datetime) -> tuple[CouponUse, bool]:
@@ -95,8 +118,7 @@ def redeem(session: Session, coupon: Coupon, order_id: str, now: datetime) -> tu
     if use is not None:
         if use.order_id == order_id:
             return use, False
-        raise CouponAlreadyRedeemed(f"coupon {coupon.code} is already used by another order",
-                                    [{"code": coupon.code}])
+        raise CouponAlreadyRedeemed(f"coupon {coupon.code} is already used by another order", [{"code": coupon.code}])
     if now >= coupon.expires_at:
         raise CouponExpired(f"coupon {coupon.code} expired at {coupon.expires_at.isoformat()}")
     use = CouponUse(coupon_id=coupon.id, order_id=order_id, redeemed_at=now)
@@ -104,8 +126,9 @@ def redeem(session: Session, coupon: Coupon, order_id: str, now: datetime) -> tu
         with session.begin_nested():
             session.add(use)
     except IntegrityError as error:
-        raise CouponAlreadyRedeemed(f"coupon {coupon.code} is already used by another order",
-                                    [{"code": coupon.code}]) from error
+        raise CouponAlreadyRedeemed(
+            f"coupon {coupon.code} is already used by another order", [{"code": coupon.code}]
+        ) from error
     return use, True
 
 
@@ -123,8 +146,9 @@ def release(session: Session, coupon: Coupon, order_id: str, now: datetime) -> C
             raise CouponNotRedeemed(f"coupon {coupon.code} is not redeemed by order {order_id!r}")
         return released
     if use.order_id != order_id:
-        raise CouponAlreadyRedeemed(f"coupon {coupon.code} is used by another order, not {order_id!r}",
-                                    [{"code": coupon.code}])
+        raise CouponAlreadyRedeemed(
+            f"coupon {coupon.code} is used by another order, not {order_id!r}", [{"code": coupon.code}]
+        )
     use.released_at = now
     session.flush()
     return use

@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 
 from punchcard.api.deps import NowDep, SessionDep, VersionDep
 from punchcard.event import service
-from punchcard.kit.idempotency import request_hash
 from punchcard.event.schemas import EventIn, PreviewIn
+from punchcard.kit.idempotency import request_hash
 from punchcard.member import repository as members
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -31,9 +31,14 @@ def preview(body: PreviewIn, session: SessionDep, version: VersionDep, now: NowD
     return {
         "points": evaluation.points,
         "effects": [
-            {"type": "points_earned", "points": award.points, "rule": award.rule_code, "rule_name": award.rule_name,
-             "detail": award.detail, "exact": str(award.exact)}
+            {
+                "type": "points_earned",
+                "points": award.points,
+                "rule": award.rule_code,
+                "rule_name": award.rule_name,
+                "detail": award.detail,
+                "exact": str(award.exact),
+            }
             for award in evaluation.awards
         ],
     }
-

@@ -48,9 +48,11 @@ class EventIn(Request):
     def facts(self, now: datetime) -> EventFacts:
         """The rules' view of the event; ``now`` stands in for a preview's missing ``occurred_at``."""
         return EventFacts(
-            type=self.type, occurred_at=self.occurred_at or now,
+            type=self.type,
+            occurred_at=self.occurred_at or now,
             lines=tuple(line.to_domain() for line in self.lines or ()),
-            shipping=self.shipping, attributes=dict(self.attributes),
+            shipping=self.shipping,
+            attributes=dict(self.attributes),
         )
 
 

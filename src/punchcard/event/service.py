@@ -41,8 +41,8 @@ from punchcard.rules.domain import (
     PURCHASE,
     REFUND,
     Context,
-    EventFacts,
     Evaluation,
+    EventFacts,
     MemberFacts,
     evaluate,
 )
@@ -83,9 +83,17 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
     existing = repository.find_event(session, version.program_id, body.id)  # a concurrent twin may have won
     if existing is not None:
         return _replay(existing, digest)
-    event = Event(program_id=version.program_id, external_id=body.id, type=body.type, member_id=member.id,
-                  occurred_at=body.occurred_at, recorded_at=now, program_version=version.version,
-                  request_hash=digest, response={})
+    event = Event(
+        program_id=version.program_id,
+        external_id=body.id,
+        type=body.type,
+        member_id=member.id,
+        occurred_at=body.occurred_at,
+        recorded_at=now,
+        program_version=version.version,
+        request_hash=digest,
+        response={},
+    )
     try:
         with session.begin_nested():
             session.add(event)
@@ -95,8 +103,9 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
         if winner is None:
             raise
         return _replay(winner, digest)
-    posting = ledger.Posting(version.program_id, member.id, version.version, body.occurred_at, now,
-                             event_id=event.id, order_id=body.order_id)
+    posting = ledger.Posting(
+        version.program_id, member.id, version.version, body.occurred_at, now, event_id=event.id, order_id=body.order_id
+    )
     ledger.settle_member(session, posting, at=body.occurred_at)
     if body.type == PURCHASE:
         effects = _purchase(session, program, member, body, event, posting)
@@ -138,8 +147,14 @@ def evaluate_for(session: Session, program: Program, member: Member | None, fact
 
 def _earned_effects(evaluation: Evaluation, pending_until: datetime | None) -> list[dict[str, Any]]:
     return [
-        {"type": "points_earned", "points": award.points, "rule": award.rule_code, "rule_name": award.rule_name,
-         "detail": award.detail, **({"pending_until": pending_until.isoformat()} if pending_until else {})}
+        {
+            "type": "points_earned",
+            "points": award.points,
+            "rule": award.rule_code,
+            "rule_name": award.rule_name,
+            "detail": award.detail,
+            **({"pending_until": pending_until.isoformat()} if pending_until else {}),
+        }
         for award in evaluation.awards
     ]
 
@@ -148,8 +163,15 @@ def _credit(
     session: Session, program: Program, evaluation: Evaluation, posting: ledger.Posting, allow_pending: bool
 ) -> tuple[int | None, list[dict[str, Any]]]:
     parts = [ledger.Credit(a.points, f"{a.rule_name}: {a.detail}", a.rule_code) for a in evaluation.awards]
-    lot_id = ledger.credit(session, posting, parts, kind=EntryKind.EARN, policy=program.points, zone=program.zone,
-                           allow_pending=allow_pending)
+    lot_id = ledger.credit(
+        session,
+        posting,
+        parts,
+        kind=EntryKind.EARN,
+        policy=program.points,
+        zone=program.zone,
+        allow_pending=allow_pending,
+    )
     pending_until = program.points.available_at(posting.occurred_at, program.zone) if allow_pending else None
     return lot_id, _earned_effects(evaluation, pending_until if lot_id else None)
 
@@ -167,26 +189,44 @@ def _tier_credits(program: Program, evaluation: Evaluation, facts: EventFacts) -
 def _purchase(
     session: Session, program: Program, member: Member, body: EventIn, event: Event, posting: ledger.Posting
 ) -> list[dict[str, Any]]:
-    assert body.order_id is not None and body.currency is not None
+    assert body.order_id is not None
+    assert body.currency is not None
     if repository.find_order(session, posting.program_id, body.order_id) is not None:
-        raise OrderAlreadyRecorded(f"order {body.order_id!r} was already recorded by another event",
-                                   [{"order_id": body.order_id}])
+        raise OrderAlreadyRecorded(
+            f"order {body.order_id!r} was already recorded by another event", [{"order_id": body.order_id}]
+        )
     facts = body.facts(body.occurred_at)
     evaluation = evaluate_for(session, program, member, facts)
     lot_id, effects = _credit(session, program, evaluation, posting, allow_pending=True)
     credits = _tier_credits(program, evaluation, facts)
     ledger.add_tier_credits(session, posting, credits, EntryKind.EARN, f"Order {body.order_id}")
     lines = [
-        {"sku": line.sku, "category": line.category, "quantity": str(line.quantity),
-         "unit_price": str(line.unit_price), "weight": str(weight)}
+        {
+            "sku": line.sku,
+            "category": line.category,
+            "quantity": str(line.quantity),
+            "unit_price": str(line.unit_price),
+            "weight": str(weight),
+        }
         for line, weight in zip(facts.lines, evaluation.line_weights, strict=True)
     ]
-    session.add(Order(
-        program_id=posting.program_id, member_id=member.id, order_id=body.order_id, event_id=event.id,
-        occurred_at=body.occurred_at, currency=body.currency, total_minor=to_minor(facts.order_total, body.currency),
-        shipping_minor=to_minor(facts.shipping, body.currency), lines=lines, lot_id=lot_id,
-        points_earned=evaluation.points, tier_credits_earned=credits, refunded_quantities={},
-    ))
+    session.add(
+        Order(
+            program_id=posting.program_id,
+            member_id=member.id,
+            order_id=body.order_id,
+            event_id=event.id,
+            occurred_at=body.occurred_at,
+            currency=body.currency,
+            total_minor=to_minor(facts.order_total, body.currency),
+            shipping_minor=to_minor(facts.shipping, body.currency),
+            lines=lines,
+            lot_id=lot_id,
+            points_earned=evaluation.points,
+            tier_credits_earned=credits,
+            refunded_quantities={},
+        )
+    )
     if program.tiers is not None:
         changed = tiers.upgrade_if_earned(session, member, program.tiers, program.zone, body.occurred_at, event.id)
         if changed is not None:
@@ -246,26 +286,36 @@ def _refund(
     fraction = min(Decimal(order.refunded_fraction) + added, Decimal(1))
     due = reversal_due(order.points_earned, order.points_reversed, fraction)
     text = f"Refund of order {order.order_id}"
-    taken = ledger.reverse(session, posting, lot_id=order.lot_id, due=due, policy=program.points.return_policy,
-                           description=text)
+    taken = ledger.reverse(
+        session, posting, lot_id=order.lot_id, due=due, policy=program.points.return_policy, description=text
+    )
     credit_due = reversal_due(order.tier_credits_earned, order.tier_credits_reversed, fraction)
     if program.tiers is not None and program.tiers.metric is Metric.ORDERS:
         credit_due = order.tier_credits_earned - order.tier_credits_reversed if fraction == 1 else 0
     # Dated at the order, so the taken-back credit leaves the tier window together with the credit it cancels.
-    ledger.add_tier_credits(session, replace(posting, occurred_at=order.occurred_at), -credit_due,
-                            EntryKind.REVERSE, text)
+    ledger.add_tier_credits(
+        session, replace(posting, occurred_at=order.occurred_at), -credit_due, EntryKind.REVERSE, text
+    )
     order.points_reversed += due
     order.tier_credits_reversed += credit_due
     order.refunded_minor += amount_minor
     order.refunded_fraction = str(fraction)
     order.refunded_quantities = quantities
-    effects: list[dict[str, Any]] = [{"type": "points_reversed", "points": taken, "order_id": order.order_id,
-                                      "refunded_fraction": str(fraction)}]
+    effects: list[dict[str, Any]] = [
+        {"type": "points_reversed", "points": taken, "order_id": order.order_id, "refunded_fraction": str(fraction)}
+    ]
     if taken < due:
         effects[0]["not_taken_back"] = due - taken  # the return policy forgave these
     if program.tiers is not None:
-        changed = tiers.after_refund(session, member, program.tiers, program.zone, now=body.occurred_at,
-                                     order_time=order.occurred_at, event_id=event.id)
+        changed = tiers.after_refund(
+            session,
+            member,
+            program.tiers,
+            program.zone,
+            now=body.occurred_at,
+            order_time=order.occurred_at,
+            event_id=event.id,
+        )
         if changed is not None:
             effects.append(changed.effect())
     return effects

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -39,15 +40,16 @@ def run(engine: Engine, *, at: datetime, now: datetime, batch_size: int = 1000) 
             version = programs.current(session, program_id)
         # member_id is a placeholder: batch steps write each entry for its own lot's member.
         posting = ledger.Posting(program_id, 0, version.version, at, now, operation="job")
-        report.lots_vested += _drain(engine, lambda s: ledger.vest_batch(s, posting, at=at, limit=batch_size))
-        report.lots_expired += _drain(engine, lambda s: ledger.expire_batch(s, posting, at=at, limit=batch_size))
+        report.lots_vested += _drain(engine, partial(ledger.vest_batch, posting=posting, at=at, limit=batch_size))
+        report.lots_expired += _drain(engine, partial(ledger.expire_batch, posting=posting, at=at, limit=batch_size))
         policy = version.program.tiers
         if policy is not None:
             after = 0
             while True:
                 with unit_of_work(engine) as session:
-                    batch = tiers.review_batch(session, program_id, policy, version.program.zone, at=at,
-                                               after_id=after, limit=batch_size)
+                    batch = tiers.review_batch(
+                        session, program_id, policy, version.program.zone, at=at, after_id=after, limit=batch_size
+                    )
                 if batch is None:
                     break
                 after, reviewed = batch

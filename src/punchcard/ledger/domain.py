@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from punchcard.kit.calendar import end_of_local_day_after
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class Account(StrEnum):
@@ -84,7 +86,7 @@ def consume(lots: Sequence[LotView], points: int, *, first: int | None = None) -
     """
     ordered = sorted(
         lots,
-        key=lambda lot: (lot.lot_id != first, lot.expires_at is None, lot.expires_at or datetime.max, lot.lot_id),
+        key=lambda lot: (lot.lot_id != first, lot.expires_at is None, lot.expires_at or _NEVER, lot.lot_id),
     )
     takes: list[Take] = []
     left = points

@@ -29,12 +29,18 @@ class Lot(Base):
         CheckConstraint("remaining <= amount", name="remaining_within_amount"),
         Index("ix_lots_member", "member_id"),
         Index(
-            "ix_lots_expiring", "program_id", "expires_at",
-            postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0"),
+            "ix_lots_expiring",
+            "program_id",
+            "expires_at",
+            postgresql_where=text("remaining > 0"),
+            sqlite_where=text("remaining > 0"),
         ),
         Index(
-            "ix_lots_pending", "program_id", "available_at",
-            postgresql_where=text("is_pending"), sqlite_where=text("is_pending"),
+            "ix_lots_pending",
+            "program_id",
+            "available_at",
+            postgresql_where=text("is_pending"),
+            sqlite_where=text("is_pending"),
         ),
     )
 

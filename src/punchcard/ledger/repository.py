@@ -77,17 +77,15 @@ def take_from_lot(session: Session, lot_id: int, points: int) -> None:
 def expiring(session: Session, member_id: int, now: datetime, limit: int = 5) -> list[tuple[datetime, int]]:
     rows = session.execute(
         select(Lot.expires_at, func.sum(Lot.remaining))
-        .where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at.is_not(None), Lot.expires_at > now)
+        .where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at > now)
         .group_by(Lot.expires_at)
         .order_by(Lot.expires_at)
         .limit(limit)
     ).all()
-    return [(row[0], int(row[1])) for row in rows]
+    return [(row[0], int(row[1])) for row in rows if row[0] is not None]
 
 
-def sum_account(
-    session: Session, member_id: int, account: Account, since: datetime | None, until: datetime
-) -> int:
+def sum_account(session: Session, member_id: int, account: Account, since: datetime | None, until: datetime) -> int:
     """The account's balance counting only entries that occurred in ``[since, until]``."""
     query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
         LedgerEntry.member_id == member_id, LedgerEntry.account == account.value, LedgerEntry.occurred_at <= until

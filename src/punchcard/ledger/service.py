@@ -43,11 +43,22 @@ class Posting:
 
     def entry(self, account: Account, kind: EntryKind, amount: int, **fields: object) -> dict[str, object]:
         return {
-            "program_id": self.program_id, "member_id": self.member_id, "account": account.value,
-            "kind": kind.value, "amount": amount, "occurred_at": self.occurred_at, "recorded_at": self.recorded_at,
-            "program_version": self.program_version, "event_id": self.event_id, "order_id": self.order_id,
-            "operation": self.operation, "lot_id": None, "rule_code": None, "reference_entry_id": None,
-            "description": "", **fields,
+            "program_id": self.program_id,
+            "member_id": self.member_id,
+            "account": account.value,
+            "kind": kind.value,
+            "amount": amount,
+            "occurred_at": self.occurred_at,
+            "recorded_at": self.recorded_at,
+            "program_version": self.program_version,
+            "event_id": self.event_id,
+            "order_id": self.order_id,
+            "operation": self.operation,
+            "lot_id": None,
+            "rule_code": None,
+            "reference_entry_id": None,
+            "description": "",
+            **fields,
         }
 
 
@@ -84,28 +95,41 @@ def credit(
         return None
     available_at = policy.available_at(posting.occurred_at, zone) if allow_pending else None
     lot = Lot(
-        program_id=posting.program_id, member_id=posting.member_id, amount=total, remaining=total,
-        earned_at=posting.occurred_at, expires_at=policy.expires_at(posting.occurred_at, zone),
-        is_pending=available_at is not None, available_at=available_at,
+        program_id=posting.program_id,
+        member_id=posting.member_id,
+        amount=total,
+        remaining=total,
+        earned_at=posting.occurred_at,
+        expires_at=policy.expires_at(posting.occurred_at, zone),
+        is_pending=available_at is not None,
+        available_at=available_at,
     )
     session.add(lot)
     session.flush()
     account = Account.PENDING_POINTS if lot.is_pending else Account.POINTS
-    write(session, [
-        posting.entry(account, kind, part.points, lot_id=lot.id, rule_code=part.rule_code,
-                      description=part.description)
-        for part in parts if part.points != 0
-    ])
+    write(
+        session,
+        [
+            posting.entry(
+                account, kind, part.points, lot_id=lot.id, rule_code=part.rule_code, description=part.description
+            )
+            for part in parts
+            if part.points != 0
+        ],
+    )
     if not lot.is_pending:
         repay_debt(session, posting)
     return lot.id
 
 
 def _debit(session: Session, posting: Posting, takes: Sequence[Take], kind: EntryKind, description: str) -> None:
-    write(session, [
-        posting.entry(Account.POINTS, kind, -take.points, lot_id=take.lot_id, description=description)
-        for take in takes
-    ])
+    write(
+        session,
+        [
+            posting.entry(Account.POINTS, kind, -take.points, lot_id=take.lot_id, description=description)
+            for take in takes
+        ],
+    )
     for take in takes:
         repository.take_from_lot(session, take.lot_id, take.points)
 
@@ -153,8 +177,14 @@ def reverse(
         due, pending=own_pending, available=available, policy=policy
     )
     if from_pending and lot is not None:
-        write(session, [posting.entry(Account.PENDING_POINTS, EntryKind.REVERSE, -from_pending, lot_id=lot.id,
-                                      description=description)])
+        write(
+            session,
+            [
+                posting.entry(
+                    Account.PENDING_POINTS, EntryKind.REVERSE, -from_pending, lot_id=lot.id, description=description
+                )
+            ],
+        )
         repository.take_from_lot(session, lot.id, from_pending)
     if from_available:
         lots = repository.spendable_lots(session, posting.member_id, posting.occurred_at)
@@ -174,9 +204,7 @@ def add_tier_credits(session: Session, posting: Posting, amount: int, kind: Entr
 # --- scheduled settlement: vesting and expiry, set-wise in bounded batches --------------------------------------------
 
 
-def vest_batch(
-    session: Session, posting: Posting, *, at: datetime, limit: int, member_id: int | None = None
-) -> int:
+def vest_batch(session: Session, posting: Posting, *, at: datetime, limit: int, member_id: int | None = None) -> int:
     """Make a batch of pending lots whose return window closed by ``at`` available; returns how many lots moved.
 
     Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two runs at once split the work instead of
@@ -195,10 +223,10 @@ def vest_batch(
         if row.remaining > 0:
             owner = replace(posting, member_id=row.member_id)
             text = "Return window closed: points available"
-            entries.append(owner.entry(Account.PENDING_POINTS, EntryKind.VEST, -row.remaining, lot_id=row.id,
-                                       description=text))
-            entries.append(owner.entry(Account.POINTS, EntryKind.VEST, row.remaining, lot_id=row.id,
-                                       description=text))
+            entries.append(
+                owner.entry(Account.PENDING_POINTS, EntryKind.VEST, -row.remaining, lot_id=row.id, description=text)
+            )
+            entries.append(owner.entry(Account.POINTS, EntryKind.VEST, row.remaining, lot_id=row.id, description=text))
     write(session, entries)
     session.execute(update(Lot).where(Lot.id.in_([row.id for row in rows])).values(is_pending=False))
     for debtor in _members_in_debt(session, {row.member_id for row in rows}):
@@ -220,9 +248,7 @@ def _members_in_debt(session: Session, member_ids: set[int]) -> list[int]:
     return sorted(rows)
 
 
-def expire_batch(
-    session: Session, posting: Posting, *, at: datetime, limit: int, member_id: int | None = None
-) -> int:
+def expire_batch(session: Session, posting: Posting, *, at: datetime, limit: int, member_id: int | None = None) -> int:
     """Expire a batch of available lots whose expiry is at or before ``at``; returns how many lots expired.
 
     Each expiry entry is dated at the lot's own expiry, not at the run, so reports put breakage in the right period.
@@ -235,12 +261,15 @@ def expire_batch(
     rows = session.execute(query.order_by(Lot.id).limit(limit).with_for_update(skip_locked=True)).all()
     if not rows:
         return 0
-    write(session, [
-        replace(posting, member_id=row.member_id, occurred_at=row.expires_at).entry(
-            Account.POINTS, EntryKind.EXPIRE, -row.remaining, lot_id=row.id, description="Points expired"
-        )
-        for row in rows
-    ])
+    write(
+        session,
+        [
+            replace(posting, member_id=row.member_id, occurred_at=row.expires_at).entry(
+                Account.POINTS, EntryKind.EXPIRE, -row.remaining, lot_id=row.id, description="Points expired"
+            )
+            for row in rows
+        ],
+    )
     session.execute(update(Lot).where(Lot.id.in_([row.id for row in rows])).values(remaining=0))
     return len(rows)
 
@@ -260,14 +289,25 @@ def adjust(
     redemption (soonest-expiring first) and cannot take the balance below zero. Returns the amount."""
     description = f"Adjustment: {reason}"
     if points > 0:
-        credit(session, posting, [Credit(points, description)], kind=EntryKind.ADJUST, policy=policy, zone=zone,
-               allow_pending=False)
+        credit(
+            session,
+            posting,
+            [Credit(points, description)],
+            kind=EntryKind.ADJUST,
+            policy=policy,
+            zone=zone,
+            allow_pending=False,
+        )
     else:
         spend(session, posting, -points, kind=EntryKind.ADJUST, description=description)
     return points
 
 
 def operation_entries(session: Session, member_id: int, operation: str) -> Sequence[LedgerEntry]:
-    return session.execute(
-        select(LedgerEntry).where(LedgerEntry.member_id == member_id, LedgerEntry.operation == operation)
-    ).scalars().all()
+    return (
+        session.execute(
+            select(LedgerEntry).where(LedgerEntry.member_id == member_id, LedgerEntry.operation == operation)
+        )
+        .scalars()
+        .all()
+    )

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
 from punchcard.api.deps import CallerDep, NowDep, SessionDep, VersionDep
+from punchcard.api.member_view import member_view
 from punchcard.event import service as events
 from punchcard.ledger import repository as ledger_queries
 from punchcard.ledger import service as ledger
 from punchcard.member import repository as members
 from punchcard.member import service
 from punchcard.member.schemas import AdjustmentIn, MemberIn, MemberPatch, iso
-from punchcard.member.views import member_view
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
@@ -62,10 +62,20 @@ def read_ledger(
     page = entries[:limit]
     return {
         "items": [
-            {"id": entry.id, "account": entry.account, "kind": entry.kind, "points": entry.amount,
-             "occurred_at": iso(entry.occurred_at), "recorded_at": iso(entry.recorded_at),
-             "description": entry.description, "rule": entry.rule_code, "order_id": entry.order_id,
-             "lot_id": entry.lot_id, "operation": entry.operation, "program_version": entry.program_version}
+            {
+                "id": entry.id,
+                "account": entry.account,
+                "kind": entry.kind,
+                "points": entry.amount,
+                "occurred_at": iso(entry.occurred_at),
+                "recorded_at": iso(entry.recorded_at),
+                "description": entry.description,
+                "rule": entry.rule_code,
+                "order_id": entry.order_id,
+                "lot_id": entry.lot_id,
+                "operation": entry.operation,
+                "program_version": entry.program_version,
+            }
             for entry in page
         ],
         "next_cursor": page[-1].id if len(entries) > limit else None,
@@ -87,13 +97,18 @@ def adjust_points(
     member = members.get(session, version.program_id, external_id, lock=True)
     operation = f"adjustment:{idempotency_key}" if idempotency_key else None
     if operation and ledger.operation_entries(session, member.id, operation):
-        return JSONResponse({"points": body.points, "reason": body.reason, "replayed": True,
-                             "balance": events.balance(session, member.id)}, status_code=200)
+        return JSONResponse(
+            {
+                "points": body.points,
+                "reason": body.reason,
+                "replayed": True,
+                "balance": events.balance(session, member.id),
+            },
+            status_code=200,
+        )
     posting = ledger.Posting(version.program_id, member.id, version.version, now, now, operation=operation)
     ledger.settle_member(session, posting, at=now)
-    ledger.adjust(session, posting, body.points, body.reason, policy=version.program.points,
-                  zone=version.program.zone)
+    ledger.adjust(session, posting, body.points, body.reason, policy=version.program.points, zone=version.program.zone)
     result = {"points": body.points, "reason": body.reason, "balance": events.balance(session, member.id)}
     session.commit()
     return result
-

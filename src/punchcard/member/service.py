@@ -29,9 +29,15 @@ def create(session: Session, program_id: int, external_id: str, profile: Profile
     if repository.find(session, program_id, external_id) is not None:
         raise MemberExists(f"member {external_id!r} already exists", [{"external_id": external_id}])
     member = Member(
-        program_id=program_id, external_id=external_id, email=profile.email, name=profile.name,
-        birth_date=profile.birth_date, language=profile.language, marketing_consent=profile.marketing_consent,
-        status=ACTIVE, enrolled_at=enrolled_at,
+        program_id=program_id,
+        external_id=external_id,
+        email=profile.email,
+        name=profile.name,
+        birth_date=profile.birth_date,
+        language=profile.language,
+        marketing_consent=profile.marketing_consent,
+        status=ACTIVE,
+        enrolled_at=enrolled_at,
     )
     try:
         with session.begin_nested():

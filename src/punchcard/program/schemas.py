@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from punchcard.coupon.domain import Benefit, BenefitKind
 from punchcard.kit.calendar import Period
@@ -38,7 +49,9 @@ class LineSelector(Strict):
 
     def to_domain(self) -> rules.LineFilter:
         return rules.LineFilter(
-            frozenset(self.categories), frozenset(self.skus), frozenset(self.exclude_categories),
+            frozenset(self.categories),
+            frozenset(self.skus),
+            frozenset(self.exclude_categories),
             frozenset(self.exclude_skus),
         )
 
@@ -126,7 +139,9 @@ class Action(Strict):
         if self.points is not None:
             return rules.AwardFixed(self.points)
         if self.points_per_currency_unit is not None:
-            return rules.AwardPerCurrencyUnit(self.points_per_currency_unit, self.lines.to_domain(), self.include_shipping)
+            return rules.AwardPerCurrencyUnit(
+                self.points_per_currency_unit, self.lines.to_domain(), self.include_shipping
+            )
         assert self.multiply_by is not None
         return rules.Multiply(self.multiply_by)
 
@@ -156,8 +171,14 @@ class EarningRule(Strict):
     def to_domain(self) -> rules.Rule:
         limit = rules.FiredFewerThan(self.code, self.limit.times, self.limit.per) if self.limit else None
         return rules.Rule(
-            code=self.code, name=self.name, event_type=self.when, action=self.then.to_domain(),
-            conditions=self.if_.to_domain(), priority=self.priority, max_points=self.max_points, limit=limit,
+            code=self.code,
+            name=self.name,
+            event_type=self.when,
+            action=self.then.to_domain(),
+            conditions=self.if_.to_domain(),
+            priority=self.priority,
+            max_points=self.max_points,
+            limit=limit,
             stop=self.stop,
         )
 
@@ -201,8 +222,9 @@ class Tiers(Strict):
         thresholds = [level.threshold for level in self.levels]
         if thresholds[0] != 0:
             raise ValueError("the first tier must have threshold 0, so that every member has a tier")
-        if any(later <= earlier for earlier, later in zip(thresholds, thresholds[1:], strict=False)):
+        if any(later <= earlier for earlier, later in pairwise(thresholds)):
             raise ValueError("tier thresholds must be strictly ascending")
+        _unique([level.code for level in self.levels], "tier")
         return self
 
     def to_domain(self, currency: str) -> TierPolicy:
@@ -257,13 +279,23 @@ class RewardSpec(Strict):
     def to_domain(self) -> Reward:
         spec = self.benefit
         benefit = Benefit(
-            spec.kind(), spec.amount_off, spec.percent_off, spec.free_product, self.min_order_total,
+            spec.kind(),
+            spec.amount_off,
+            spec.percent_off,
+            spec.free_product,
+            self.min_order_total,
             self.lines.to_domain(),
         )
         return Reward(
-            code=self.code, name=self.name, points_cost=self.cost, benefit=benefit,
-            coupon_valid_days=self.coupon_valid_days, description=self.description, min_tier=self.min_tier,
-            limit_per_member=self.limit_per_member, available_from=self.available.from_,
+            code=self.code,
+            name=self.name,
+            points_cost=self.cost,
+            benefit=benefit,
+            coupon_valid_days=self.coupon_valid_days,
+            description=self.description,
+            min_tier=self.min_tier,
+            limit_per_member=self.limit_per_member,
+            available_from=self.available.from_,
             available_until=self.available.until,
         )
 
@@ -287,34 +319,60 @@ class ProgramFile(Strict):
     earning_rules: list[EarningRule] = []
     rewards: list[RewardSpec] = []
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
+    # Cross-field checks are field validators so that an error names the field it is about, not the whole file.
+    # Fields validate in declaration order, so ``tiers`` is known by the time rules and rewards are checked.
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, timezone: str) -> str:
         try:
-            ZoneInfo(self.timezone)
+            ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {self.timezone!r} (use an IANA name such as Europe/Tallinn)") from error
-        _unique([rule.code for rule in self.earning_rules], "earning rule")
-        _unique([reward.code for reward in self.rewards], "reward")
-        tier_codes = [level.code for level in self.tiers.levels] if self.tiers else []
-        _unique(tier_codes, "tier")
-        for reward in self.rewards:
-            if reward.min_tier is not None and reward.min_tier not in tier_codes:
-                raise ValueError(f"reward {reward.code!r}: min_tier {reward.min_tier!r} is not one of the tiers")
-        for rule in self.earning_rules:
-            unknown = set(rule.if_.tier or []) - set(tier_codes)
-            if unknown:
+            raise ValueError(f"unknown time zone {timezone!r} (use an IANA name such as Europe/Tallinn)") from error
+        return timezone
+
+    @field_validator("earning_rules")
+    @classmethod
+    def _rules_consistent(cls, earning_rules: list[EarningRule], info: ValidationInfo) -> list[EarningRule]:
+        _unique([rule.code for rule in earning_rules], "earning rule")
+        tier_codes = _tier_codes(info)
+        for rule in earning_rules:
+            unknown = set(rule.if_.tier or []) - set(tier_codes or [])
+            if tier_codes is not None and unknown:
                 raise ValueError(f"earning rule {rule.code!r}: unknown tier(s) {', '.join(sorted(unknown))}")
-        return self
+        return earning_rules
+
+    @field_validator("rewards")
+    @classmethod
+    def _rewards_consistent(cls, rewards: list[RewardSpec], info: ValidationInfo) -> list[RewardSpec]:
+        _unique([reward.code for reward in rewards], "reward")
+        tier_codes = _tier_codes(info)
+        for reward in rewards:
+            if tier_codes is not None and reward.min_tier is not None and reward.min_tier not in tier_codes:
+                raise ValueError(f"reward {reward.code!r}: min_tier {reward.min_tier!r} is not one of the tiers")
+        return rewards
 
     def to_domain(self) -> Program:
         return Program(
-            slug=self.slug, name=self.name, currency=self.currency, timezone=self.timezone,
-            languages=tuple(self.languages), rules=tuple(rule.to_domain() for rule in self.earning_rules),
-            points=self.points.to_domain(), rewards=tuple(reward.to_domain() for reward in self.rewards),
-            tiers=self.tiers.to_domain(self.currency) if self.tiers else None, rounding=self.rounding,
+            slug=self.slug,
+            name=self.name,
+            currency=self.currency,
+            timezone=self.timezone,
+            languages=tuple(self.languages),
+            rules=tuple(rule.to_domain() for rule in self.earning_rules),
+            points=self.points.to_domain(),
+            rewards=tuple(reward.to_domain() for reward in self.rewards),
+            tiers=self.tiers.to_domain(self.currency) if self.tiers else None,
+            rounding=self.rounding,
             point_value=self.point_value,
         )
 
+
+def _tier_codes(info: ValidationInfo) -> list[str] | None:
+    """The program's tier codes; ``None`` when ``tiers`` itself was invalid (that error is reported already)."""
+    if "tiers" not in info.data:
+        return None
+    tiers: Tiers | None = info.data["tiers"]
+    return [level.code for level in tiers.levels] if tiers else []
 
 
 def error_details(errors: list[Any]) -> list[dict[str, str]]:

@@ -54,8 +54,13 @@ def apply(session: Session, program_file: ProgramFile, text: str, source_format:
         select(ProgramRow).where(ProgramRow.slug == program_file.slug).with_for_update()
     ).scalar_one_or_none()
     if row is None:
-        row = ProgramRow(slug=program_file.slug, name=program_file.name, currency=program_file.currency,
-                         current_version=0, created_at=now)
+        row = ProgramRow(
+            slug=program_file.slug,
+            name=program_file.name,
+            currency=program_file.currency,
+            current_version=0,
+            created_at=now,
+        )
         session.add(row)
         session.flush()
     elif row.currency != program_file.currency:
@@ -65,8 +70,16 @@ def apply(session: Session, program_file: ProgramFile, text: str, source_format:
         )
     row.current_version += 1
     row.name = program_file.name
-    session.add(ProgramVersionRow(program_id=row.id, version=row.current_version, definition=definition,
-                                  source_text=text, source_format=source_format, created_at=now))
+    session.add(
+        ProgramVersionRow(
+            program_id=row.id,
+            version=row.current_version,
+            definition=definition,
+            source_text=text,
+            source_format=source_format,
+            created_at=now,
+        )
+    )
     session.flush()
     return row.current_version
 
@@ -93,7 +106,7 @@ _versions: dict[tuple[str, int, int], ProgramVersion] = {}
 
 def _load(session: Session, program_id: int, version: int) -> ProgramVersion:
     # Versions are immutable, so a parsed one can be kept for the life of the process (keyed by database too).
-    key = (str(session.get_bind().url), program_id, version)
+    key = (str(session.get_bind().engine.url), program_id, version)
     if key not in _versions:
         definition = session.execute(
             select(ProgramVersionRow.definition).where(

@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 
 from punchcard.api.deps import NowDep, SessionDep, VersionDep
 from punchcard.coupon.service import benefit_to_json
-from punchcard.kit.idempotency import request_hash
 from punchcard.kit.errors import ValidationFailed
+from punchcard.kit.idempotency import request_hash
 from punchcard.ledger import repository as ledger
 from punchcard.member import repository as members
 from punchcard.member.schemas import RedemptionIn, iso
@@ -20,10 +20,16 @@ router = APIRouter(prefix="/api/v1", tags=["rewards"])
 
 def _reward(reward: Reward) -> dict[str, Any]:
     return {
-        "code": reward.code, "name": reward.name, "description": reward.description,
-        "points_cost": reward.points_cost, "benefit": benefit_to_json(reward.benefit), "min_tier": reward.min_tier,
-        "limit_per_member": reward.limit_per_member, "coupon_valid_days": reward.coupon_valid_days,
-        "available_from": iso(reward.available_from), "available_until": iso(reward.available_until),
+        "code": reward.code,
+        "name": reward.name,
+        "description": reward.description,
+        "points_cost": reward.points_cost,
+        "benefit": benefit_to_json(reward.benefit),
+        "min_tier": reward.min_tier,
+        "limit_per_member": reward.limit_per_member,
+        "coupon_valid_days": reward.coupon_valid_days,
+        "available_from": iso(reward.available_from),
+        "available_until": iso(reward.available_until),
     }
 
 
@@ -40,7 +46,7 @@ def catalogue(
         found = members.get(session, version.program_id, member)
         available = ledger.balances(session, found.id).available
         for item, reward in zip(items, version.program.rewards, strict=True):
-            blocked_by = service.obstacle_for(session, version, found, reward, now, available)
+            blocked_by = service.obstacle_for(session, version.program.tiers, found, reward, now, available)
             item["redeemable"] = blocked_by is None
             item["obstacle"] = blocked_by.value if blocked_by else None
     return {"items": items}
@@ -58,10 +64,14 @@ def redeem_reward(
     """Spend points on a reward and get its coupon. The ``Idempotency-Key`` header is required: a retried
     redemption must never spend twice."""
     if not idempotency_key:
-        raise ValidationFailed("the Idempotency-Key header is required", [{"field": "Idempotency-Key",
-                                                                          "message": "missing"}])
+        raise ValidationFailed(
+            "the Idempotency-Key header is required", [{"field": "Idempotency-Key", "message": "missing"}]
+        )
     member = members.get(session, version.program_id, external_id)
-    outcome = service.redeem(session, version, member, body.reward, idempotency_key,
-                             request_hash(body.model_dump(mode="json")), now)
+    program = version.program
+    catalogue = service.Catalogue(version.program_id, version.version, program.rewards, program.tiers, program.zone)
+    outcome = service.redeem(
+        session, catalogue, member, body.reward, idempotency_key, request_hash(body.model_dump(mode="json")), now
+    )
     session.commit()
     return JSONResponse(outcome.body, status_code=outcome.status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,10 +20,10 @@ from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.errors import InsufficientPoints
 from punchcard.member import repository as members
 from punchcard.member.models import Member
-from punchcard.program.domain import ProgramVersion
 from punchcard.reward.domain import Obstacle, Reward, obstacle
 from punchcard.reward.errors import RewardLimitReached, RewardNotAvailable, RewardNotFound, TierTooLow
 from punchcard.reward.models import Redemption
+from punchcard.tier.domain import TierPolicy
 
 _OBSTACLE_ERRORS: dict[Obstacle, type[PunchcardError]] = {
     Obstacle.REWARD_NOT_AVAILABLE: RewardNotAvailable,
@@ -39,26 +40,34 @@ class Outcome:
 
 
 def redeemed_count(session: Session, member_id: int, reward_code: str) -> int:
-    return int(session.execute(
-        select(func.count()).where(Redemption.member_id == member_id, Redemption.reward_code == reward_code)
-    ).scalar_one())
+    return int(
+        session.execute(
+            select(func.count()).where(Redemption.member_id == member_id, Redemption.reward_code == reward_code)
+        ).scalar_one()
+    )
 
 
-def obstacle_for(session: Session, version: ProgramVersion, member: Member, reward: Reward, now: datetime,
-                 available_points: int) -> Obstacle | None:
+def obstacle_for(
+    session: Session, tiers: TierPolicy | None, member: Member, reward: Reward, now: datetime, available_points: int
+) -> Obstacle | None:
     """The first reason ``member`` cannot redeem ``reward`` now (shared by the redemption and the catalogue view)."""
-    program = version.program
-    tier_rank = program.tiers.rank(member.tier_code) if program.tiers else 0
-    min_rank = program.tiers.rank(reward.min_tier) if program.tiers and reward.min_tier else 0
-    return obstacle(reward, now=now, tier_rank=tier_rank, min_tier_rank=min_rank,
-                    redeemed_count=redeemed_count(session, member.id, reward.code),
-                    available_points=available_points)
+    tier_rank = tiers.rank(member.tier_code) if tiers else 0
+    min_rank = tiers.rank(reward.min_tier) if tiers and reward.min_tier else 0
+    return obstacle(
+        reward,
+        now=now,
+        tier_rank=tier_rank,
+        min_tier_rank=min_rank,
+        redeemed_count=redeemed_count(session, member.id, reward.code),
+        available_points=available_points,
+    )
 
 
 def _find(session: Session, member_id: int, program_id: int, key: str) -> Redemption | None:
     return session.execute(
-        select(Redemption).where(Redemption.program_id == program_id, Redemption.member_id == member_id,
-                                 Redemption.idempotency_key == key)
+        select(Redemption).where(
+            Redemption.program_id == program_id, Redemption.member_id == member_id, Redemption.idempotency_key == key
+        )
     ).scalar_one_or_none()
 
 
@@ -68,54 +77,87 @@ def _replay(found: Redemption, digest: str) -> Outcome:
     return Outcome(200, found.response)
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """The part of a program version that redeeming needs."""
+
+    program_id: int
+    version: int
+    rewards: tuple[Reward, ...]
+    tiers: TierPolicy | None
+    zone: ZoneInfo
+
+    def reward(self, code: str) -> Reward:
+        found = next((reward for reward in self.rewards if reward.code == code), None)
+        if found is None:
+            raise RewardNotFound(f"no reward with code {code!r}", [{"reward": code}])
+        return found
+
+
 def redeem(
-    session: Session, version: ProgramVersion, member: Member, reward_code: str, key: str, digest: str, now: datetime
+    session: Session, catalogue: Catalogue, member: Member, reward_code: str, key: str, digest: str, now: datetime
 ) -> Outcome:
     """Spend the reward's points (soonest-expiring first) and issue its coupon; a retried key returns the first result.
 
     Checks run in a fixed order: reward exists, available now, tier, per-member limit, points. Any failure changes
     nothing.
     """
-    found = _find(session, member.id, version.program_id, key)
+    found = _find(session, member.id, catalogue.program_id, key)
     if found is not None:
         return _replay(found, digest)
-    program = version.program
-    reward = program.reward(reward_code)
-    if reward is None:
-        raise RewardNotFound(f"no reward with code {reward_code!r}", [{"reward": reward_code}])
+    reward = catalogue.reward(reward_code)
     members.lock(session, member)
-    found = _find(session, member.id, version.program_id, key)
+    found = _find(session, member.id, catalogue.program_id, key)
     if found is not None:
         return _replay(found, digest)
-    posting = ledger.Posting(version.program_id, member.id, version.version, now, now)
+    posting = ledger.Posting(catalogue.program_id, member.id, catalogue.version, now, now)
     ledger.settle_member(session, posting, at=now)
     available = ledger_queries.balances(session, member.id).available
-    blocked_by = obstacle_for(session, version, member, reward, now, available)
+    blocked_by = obstacle_for(session, catalogue.tiers, member, reward, now, available)
     if blocked_by is not None:
         raise _OBSTACLE_ERRORS[blocked_by](
             f"cannot redeem {reward.code!r}: {blocked_by.value.replace('_', ' ')}",
             [{"reward": reward.code, "points_cost": reward.points_cost, "available": available}],
         )
-    redemption = Redemption(program_id=version.program_id, member_id=member.id, reward_code=reward.code,
-                            idempotency_key=key, request_hash=digest, points_spent=reward.points_cost,
-                            created_at=now, response={})
+    redemption = Redemption(
+        program_id=catalogue.program_id,
+        member_id=member.id,
+        reward_code=reward.code,
+        idempotency_key=key,
+        request_hash=digest,
+        points_spent=reward.points_cost,
+        created_at=now,
+        response={},
+    )
     try:
         with session.begin_nested():
             session.add(redemption)
     except IntegrityError:
-        winner = _find(session, member.id, version.program_id, key)
+        winner = _find(session, member.id, catalogue.program_id, key)
         if winner is None:
             raise
         return _replay(winner, digest)
-    ledger.spend(session, replace(posting, operation=f"redemption:{redemption.id}"), reward.points_cost,
-                 kind=EntryKind.SPEND, description=f"Redeemed {reward.name}")
+    ledger.spend(
+        session,
+        replace(posting, operation=f"redemption:{redemption.id}"),
+        reward.points_cost,
+        kind=EntryKind.SPEND,
+        description=f"Redeemed {reward.name}",
+    )
     coupon = coupons.issue(
-        session, program_id=version.program_id, member_id=member.id, reward_code=reward.code,
-        redemption_id=redemption.id, benefit=reward.benefit, issued_at=now,
-        expires_at=end_of_local_day_after(now, program.zone, days=reward.coupon_valid_days),
+        session,
+        program_id=catalogue.program_id,
+        member_id=member.id,
+        reward_code=reward.code,
+        redemption_id=redemption.id,
+        benefit=reward.benefit,
+        issued_at=now,
+        expires_at=end_of_local_day_after(now, catalogue.zone, days=reward.coupon_valid_days),
     )
     redemption.response = {
-        "redemption_id": redemption.id, "reward": reward.code, "points_spent": reward.points_cost,
+        "redemption_id": redemption.id,
+        "reward": reward.code,
+        "points_spent": reward.points_cost,
         "coupon": {"code": coupon.code, "expires_at": coupon.expires_at.isoformat()},
         "balance": {"available": available - reward.points_cost},
     }

@@ -231,7 +231,7 @@ class AwardPerCurrencyUnit:
     """``rate`` points per 1 unit of currency over the selected lines (and shipping, if asked)."""
 
     rate: Decimal
-    lines: LineFilter = LineFilter()
+    lines: LineFilter = field(default_factory=LineFilter)
     include_shipping: bool = False
 
     def describe(self) -> str:
@@ -332,7 +332,7 @@ def evaluate(rules: Sequence[Rule], context: Context, rounding: Rounding = Round
         amount = _capped(amount, rule.max_points)
         if amount > 0:
             exact.append((rule, amount, rule.action.describe()))
-            line_weights = [sum(pair) for pair in zip(line_weights, weights, strict=True)]
+            line_weights = [total + weight for total, weight in zip(line_weights, weights, strict=True)]
         if rule.stop:
             break
     base = sum((amount for _, amount, _ in exact), Decimal(0))

@@ -39,8 +39,17 @@ def _change(
     session: Session, member: Member, to_code: str, reason: str, at: datetime, event_id: int | None
 ) -> TierChanged:
     changed = TierChanged(member.tier_code, to_code, reason)
-    session.add(TierChange(program_id=member.program_id, member_id=member.id, from_code=member.tier_code,
-                           to_code=to_code, reason=reason, changed_at=at, event_id=event_id))
+    session.add(
+        TierChange(
+            program_id=member.program_id,
+            member_id=member.id,
+            from_code=member.tier_code,
+            to_code=to_code,
+            reason=reason,
+            changed_at=at,
+            event_id=event_id,
+        )
+    )
     member.tier_code, member.tier_since, member.tier_grace_until = to_code, at, None
     return changed
 
@@ -117,8 +126,16 @@ def review_batch(
         decision = review(policy, row.tier_code, values.get(row.id, 0), row.tier_grace_until, at)
         if decision.outcome in (ReviewOutcome.UPGRADE, ReviewOutcome.DOWNGRADE) or row.tier_code is None:
             updates.append({"id": row.id, "tier_code": decision.tier.code, "tier_since": at, "tier_grace_until": None})
-            changes.append({"program_id": program_id, "member_id": row.id, "from_code": row.tier_code,
-                            "to_code": decision.tier.code, "reason": decision.outcome.value, "changed_at": at})
+            changes.append(
+                {
+                    "program_id": program_id,
+                    "member_id": row.id,
+                    "from_code": row.tier_code,
+                    "to_code": decision.tier.code,
+                    "reason": decision.outcome.value,
+                    "changed_at": at,
+                }
+            )
         elif decision.outcome in (ReviewOutcome.START_GRACE, ReviewOutcome.END_GRACE):
             updates.append({"id": row.id, "tier_grace_until": decision.grace_until})
     for values_row in updates:
