@@ -130,3 +130,48 @@ class ProgramMaker:
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+def at_moment(
+    api: ApiClient, moment: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """Send one request while the API's clock reads ``moment`` (ISO 8601): for what depends on "now" (member views
+    count tier windows and expiring points from it; redemptions spend at it). The real clock is back afterwards."""
+    from datetime import datetime
+
+    from fastapi import FastAPI
+
+    from punchcard.api.deps import get_now
+
+    app = api.client.app
+    assert isinstance(app, FastAPI)
+    when = datetime.fromisoformat(moment)
+    app.dependency_overrides[get_now] = lambda: when
+    try:
+        return api.client.request(method, path, json=body, headers={**api.headers, **(headers or {})})
+    finally:
+        app.dependency_overrides.pop(get_now, None)
+
+
+def member_at(api: ApiClient, external_id: str, moment: str) -> dict[str, Any]:
+    """The member as ``GET /api/v1/members/{external_id}`` shows them when the API's clock reads ``moment``."""
+    response = at_moment(api, moment, "GET", f"/api/v1/members/{external_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def ledger_items(api: ApiClient, external_id: str) -> list[dict[str, Any]]:
+    """All of the member's ledger entries, newest first (one page of up to 500)."""
+    response = api.get(f"/api/v1/members/{external_id}/ledger", params={"limit": 500})
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def run_jobs(engine: Engine, at: str) -> None:
+    """``punchcard jobs run --at AT``: everything due at ``at`` (ISO 8601), recorded as if run at that moment."""
+    from datetime import datetime
+
+    from punchcard.jobs import service as jobs
+
+    moment = datetime.fromisoformat(at)
+    jobs.run(engine, at=moment, now=moment)

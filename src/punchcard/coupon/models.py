@@ -37,6 +37,7 @@ class CouponUse(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
     coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id"))
     order_id: Mapped[str] = mapped_column(String(200))
     redeemed_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -121,7 +121,7 @@ def redeem(session: Session, coupon: Coupon, order_id: str, now: datetime) -> tu
         raise CouponAlreadyRedeemed(f"coupon {coupon.code} is already used by another order", [{"code": coupon.code}])
     if now >= coupon.expires_at:
         raise CouponExpired(f"coupon {coupon.code} expired at {coupon.expires_at.isoformat()}")
-    use = CouponUse(coupon_id=coupon.id, order_id=order_id, redeemed_at=now)
+    use = CouponUse(program_id=coupon.program_id, coupon_id=coupon.id, order_id=order_id, redeemed_at=now)
     try:
         with session.begin_nested():
             session.add(use)

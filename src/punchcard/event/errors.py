@@ -1,6 +1,10 @@
 from punchcard.kit.errors import Conflict, NotFound, Unprocessable
 
 
+class OccurredInFuture(Unprocessable):
+    code = "occurred_in_future"
+
+
 class CurrencyMismatch(Unprocessable):
     code = "currency_mismatch"
 

@@ -8,7 +8,7 @@ response with the event. The caller commits once.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from punchcard.event import repository
 from punchcard.event.errors import (
     CurrencyMismatch,
+    OccurredInFuture,
     OrderAlreadyRecorded,
     OrderNotFound,
     OrderOfAnotherMember,
@@ -49,6 +50,9 @@ from punchcard.rules.domain import (
 from punchcard.tier import service as tiers
 from punchcard.tier.domain import Metric
 
+CLOCK_SKEW = timedelta(minutes=10)
+"""How far ahead of our clock a shop's ``occurred_at`` may be: clocks drift, but points cannot be earned in advance."""
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -71,6 +75,11 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
     existing = repository.find_event(session, version.program_id, body.id)
     if existing is not None:
         return _replay(existing, digest)
+    if body.occurred_at > now + CLOCK_SKEW:
+        raise OccurredInFuture(
+            f"occurred_at {body.occurred_at.isoformat()} is in the future",
+            [{"field": "occurred_at", "now": now.isoformat()}],
+        )
     member = members.get(session, version.program_id, body.member_external_id)
     if member.status == member_service.BLOCKED:
         raise MemberBlocked(f"member {member.external_id!r} is blocked")

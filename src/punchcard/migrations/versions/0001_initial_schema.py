@@ -260,11 +260,13 @@ def upgrade() -> None:
     op.create_table(
         "coupon_uses",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("program_id", sa.Integer(), nullable=False),
         sa.Column("coupon_id", sa.Integer(), nullable=False),
         sa.Column("order_id", sa.String(length=200), nullable=False),
         sa.Column("redeemed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["coupon_id"], ["coupons.id"], name=op.f("fk_coupon_uses_coupon_id_coupons")),
+        sa.ForeignKeyConstraint(["program_id"], ["programs.id"], name=op.f("fk_coupon_uses_program_id_programs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coupon_uses")),
     )
     with op.batch_alter_table("coupon_uses", schema=None) as batch_op:
