@@ -31,7 +31,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield normalise_url(base).rsplit("/", 1)[0] + f"/{name}"
+    url = normalise_url(base).rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    get_engine(url).dispose()
     get_engine.cache_clear()
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -47,8 +49,11 @@ def engine(database_url: str) -> Engine:
 
 @pytest.fixture(scope="session")
 def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=database_url))) as test_client:
+    app = create_app(Settings(database_url=database_url))
+    with TestClient(app) as test_client:
         yield test_client
+    app.state.sessions.kw["bind"].dispose()  # the app's own pooled engine; unclosed connections warn (= fail)
+    engine.dispose()
 
 
 @pytest.fixture

@@ -45,14 +45,19 @@ class ApiClient:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 
+    def request(self, method: str, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        response: httpx.Response = self.client.request(method, path, json=body, headers=headers, **kwargs)
+        return response
+
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+        return self.request("GET", path, **kwargs)
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
-        return self.client.post(path, json=body, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+        return self.request("POST", path, body, **kwargs)
 
     def patch(self, path: str, body: Any = None) -> httpx.Response:
-        return self.client.patch(path, json=body, headers=self.headers)
+        return self.request("PATCH", path, body)
 
     def as_integration(self) -> ApiClient:
         return ApiClient(self.client, self.integration_key, self.slug, self.program_id, self.integration_key)
@@ -78,20 +83,49 @@ class ApiClient:
         return f"{prefix}-{self._events}-{uuid.uuid4().hex[:6]}"
 
     def purchase(
-        self, member: str, lines: list[dict[str, Any]], *, order_id: str | None = None,
-        occurred_at: str = "2026-06-01T12:00:00+00:00", shipping: str = "0", expect: int = 201, **extra: Any,
+        self,
+        member: str,
+        lines: list[dict[str, Any]],
+        *,
+        order_id: str | None = None,
+        occurred_at: str = "2026-06-01T12:00:00+00:00",
+        shipping: str = "0",
+        expect: int = 201,
+        **extra: Any,
     ) -> dict[str, Any]:
-        body = {"id": self.next_id("evt"), "type": "purchase", "member_external_id": member,
-                "occurred_at": occurred_at, "order_id": order_id or self.next_id("order"), "currency": "EUR",
-                "lines": lines, "shipping": shipping, **extra}
+        body = {
+            "id": self.next_id("evt"),
+            "type": "purchase",
+            "member_external_id": member,
+            "occurred_at": occurred_at,
+            "order_id": order_id or self.next_id("order"),
+            "currency": "EUR",
+            "lines": lines,
+            "shipping": shipping,
+            **extra,
+        }
         response = self.post("/api/v1/events", body)
         assert response.status_code == expect, response.text
         return dict(response.json())
 
-    def refund(self, member: str, order_id: str, *, occurred_at: str = "2026-06-10T12:00:00+00:00",
-               expect: int = 201, **refund: Any) -> dict[str, Any]:
-        body = {"id": self.next_id("refund"), "type": "refund", "member_external_id": member,
-                "occurred_at": occurred_at, "order_id": order_id, "currency": "EUR", **refund}
+    def refund(
+        self,
+        member: str,
+        order_id: str,
+        *,
+        occurred_at: str = "2026-06-10T12:00:00+00:00",
+        expect: int = 201,
+        **refund: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "id": self.next_id("refund"),
+            "type": "refund",
+            "member_external_id": member,
+            "occurred_at": occurred_at,
+            "order_id": order_id,
+            "currency": "EUR",
+            **refund,
+        }
         response = self.post("/api/v1/events", body)
         assert response.status_code == expect, response.text
         return dict(response.json())
@@ -148,7 +182,10 @@ def at_moment(
     when = datetime.fromisoformat(moment)
     app.dependency_overrides[get_now] = lambda: when
     try:
-        return api.client.request(method, path, json=body, headers={**api.headers, **(headers or {})})
+        response: httpx.Response = api.client.request(
+            method, path, json=body, headers={**api.headers, **(headers or {})}
+        )
+        return response
     finally:
         app.dependency_overrides.pop(get_now, None)
 
@@ -167,11 +204,26 @@ def ledger_items(api: ApiClient, external_id: str) -> list[dict[str, Any]]:
     return list(response.json()["items"])
 
 
-def run_jobs(engine: Engine, at: str) -> None:
-    """``punchcard jobs run --at AT``: everything due at ``at`` (ISO 8601), recorded as if run at that moment."""
+def run_jobs(api: ApiClient, engine: Engine, at: str) -> None:
+    """``punchcard jobs run --at AT`` for ``api``'s program: everything due at ``at`` (ISO 8601), as if run then."""
     from datetime import datetime
 
     from punchcard.jobs import service as jobs
 
     moment = datetime.fromisoformat(at)
-    jobs.run(engine, at=moment, now=moment)
+    jobs.run(engine, at=moment, now=moment, only=[api.slug])
+
+
+def snapshot(api: ApiClient, external_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The member's points and whole ledger: what a rejected request must leave exactly as it was."""
+    return api.points(external_id), ledger_items(api, external_id)
+
+
+def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """Assert ``response`` is the error ``code`` with ``status`` in the standard shape; return the error object."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code, error
+    assert error["message"]
+    assert isinstance(error["details"], list)
+    return dict(error)

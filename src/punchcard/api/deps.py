@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.auth.service import Caller, authenticate
 from punchcard.kit.clock import utc_now
+from punchcard.kit.errors import ValidationFailed
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 
@@ -40,3 +41,14 @@ def get_now() -> datetime:
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def reject_nul(request: Request) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it in the path and the query string as request bodies do."""
+    for where, values in (("path", request.path_params.items()), ("query", request.query_params.multi_items())):
+        for name, value in values:
+            if "\x00" in str(value):
+                raise ValidationFailed(
+                    f"the request is invalid: {where}.{name}: must not contain the NUL character",
+                    [{"field": f"{where}.{name}", "message": "must not contain the NUL character"}],
+                )

@@ -17,6 +17,7 @@ from punchcard.kit.errors import PunchcardError
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
+    400: "malformed_json",  # FastAPI's own answer to a body it cannot parse (e.g. nested too deeply)
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",

@@ -9,7 +9,6 @@ from punchcard.api.deps import NowDep, SessionDep, VersionDep
 from punchcard.event import service
 from punchcard.event.schemas import EventIn, PreviewIn
 from punchcard.kit.idempotency import request_hash
-from punchcard.member import repository as members
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -26,8 +25,7 @@ def post_event(body: EventIn, session: SessionDep, version: VersionDep, now: Now
 @router.post("/preview")
 def preview(body: PreviewIn, session: SessionDep, version: VersionDep, now: NowDep) -> dict[str, Any]:
     """What a purchase would earn, rule by rule, without writing anything."""
-    member = members.get(session, version.program_id, body.member_external_id) if body.member_external_id else None
-    evaluation = service.evaluate_for(session, version.program, member, body.facts(now))
+    evaluation = service.preview(session, version, body, now)
     return {
         "points": evaluation.points,
         "effects": [

@@ -6,11 +6,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, Field, JsonValue, model_validator
+from pydantic import Field, JsonValue, model_validator
 
-from punchcard.kit.schemas import Identifier, Money, Request
+from punchcard.kit.money import to_minor
+from punchcard.kit.schemas import Identifier, Moment, Money, Request
 from punchcard.rules.domain import MEMBER_ENROLLED, PURCHASE, REFUND, EventFacts
 from punchcard.rules.schemas import LineIn
+
+# Orders are stored in minor units in 32-bit integer columns.
+MAX_ORDER_MINOR = 2**31 - 1
 
 
 class RefundLineIn(Request):
@@ -22,7 +26,7 @@ class EventIn(Request):
     id: Identifier
     type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
     member_external_id: Identifier
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     order_id: Identifier | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     lines: list[LineIn] | None = None
@@ -39,6 +43,9 @@ class EventIn(Request):
             _require(self, "order_id", "currency", "lines")
             if not self.lines or any(line.unit_price is None for line in self.lines):
                 raise ValueError("a purchase needs at least one line, each with a unit_price")
+            total = sum((line.quantity * (line.unit_price or 0) for line in self.lines), self.shipping)
+            if self.currency is not None and to_minor(total, self.currency) > MAX_ORDER_MINOR:
+                raise ValueError("the order total is too large to record")
         if self.type == REFUND:
             _require(self, "order_id", "currency")
             if (self.refund_lines is None) == (self.amount is None):
@@ -68,4 +75,4 @@ class PreviewIn(EventIn):
     id: Identifier | None = None  # type: ignore[assignment]
     type: Literal["purchase"] = PURCHASE  # type: ignore[assignment]
     member_external_id: Identifier | None = None  # type: ignore[assignment]
-    occurred_at: AwareDatetime | None = None  # type: ignore[assignment]
+    occurred_at: Moment | None = None  # type: ignore[assignment]

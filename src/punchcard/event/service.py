@@ -75,19 +75,11 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
     existing = repository.find_event(session, version.program_id, body.id)
     if existing is not None:
         return _replay(existing, digest)
-    if body.occurred_at > now + CLOCK_SKEW:
-        raise OccurredInFuture(
-            f"occurred_at {body.occurred_at.isoformat()} is in the future",
-            [{"field": "occurred_at", "now": now.isoformat()}],
-        )
+    _not_in_future(body.occurred_at, now)
     member = members.get(session, version.program_id, body.member_external_id)
     if member.status == member_service.BLOCKED:
         raise MemberBlocked(f"member {member.external_id!r} is blocked")
-    if body.currency is not None and body.currency != program.currency:
-        raise CurrencyMismatch(
-            f"the program's currency is {program.currency}, the event's is {body.currency}",
-            [{"expected": program.currency, "given": body.currency}],
-        )
+    _same_currency(program, body.currency)
     members.lock(session, member)
     existing = repository.find_event(session, version.program_id, body.id)  # a concurrent twin may have won
     if existing is not None:
@@ -127,6 +119,28 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
     return Outcome(201, event.response)
 
 
+def _not_in_future(moment: datetime, now: datetime) -> None:
+    if moment > now + CLOCK_SKEW:
+        raise OccurredInFuture(
+            f"{moment.isoformat()} is in the future", [{"field": "occurred_at", "now": now.isoformat()}]
+        )
+
+
+def _same_currency(program: Program, currency: str | None) -> None:
+    if currency is not None and currency != program.currency:
+        raise CurrencyMismatch(
+            f"the program's currency is {program.currency}, the event's is {currency}",
+            [{"expected": program.currency, "given": currency}],
+        )
+
+
+def preview(session: Session, version: ProgramVersion, body: EventIn, now: datetime) -> Evaluation:
+    """What a purchase would earn for the member (if given), rule by rule; writes nothing."""
+    _same_currency(version.program, body.currency)
+    member = members.get(session, version.program_id, body.member_external_id) if body.member_external_id else None
+    return evaluate_for(session, version.program, member, body.facts(now))
+
+
 def balance(session: Session, member_id: int) -> dict[str, int]:
     found = ledger_queries.balances(session, member_id)
     return {"available": found.available, "pending": found.pending}
@@ -139,7 +153,9 @@ def member_facts(session: Session, program: Program, member: Member, now: dateti
     for rule in program.rules:
         if rule.limit is not None:
             since = period_start(now, rule.limit.period, program.zone)
-            counts[(rule.code, rule.limit.period)] = ledger_queries.firing_count(session, member.id, rule.code, since)
+            counts[(rule.code, rule.limit.period)] = ledger_queries.firing_count(
+                session, member.id, rule.code, since, now
+            )
     return MemberFacts(
         tier_code=tier.code if tier else None,
         tier_multiplier=tier.multiplier if tier else Decimal(1),
@@ -257,6 +273,9 @@ def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[
                 f"refund of {body.amount} exceeds what is left of order {order.order_id}",
                 [{"refundable": str(from_minor(paid_minor - order.refunded_minor, order.currency))}],
             )
+        if amount_minor == paid_minor - order.refunded_minor:
+            # The rest of the order: exactly all of it, whatever rounding the earlier parts' fractions carried.
+            return Decimal(1), amount_minor, order.refunded_quantities
         fraction = Decimal(amount_minor) / paid_minor if paid_minor else Decimal(1)
         return fraction, amount_minor, order.refunded_quantities
     quantities = dict(order.refunded_quantities)
@@ -275,6 +294,11 @@ def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[
         share = refund.quantity / Decimal(line["quantity"])
         weight += Decimal(line["weight"]) * share
         value += Decimal(line["unit_price"]) * refund.quantity
+    if to_minor(value, order.currency) > paid_minor - order.refunded_minor:  # e.g. after a refund of the whole amount
+        raise RefundExceedsOrder(
+            f"refund of {value} exceeds what is left of order {order.order_id}",
+            [{"refundable": str(from_minor(paid_minor - order.refunded_minor, order.currency))}],
+        )
     if all(Decimal(quantities.get(line["sku"], "0")) >= Decimal(line["quantity"]) for line in order.lines):
         return Decimal(1), to_minor(value, order.currency), quantities
     merchandise = Decimal(order.total_minor)
@@ -348,6 +372,7 @@ def enrol(
 ) -> tuple[Member, list[dict[str, Any]]]:
     """Create a member, give them the entry tier, and run the ``member_enrolled`` rules (e.g. a welcome bonus)."""
     program = version.program
+    _not_in_future(enrolled_at, now)
     member = member_service.create(session, version.program_id, external_id, profile, enrolled_at)
     if program.tiers is not None:
         tiers.assign_entry_tier(session, member, program.tiers, enrolled_at)

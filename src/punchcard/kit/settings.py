@@ -14,6 +14,22 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
     job_batch_size: int = 1000
 
+    public_url: str = "http://127.0.0.1:8000"
+    """Where members and staff reach this server; e-mailed links start with it."""
+    secret_key: str = ""
+    """Signs session cookies and sign-in links; empty means a random key per process (sessions end on restart)."""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Punchcard <no-reply@localhost>"
+
+    demo_mail_catcher: bool = False
+    """Serve ``/demo/mail``, the page of the demo's in-memory mail catcher; it shows everyone's sign-in links, so it is
+    for ``punchcard demo`` only."""
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

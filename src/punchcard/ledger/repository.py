@@ -66,7 +66,8 @@ def spendable_lots(session: Session, member_id: int, now: datetime) -> list[LotV
 
 
 def lock_lot(session: Session, lot_id: int) -> Lot:
-    return session.execute(select(Lot).where(Lot.id == lot_id).with_for_update()).scalar_one()
+    query = select(Lot).where(Lot.id == lot_id).with_for_update().execution_options(populate_existing=True)
+    return session.execute(query).scalar_one()
 
 
 def take_from_lot(session: Session, lot_id: int, points: int) -> None:
@@ -95,12 +96,13 @@ def sum_account(session: Session, member_id: int, account: Account, since: datet
     return int(session.execute(query).scalar_one())
 
 
-def firing_count(session: Session, member_id: int, rule_code: str, since: datetime | None) -> int:
-    """How many distinct events (or operations) a rule awarded points for."""
-    query = select(func.count(func.distinct(LedgerEntry.event_id))).where(
+def firing_count(session: Session, member_id: int, rule_code: str, since: datetime | None, until: datetime) -> int:
+    """How many times a rule awarded points in ``[since, until]``: each firing credits its own lot."""
+    query = select(func.count(func.distinct(LedgerEntry.lot_id))).where(
         LedgerEntry.member_id == member_id,
         LedgerEntry.rule_code == rule_code,
         LedgerEntry.kind == EntryKind.EARN.value,
+        LedgerEntry.occurred_at <= until,
     )
     if since is not None:
         query = query.where(LedgerEntry.occurred_at >= since)

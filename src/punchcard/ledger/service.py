@@ -26,6 +26,7 @@ from punchcard.ledger.domain import (
 )
 from punchcard.ledger.errors import InsufficientPoints
 from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.member import repository as members
 
 
 @dataclass(frozen=True)
@@ -229,23 +230,33 @@ def vest_batch(session: Session, posting: Posting, *, at: datetime, limit: int, 
             entries.append(owner.entry(Account.POINTS, EntryKind.VEST, row.remaining, lot_id=row.id, description=text))
     write(session, entries)
     session.execute(update(Lot).where(Lot.id.in_([row.id for row in rows])).values(is_pending=False))
-    for debtor in _members_in_debt(session, {row.member_id for row in rows}):
-        repay_debt(session, replace(posting, member_id=debtor))
     return len(rows)
 
 
-def _members_in_debt(session: Session, member_ids: set[int]) -> list[int]:
-    rows = session.execute(
+def repay_debts_batch(session: Session, posting: Posting, *, limit: int) -> int:
+    """Let members in debt whose points just became available pay it back; returns how many paid something.
+
+    Each member's row is locked first (as every per-member operation does), skipping members a request holds: their
+    own next operation settles the debt (``settle_member``).
+    """
+    debtors = session.execute(
         select(LedgerEntry.member_id)
         .where(
-            LedgerEntry.member_id.in_(member_ids),
+            LedgerEntry.program_id == posting.program_id,
             LedgerEntry.account == Account.POINTS.value,
             LedgerEntry.lot_id.is_(None),
         )
         .group_by(LedgerEntry.member_id)
         .having(func.sum(LedgerEntry.amount) < 0)
+        .order_by(LedgerEntry.member_id)
     ).scalars()
-    return sorted(rows)
+    paid = 0
+    for member_id in debtors:
+        if paid == limit:
+            break
+        if members.try_lock(session, member_id) and repay_debt(session, replace(posting, member_id=member_id)) > 0:
+            paid += 1
+    return paid
 
 
 def expire_batch(session: Session, posting: Posting, *, at: datetime, limit: int, member_id: int | None = None) -> int:
@@ -275,9 +286,11 @@ def expire_batch(session: Session, posting: Posting, *, at: datetime, limit: int
 
 
 def settle_member(session: Session, posting: Posting, at: datetime) -> None:
-    """Vest and expire what is due for one member before an operation on their balance."""
+    """Vest, repay debt and expire what is due for one member (whose row the caller has locked) before an operation
+    on their balance."""
     while vest_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
         pass
+    repay_debt(session, posting)
     while expire_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
         pass
 

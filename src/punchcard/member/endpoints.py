@@ -1,5 +1,6 @@
 """/api/v1/members: enrol, read, update, history, adjustments."""
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
@@ -8,8 +9,10 @@ from fastapi.responses import JSONResponse
 from punchcard.api.deps import CallerDep, NowDep, SessionDep, VersionDep
 from punchcard.api.member_view import member_view
 from punchcard.event import service as events
+from punchcard.kit.errors import IdempotencyConflict
 from punchcard.ledger import repository as ledger_queries
 from punchcard.ledger import service as ledger
+from punchcard.ledger.domain import EntryKind
 from punchcard.member import repository as members
 from punchcard.member import service
 from punchcard.member.schemas import AdjustmentIn, MemberIn, MemberPatch, iso
@@ -54,7 +57,7 @@ def read_ledger(
     session: SessionDep,
     version: VersionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="next_cursor from the previous page")] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="next_cursor from the previous page")] = None,
 ) -> dict[str, Any]:
     """The member's ledger entries, newest first; ``next_cursor`` fetches the page after."""
     member = members.get(session, version.program_id, external_id)
@@ -82,6 +85,12 @@ def read_ledger(
     }
 
 
+def _adjustment_operation(key: str) -> str:
+    """The ledger operation of a keyed adjustment; keys too long for the column (64 characters) are hashed."""
+    operation = f"adjustment:{key}"
+    return operation if len(operation) <= 64 else f"adjustment:#{hashlib.sha256(key.encode()).hexdigest()[:52]}"
+
+
 @router.post("/{external_id}/adjustments", status_code=201)
 def adjust_points(
     external_id: str,
@@ -95,8 +104,14 @@ def adjust_points(
     """Goodwill or correction (admin scope). With an ``Idempotency-Key`` a retry changes nothing more."""
     caller.require_admin()
     member = members.get(session, version.program_id, external_id, lock=True)
-    operation = f"adjustment:{idempotency_key}" if idempotency_key else None
-    if operation and ledger.operation_entries(session, member.id, operation):
+    operation = _adjustment_operation(idempotency_key) if idempotency_key else None
+    done = ledger.operation_entries(session, member.id, operation) if operation else []
+    if done:
+        adjusted = [entry for entry in done if entry.kind == EntryKind.ADJUST.value]
+        if sum(entry.amount for entry in adjusted) != body.points or any(
+            entry.description != f"Adjustment: {body.reason}" for entry in adjusted
+        ):
+            raise IdempotencyConflict("this Idempotency-Key was already used for a different adjustment")
         return JSONResponse(
             {
                 "points": body.points,

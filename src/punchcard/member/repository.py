@@ -10,7 +10,7 @@ from punchcard.member.models import Member
 def find(session: Session, program_id: int, external_id: str, *, lock: bool = False) -> Member | None:
     query = select(Member).where(Member.program_id == program_id, Member.external_id == external_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return session.execute(query).scalar_one_or_none()
 
 
@@ -25,6 +25,12 @@ def lock(session: Session, member: Member) -> None:
     """Take the member's row lock (PostgreSQL); SQLite already serialises writers with BEGIN IMMEDIATE."""
     session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
     session.refresh(member)
+
+
+def try_lock(session: Session, member_id: int) -> bool:
+    """Lock the member's row unless another transaction holds it (``SKIP LOCKED``); for batch jobs."""
+    query = select(Member.id).where(Member.id == member_id).with_for_update(skip_locked=True)
+    return session.execute(query).scalar_one_or_none() is not None
 
 
 def count(session: Session, program_id: int) -> int:

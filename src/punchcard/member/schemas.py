@@ -1,11 +1,11 @@
 """Member request bodies."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, EmailStr, Field
+from pydantic import AfterValidator, EmailStr, Field, model_validator
 
-from punchcard.kit.schemas import Identifier, Request
+from punchcard.kit.schemas import Identifier, Moment, Request
 
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
 
@@ -17,7 +17,7 @@ class MemberIn(Request):
     birth_date: date | None = None
     language: Language | None = None
     marketing_consent: bool = False
-    enrolled_at: AwareDatetime | None = None
+    enrolled_at: Moment | None = None
     """For importing existing customers; defaults to now."""
 
 
@@ -28,6 +28,14 @@ class MemberPatch(Request):
     language: Language | None = None
     marketing_consent: bool | None = None
     status: Literal["active", "blocked"] | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_not_null(self) -> Self:
+        # Optional in a PATCH means "may be left out", not "may be cleared": these always have a value.
+        for name in ("marketing_consent", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
 
 
 def _not_zero(points: int) -> int:

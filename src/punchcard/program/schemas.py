@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeInt,
+    PlainSerializer,
     PositiveInt,
     ValidationInfo,
     field_validator,
@@ -64,7 +65,14 @@ class Bounds(Strict):
         return rules.Range(self.min, self.max)
 
 
-Scalar = str | int | bool | Decimal
+def _keep_numbers_numeric(value: object) -> object:
+    """Stored definitions are JSON: a decimal compared by ``equals`` must come back a number, not the string "4.5"."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+Scalar = Annotated[bool | int | Decimal | str, PlainSerializer(_keep_numbers_numeric)]
 
 
 class AttributeCondition(Strict):
@@ -154,7 +162,7 @@ class Limit(Strict):
 class EarningRule(Strict):
     code: Code
     name: str = Field(min_length=1)
-    when: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")
+    when: str = Field(min_length=1, max_length=63, pattern=r"^[a-z][a-z0-9_]*$")
     priority: int = 0
     if_: Conditions = Field(Conditions(), alias="if")
     then: Action

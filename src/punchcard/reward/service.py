@@ -19,7 +19,9 @@ from punchcard.ledger import service as ledger
 from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.errors import InsufficientPoints
 from punchcard.member import repository as members
+from punchcard.member.errors import MemberBlocked
 from punchcard.member.models import Member
+from punchcard.member.service import BLOCKED
 from punchcard.reward.domain import Obstacle, Reward, obstacle
 from punchcard.reward.errors import RewardLimitReached, RewardNotAvailable, RewardNotFound, TierTooLow
 from punchcard.reward.models import Redemption
@@ -106,6 +108,8 @@ def redeem(
     if found is not None:
         return _replay(found, digest)
     reward = catalogue.reward(reward_code)
+    if member.status == BLOCKED:
+        raise MemberBlocked(f"member {member.external_id!r} is blocked")
     members.lock(session, member)
     found = _find(session, member.id, catalogue.program_id, key)
     if found is not None:

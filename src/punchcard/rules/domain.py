@@ -176,15 +176,33 @@ class AttributeTest:
             return False
         value = attributes[self.name]
         if self.range is not None:
-            if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-                return False
-            try:
-                return self.range.contains(Decimal(str(value)))
-            except ArithmeticError:
-                return False
-        if self.one_of is not None:
-            return value in self.one_of
-        return bool(value == self.equals)
+            number = _number(value)
+            return number is not None and self.range.contains(number)
+        expected = self.one_of if self.one_of is not None else (self.equals,)
+        return any(_same(value, candidate) for candidate in expected)
+
+
+def _number(value: object) -> Decimal | None:
+    """A numeric attribute as an exact decimal (floats through their shortest repr); booleans are not numbers."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return None
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def _same(value: object, expected: object) -> bool:
+    """Equality that does not mix kinds: ``true`` is not ``1``, and ``4.1`` equals ``"4.1"`` only as numbers."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return value is expected
+    if isinstance(value, str) and isinstance(expected, str):
+        return value == expected
+    left, right = _number(value), _number(expected)
+    if isinstance(value, str) or isinstance(expected, str):
+        return False
+    return left is not None and left == right
 
 
 @dataclass(frozen=True)

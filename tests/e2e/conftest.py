@@ -1,0 +1,153 @@
+"""Browser tests: a real server on a free port, a real SMTP server catching mail, and Debian's Chromium via Playwright.
+
+Screenshots land in ``docs/screenshots`` (the README shows them). Accessibility is checked with axe-core from the npm
+registry (``node_modules/axe-core``), injected into the page under test.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+
+from punchcard.api.app import create_app
+from punchcard.kit.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PHONE: ViewportSize = {"width": 360, "height": 780}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Mailbox:
+    """Every message the SMTP server received, oldest first."""
+
+    messages: list[Message] = field(default_factory=list)
+    port: int = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, recipient: str, timeout: float = 10.0) -> Message:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in reversed(self.messages):
+                if recipient in str(message["To"]):
+                    return message
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {recipient} within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, engine: Any, mailbox: Mailbox) -> Iterator[LiveServer]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        database_url=database_url,
+        public_url=url,
+        secret_key="test-secret-key-0123456789abcdef",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield LiveServer(url, settings)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    """A fresh browser context per test, run once at desktop size and once at a 360 px phone size."""
+    viewport = DESKTOP if request.param == "desktop" else PHONE
+    context = browser.new_context(
+        viewport=viewport, is_mobile=request.param == "phone", has_touch=request.param == "phone"
+    )
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+    opened.viewport_name = request.param  # type: ignore[attr-defined]
+    yield opened
+    context.close()
+
+
+def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
+    """Run axe-core in the page; the violations of the given impacts (empty means accessible enough)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": item["id"],
+            "impact": item["impact"],
+            "help": item["help"],
+            "nodes": [node["target"] for node in item["nodes"]][:5],
+        }
+        for item in result["violations"]
+        if item["impact"] in impacts
+    ]
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as docs/screenshots/<name>-<viewport>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{page.viewport_name}.png"  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=True)
+    return path

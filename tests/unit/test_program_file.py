@@ -1,0 +1,360 @@
+"""Reading program files: the demo file parses, TOML works too, and every invalid file names the field at fault."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from punchcard.coupon.domain import BenefitKind
+from punchcard.kit.calendar import Period
+from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
+from punchcard.program.errors import ProgramFileInvalid
+from punchcard.program.service import parse_text
+from punchcard.rules.domain import AwardFixed, AwardPerCurrencyUnit, FiredFewerThan, LineFilter, Multiply, Rounding
+from punchcard.tier.domain import Metric, Tier, Window, WindowKind
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "examples" / "demo"
+DEMO_TEXT = (DEMO_DIR / "program.yaml").read_text(encoding="utf-8")
+DEMO_DATA: dict[str, Any] = yaml.safe_load(DEMO_TEXT)
+
+Change = Callable[[dict[str, Any]], object]
+
+
+def demo_with(change: Change) -> str:
+    """The demo program as YAML text, after ``change`` edited a copy of its data."""
+    data = copy.deepcopy(DEMO_DATA)
+    change(data)
+    return yaml.safe_dump(data, allow_unicode=True)
+
+
+def test_the_demo_is_the_only_program_file_in_its_folder() -> None:
+    assert sorted(path.name for path in DEMO_DIR.glob("program.*")) == ["program.yaml"]
+
+
+def test_the_demo_program_file_parses_into_the_documented_program() -> None:
+    program = parse_text(DEMO_TEXT, "yaml").to_domain()
+
+    assert (program.slug, program.currency, program.timezone) == ("bean-there", "EUR", "Europe/Tallinn")
+    assert program.languages == ("en", "et", "fi", "sv", "ru")
+    assert program.rounding is Rounding.DOWN
+    assert program.points == PointsPolicy(expire_after_months=12, pending_days=0, return_policy=ReturnPolicy.UNLIMITED)
+
+    rules = {rule.code: rule for rule in program.rules}
+    assert list(rules) == ["coffee-beans", "everything-else", "tier-multiplier", "welcome", "review"]
+    assert rules["coffee-beans"].action == AwardPerCurrencyUnit(
+        Decimal(2), LineFilter(categories=frozenset({"coffee-beans"}))
+    )
+    assert rules["everything-else"].action == AwardPerCurrencyUnit(
+        Decimal(1), LineFilter(exclude_categories=frozenset({"coffee-beans", "gift-cards"}))
+    )
+    assert rules["tier-multiplier"].action == Multiply("tier")
+    assert (rules["welcome"].event_type, rules["welcome"].action) == ("member_enrolled", AwardFixed(Decimal(50)))
+    assert rules["review"].event_type == "review_submitted"
+    assert rules["review"].limit == FiredFewerThan("review", 3, Period.MONTH)
+
+    assert program.tiers is not None
+    assert program.tiers.metric is Metric.POINTS
+    assert program.tiers.window == Window(WindowKind.ROLLING_MONTHS, 12)
+    assert program.tiers.grace_days == 30
+    assert program.tiers.tiers == (
+        Tier("bronze", "Bronze", 0, Decimal(1)),
+        Tier("silver", "Silver", 500, Decimal("1.25")),
+        Tier("gold", "Gold", 1500, Decimal("1.5"), ("free_shipping", "early_access")),
+    )
+
+    five_off, free_drink, free_shipping = program.rewards
+    assert (five_off.code, five_off.points_cost, five_off.coupon_valid_days) == ("five-euro-off", 500, 30)
+    assert (five_off.benefit.kind, five_off.benefit.amount) == (BenefitKind.AMOUNT_OFF, Decimal("5.00"))
+    assert five_off.benefit.min_order_total == Decimal("20.00")
+    assert (free_drink.code, free_drink.points_cost) == ("free-drink", 150)
+    assert (free_drink.benefit.kind, free_drink.benefit.sku) == (BenefitKind.FREE_PRODUCT, "DRINK-ANY")
+    assert (free_shipping.code, free_shipping.points_cost, free_shipping.min_tier) == ("free-shipping", 200, "silver")
+    assert free_shipping.benefit.kind is BenefitKind.FREE_SHIPPING
+
+
+DEMO_AS_TOML = """
+slug = "bean-there"
+name = "Bean There Coffee Roasters"
+currency = "EUR"
+timezone = "Europe/Tallinn"
+languages = ["en", "et", "fi", "sv", "ru"]
+point_value = "0.01"
+rounding = "down"
+
+[points]
+expiry = { after_months = 12 }
+pending_days = 0
+return_policy = "unlimited"
+
+[tiers]
+metric = "points"
+window = { kind = "rolling_months", months = 12 }
+grace_days = 30
+levels = [
+  { code = "bronze", name = "Bronze", threshold = 0, multiplier = 1 },
+  { code = "silver", name = "Silver", threshold = 500, multiplier = 1.25 },
+  { code = "gold", name = "Gold", threshold = 1500, multiplier = 1.5, perks = ["free_shipping", "early_access"] },
+]
+
+[[earning_rules]]
+code = "coffee-beans"
+name = "2 points per € on coffee beans"
+when = "purchase"
+priority = 20
+then = { points_per_currency_unit = 2, lines = { categories = ["coffee-beans"] } }
+
+[[earning_rules]]
+code = "everything-else"
+name = "1 point per €"
+when = "purchase"
+priority = 10
+then = { points_per_currency_unit = 1, lines = { exclude_categories = ["coffee-beans", "gift-cards"] } }
+
+[[earning_rules]]
+code = "tier-multiplier"
+name = "Tier bonus"
+when = "purchase"
+then = { multiply_by = "tier" }
+
+[[earning_rules]]
+code = "welcome"
+name = "Welcome bonus"
+when = "member_enrolled"
+then = { points = 50 }
+
+[[earning_rules]]
+code = "review"
+name = "Thanks for your review"
+when = "review_submitted"
+limit = { times = 3, per = "month" }
+then = { points = 25 }
+
+[[rewards]]
+code = "five-euro-off"
+name = "5 € off your order"
+cost = 500
+benefit = { amount_off = "5.00" }
+min_order_total = "20.00"
+coupon_valid_days = 30
+
+[[rewards]]
+code = "free-drink"
+name = "A free drink"
+cost = 150
+benefit = { free_product = "DRINK-ANY" }
+
+[[rewards]]
+code = "free-shipping"
+name = "Free shipping"
+cost = 200
+benefit = { free_shipping = true }
+min_tier = "silver"
+"""
+
+
+def test_toml_works_too_and_says_the_same_as_yaml() -> None:
+    from_toml = parse_text(DEMO_AS_TOML, "toml")
+    assert from_toml == parse_text(DEMO_TEXT, "yaml")
+    assert from_toml.to_domain() == parse_text(DEMO_TEXT, "yaml").to_domain()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message_part"),
+    [
+        pytest.param(lambda d: d.update(curency="EUR"), "curency", "Extra inputs are not permitted", id="typo, top"),
+        pytest.param(
+            lambda d: d["earning_rules"][0].update(priorty=3),
+            "earning_rules.0.priorty",
+            "Extra inputs are not permitted",
+            id="typo in a rule",
+        ),
+        pytest.param(
+            lambda d: d["rewards"][2]["benefit"].update(free_shiping=True),
+            "rewards.2.benefit.free_shiping",
+            "Extra inputs are not permitted",
+            id="typo in a benefit",
+        ),
+        pytest.param(lambda d: d.update(currency="eur"), "currency", "pattern", id="lower-case currency"),
+        pytest.param(lambda d: d.update(currency="EURO"), "currency", "pattern", id="four-letter currency"),
+        pytest.param(lambda d: d.pop("currency"), "currency", "Field required", id="missing currency"),
+        pytest.param(
+            lambda d: d.update(timezone="Europe/Talinn"), "timezone", "unknown time zone 'Europe/Talinn'", id="zone"
+        ),
+        pytest.param(lambda d: d.update(languages=[]), "languages", "at least 1", id="no languages"),
+        pytest.param(lambda d: d.update(slug="Bean There"), "slug", "pattern", id="slug with spaces"),
+        pytest.param(
+            lambda d: d["tiers"]["levels"][1].update(threshold=2000),
+            "tiers",
+            "strictly ascending",
+            id="tiers not ascending",
+        ),
+        pytest.param(
+            lambda d: d["tiers"]["levels"][2].update(threshold=500),
+            "tiers",
+            "strictly ascending",
+            id="equal thresholds",
+        ),
+        pytest.param(
+            lambda d: d["tiers"]["levels"][0].update(threshold=10), "tiers", "threshold 0", id="first tier not 0"
+        ),
+        pytest.param(
+            lambda d: d["tiers"]["levels"][1].update(multiplier=0),
+            "tiers.levels.1.multiplier",
+            "greater than 0",
+            id="zero multiplier",
+        ),
+        pytest.param(
+            lambda d: d["tiers"]["levels"][1].update(code="bronze"),
+            "tiers",
+            "tier codes must be unique; repeated: bronze",
+            id="duplicate tier",
+        ),
+        pytest.param(
+            lambda d: d["earning_rules"][1].update(code="coffee-beans"),
+            "earning_rules",
+            "earning rule codes must be unique; repeated: coffee-beans",
+            id="duplicate rule",
+        ),
+        pytest.param(
+            lambda d: d["rewards"][1].update(code="five-euro-off"),
+            "rewards",
+            "reward codes must be unique; repeated: five-euro-off",
+            id="duplicate reward",
+        ),
+        pytest.param(
+            lambda d: d["rewards"][2].update(min_tier="platinum"),
+            "rewards",
+            "min_tier 'platinum' is not one of the tiers",
+            id="reward min_tier unknown",
+        ),
+        pytest.param(
+            lambda d: d.pop("tiers"),
+            "rewards",
+            "min_tier 'silver' is not one of the tiers",
+            id="reward min_tier without tiers",
+        ),
+        pytest.param(
+            lambda d: d["earning_rules"][0].update({"if": {"tier": ["platinum"]}}),
+            "earning_rules",
+            "unknown tier(s) platinum",
+            id="rule tier unknown",
+        ),
+        pytest.param(
+            lambda d: d["earning_rules"][0]["then"].update(points=5),
+            "earning_rules.0.then",
+            "exactly one of: points, points_per_currency_unit, multiply_by",
+            id="action with two kinds",
+        ),
+        pytest.param(
+            lambda d: d["earning_rules"][0].update(then={}),
+            "earning_rules.0.then",
+            "exactly one of",
+            id="action with no kind",
+        ),
+        pytest.param(
+            lambda d: d["earning_rules"][0].update(when="refund"),
+            "earning_rules.0",
+            "a rule cannot be triggered by 'refund'",
+            id="rule on refund",
+        ),
+        pytest.param(
+            lambda d: d["earning_rules"][0].update({"if": {"weekdays": ["monday"]}}),
+            "earning_rules.0.if.weekdays.0",
+            "'mon'",
+            id="weekday spelled out",
+        ),
+        pytest.param(
+            lambda d: d["earning_rules"][0].update({"if": {"attributes": {"stars": {"equals": 5, "min": 4}}}}),
+            "earning_rules.0.if.attributes.stars",
+            "exactly one of: equals, one_of, min/max",
+            id="attribute test with two kinds",
+        ),
+        pytest.param(
+            lambda d: d["earning_rules"][4].update(limit={"times": 3, "per": "fortnight"}),
+            "earning_rules.4.limit.per",
+            "Input should be",
+            id="unknown limit period",
+        ),
+        pytest.param(
+            lambda d: d["earning_rules"][0]["then"].update(points_per_currency_unit=-1),
+            "earning_rules.0.then.points_per_currency_unit",
+            "greater than or equal to 0",
+            id="negative rate",
+        ),
+        pytest.param(
+            lambda d: d["points"].update(return_policy="sometimes"),
+            "points.return_policy",
+            "'unlimited', 'within_balance' or 'only_pending'",
+            id="unknown return policy",
+        ),
+        pytest.param(
+            lambda d: d["rewards"][0]["benefit"].update(percent_off=10),
+            "rewards.0.benefit",
+            "exactly one of: amount_off, percent_off, free_shipping, free_product",
+            id="benefit with two kinds",
+        ),
+        pytest.param(
+            lambda d: d["rewards"][0].update(benefit={"percent_off": 120}),
+            "rewards.0.benefit.percent_off",
+            "less than or equal to 100",
+            id="more than 100 percent off",
+        ),
+        pytest.param(lambda d: d["rewards"][0].update(cost=0), "rewards.0.cost", "greater than 0", id="free reward"),
+    ],
+)
+def test_an_invalid_file_names_the_field_and_what_is_wrong(change: Change, field: str, message_part: str) -> None:
+    with pytest.raises(ProgramFileInvalid) as raised:
+        parse_text(demo_with(change), "yaml")
+    error = raised.value
+    assert error.code == "program_file_invalid"
+    assert error.status == 422
+    assert len(error.details) == 1, error.details
+    assert error.details[0]["field"] == field
+    assert message_part in error.details[0]["message"]
+    assert f"{field}: " in error.message
+
+
+def test_every_mistake_is_reported_at_once() -> None:
+    def two_mistakes(data: dict[str, Any]) -> None:
+        data["currency"] = "eur"
+        data["earning_rules"][0]["priorty"] = 3
+
+    with pytest.raises(ProgramFileInvalid) as raised:
+        parse_text(demo_with(two_mistakes), "yaml")
+    assert [detail["field"] for detail in raised.value.details] == ["currency", "earning_rules.0.priorty"]
+
+
+@pytest.mark.parametrize(
+    ("text", "source_format", "message_part"),
+    [
+        pytest.param("slug: [unclosed", "yaml", "not valid YAML", id="broken YAML"),
+        pytest.param('slug = "unclosed', "toml", "not valid TOML", id="broken TOML"),
+        pytest.param("- just\n- a list\n", "yaml", "mapping of settings at the top level", id="a list"),
+        pytest.param("", "yaml", "mapping of settings at the top level", id="empty"),
+    ],
+)
+def test_a_file_that_is_not_a_mapping_of_settings(text: str, source_format: str, message_part: str) -> None:
+    with pytest.raises(ProgramFileInvalid) as raised:
+        parse_text(text, source_format)
+    assert message_part in raised.value.message
+
+
+def test_a_minimal_toml_program() -> None:
+    program = parse_text(
+        'slug = "tea-house"\nname = "Tea House"\ncurrency = "JPY"\ntimezone = "Asia/Tokyo"\nlanguages = ["ja"]\n',
+        "toml",
+    ).to_domain()
+    assert (program.slug, program.currency, program.timezone, program.languages) == (
+        "tea-house",
+        "JPY",
+        "Asia/Tokyo",
+        ("ja",),
+    )
+    assert (program.rules, program.rewards, program.tiers) == ((), (), None)
+    assert program.points == PointsPolicy()  # points never expire and are available at once by default
