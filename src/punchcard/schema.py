@@ -6,8 +6,10 @@ from punchcard.event import models as event_models
 from punchcard.kit.db import Base
 from punchcard.ledger import models as ledger_models
 from punchcard.member import models as member_models
+from punchcard.portal import models as portal_models
 from punchcard.program import models as program_models
 from punchcard.reward import models as reward_models
+from punchcard.staff import models as staff_models
 from punchcard.tier import models as tier_models
 
 metadata = Base.metadata
@@ -17,7 +19,9 @@ FEATURE_MODELS = (
     event_models,
     ledger_models,
     member_models,
+    portal_models,
     program_models,
     reward_models,
+    staff_models,
     tier_models,
 )

@@ -1,14 +1,20 @@
 """Assembles the FastAPI application from the feature routers."""
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from punchcard import __version__
+from punchcard.admin.endpoints import router as admin
 from punchcard.api import errors
+from punchcard.api.deps import reject_nul
 from punchcard.coupon.endpoints import router as coupons
 from punchcard.event.endpoints import router as events
 from punchcard.kit.db import get_engine, session_factory
 from punchcard.kit.settings import Settings, get_settings
+from punchcard.mail.catcher import router as mail_catcher
 from punchcard.member.endpoints import router as members
+from punchcard.portal import rendering as portal_assets
+from punchcard.portal.endpoints import router as portal
 from punchcard.program.endpoints import router as program
 from punchcard.reward.endpoints import router as rewards
 
@@ -20,11 +26,17 @@ Errors are always `{"error": {"code", "message", "details"}}`. Money is a decima
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Punchcard", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="Punchcard", version=__version__, description=DESCRIPTION, dependencies=[Depends(reject_nul)])
+    app.state.settings = settings
     app.state.sessions = session_factory(get_engine(settings.database_url, settings.database_pool_size))
     errors.install(app)
     for router in (members, events, rewards, coupons, program):
         app.include_router(router)
+    app.include_router(admin)
+    app.include_router(portal)
+    app.mount(portal_assets.STATIC_URL, StaticFiles(directory=portal_assets.STATIC), name="portal-assets")
+    if settings.demo_mail_catcher:
+        app.include_router(mail_catcher)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

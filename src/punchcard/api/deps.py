@@ -1,10 +1,12 @@
 """Request-scoped dependencies: a session (the request commits it), the caller's key, and the program in force."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from punchcard.auth.service import Caller, authenticate
@@ -14,36 +16,63 @@ from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
-        yield session  # endpoints commit; anything uncommitted is rolled back when the session closes
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for the request; endpoints commit, and anything uncommitted is rolled back when it closes.
+
+    Opening a session does no I/O, so it happens on the event loop; closing talks to the database only while a
+    transaction is still open (a read, or a write that failed), and then runs in the thread pool. Each hop to the
+    thread pool costs more than most queries (docs/performance.md), so the request path makes as few as it can.
+    """
+    session = request.app.state.sessions()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_caller(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
-    return authenticate(session, authorization)
+@dataclass(frozen=True)
+class Access:
+    caller: Caller
+    version: ProgramVersion
+
+
+def get_access(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Access:
+    """The caller's key and the program version in force: both need the database, so one trip to the thread pool."""
+    caller = authenticate(session, authorization)
+    return Access(caller, programs.current(session, caller.program_id))
+
+
+AccessDep = Annotated[Access, Depends(get_access)]
+
+
+async def get_caller(access: AccessDep) -> Caller:
+    return access.caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def get_version(session: SessionDep, caller: CallerDep) -> ProgramVersion:
-    return programs.current(session, caller.program_id)
+async def get_version(access: AccessDep) -> ProgramVersion:
+    return access.version
 
 
 VersionDep = Annotated[ProgramVersion, Depends(get_version)]
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     return utc_now()
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def reject_nul(request: Request) -> None:
+async def reject_nul(request: Request) -> None:
     """PostgreSQL text cannot hold NUL: refuse it in the path and the query string as request bodies do."""
     for where, values in (("path", request.path_params.items()), ("query", request.query_params.multi_items())):
         for name, value in values:

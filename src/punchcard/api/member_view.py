@@ -14,7 +14,11 @@ from punchcard.tier import service as tiers
 
 def member_view(session: Session, version: ProgramVersion, member: Member, now: datetime) -> dict[str, Any]:
     program = version.program
-    points = ledger.balances(session, member.id)
+    if program.tiers is not None:  # the points and the tier's qualifying value in one round trip
+        since = program.tiers.window.start(now, program.zone)
+        points, value = ledger.balances_and_credits(session, member.id, since, now)
+    else:
+        points, value = ledger.balances(session, member.id), 0
     view: dict[str, Any] = {
         "external_id": member.external_id,
         "email": member.email,
@@ -38,7 +42,7 @@ def member_view(session: Session, version: ProgramVersion, member: Member, now: 
         },
     }
     if program.tiers is not None:
-        state = tiers.status(session, member, program.tiers, program.zone, now)
+        state = tiers.status(session, member, program.tiers, program.zone, now, value)
         view["tier"] = {
             "code": state.tier.code,
             "name": state.tier.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -41,6 +42,29 @@ def create_key(session: Session, program_id: int, scope: Scope, now: datetime) -
     key = f"pc_{scope.value[:3]}_{secrets.token_urlsafe(32)}"
     session.add(ApiKey(program_id=program_id, scope=scope.value, key_hash=_hash(key), prefix=key[:10], created_at=now))
     session.flush()
+    return key
+
+
+def keys(session: Session, program_id: int) -> Sequence[ApiKey]:
+    """The program's keys, newest first (revoked ones too: their prefixes explain old requests in logs)."""
+    return (
+        session.execute(select(ApiKey).where(ApiKey.program_id == program_id).order_by(ApiKey.id.desc()))
+        .scalars()
+        .all()
+    )
+
+
+def revoke_key(session: Session, program_id: int, key_id: int, now: datetime) -> ApiKey | None:
+    """Revoke one of the program's live keys; authentication refuses it from now on. ``None`` when the program has no
+    such key or it was already revoked (the first revocation's time stays)."""
+    key = session.execute(
+        select(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.program_id == program_id, ApiKey.revoked_at.is_(None))
+        .with_for_update()
+    ).scalar_one_or_none()
+    if key is not None:
+        key.revoked_at = now
+        session.flush()
     return key
 
 

@@ -14,13 +14,16 @@ import typer
 from sqlalchemy import Engine
 
 from punchcard.auth.service import Scope, create_key
+from punchcard.importer import cli as importer_cli
 from punchcard.jobs import scheduler
 from punchcard.jobs import service as jobs
 from punchcard.kit.clock import utc_now
 from punchcard.kit.db import get_engine, unit_of_work
 from punchcard.kit.errors import PunchcardError
 from punchcard.kit.migrate import upgrade
+from punchcard.portal import cli as portal_cli
 from punchcard.program import service as programs
+from punchcard.staff import cli as staff_cli
 
 app = typer.Typer(help="Punchcard: a self-hosted loyalty and rewards engine.", no_args_is_help=True)
 program_app = typer.Typer(help="Loyalty programs, kept as files.", no_args_is_help=True)
@@ -29,6 +32,9 @@ jobs_app = typer.Typer(help="Scheduled work.", no_args_is_help=True)
 app.add_typer(program_app, name="program")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(importer_cli.app, name="import")
+app.add_typer(staff_cli.app, name="staff")
+app.add_typer(portal_cli.app, name="portal")
 
 DEFAULT_URL = "sqlite:///punchcard.db"
 
@@ -99,19 +105,26 @@ def serve(
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     jobs_every: Annotated[float, typer.Option(help="seconds between background job runs; 0 turns them off")] = 300,
+    access_log: Annotated[bool, typer.Option(help="log every request (costs time on busy servers)")] = True,
 ) -> None:
-    """Serve the API (migrating the database first) and run the scheduled jobs in the background."""
+    """Serve the API (migrating the database first) and run the scheduled jobs in the background.
+
+    Each worker process keeps its own pool of ``PUNCHCARD_DATABASE_POOL_SIZE`` connections (and as many again in
+    overflow); see docs/performance.md for sizing.
+    """
     engine = get_engine(_url())
     upgrade(engine)
-    _serve(engine, host, port, workers, jobs_every)
+    _serve(engine, host, port, workers, jobs_every, access_log=access_log)
 
 
-def _serve(engine: Engine, host: str, port: int, workers: int, jobs_every: float) -> None:
+def _serve(engine: Engine, host: str, port: int, workers: int, jobs_every: float, *, access_log: bool = True) -> None:
     import uvicorn
 
     if jobs_every > 0:
         scheduler.start(engine, jobs_every)
-    uvicorn.run("punchcard.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "punchcard.api.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=access_log
+    )
 
 
 def _parse_at(value: str | None) -> datetime:
@@ -157,6 +170,20 @@ def demo(
     typer.echo(f"API docs:      {base}/docs")
     member_url = f"{base}/api/v1/members/{result.sample_member}"
     typer.echo(f"Try:           curl -H 'Authorization: Bearer {result.admin_key}' {member_url}")
+    typer.echo(f"Member portal: {base}/portal/{result.slug}")
+    typer.echo(f"Admin console: {base}/admin  (sign in as {result.staff_email}, password {result.staff_password})")
+    if serve_api:
+        from punchcard.mail import catcher
+
+        # The portal's sign-in mail goes to an in-memory catcher whose page lists it with its link.
+        catcher.start(port=catcher.DEMO_PORT)
+        os.environ.update(
+            PUNCHCARD_SMTP_HOST="127.0.0.1",
+            PUNCHCARD_SMTP_PORT=str(catcher.DEMO_PORT),
+            PUNCHCARD_DEMO_MAIL_CATCHER="true",
+            PUNCHCARD_PUBLIC_URL=base,
+        )
+        typer.echo(f"Mail catcher:  {base}/demo/mail  (ask for a sign-in link as anna@example.com, open it here)")
     typer.echo("Admin API key:")
     typer.echo(result.admin_key)
     if serve_api:

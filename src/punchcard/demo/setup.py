@@ -50,8 +50,12 @@ from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 from punchcard.reward import service as rewards
 from punchcard.rules.domain import Line
+from punchcard.staff import service as staff
+from punchcard.staff.domain import Role
 
 PROGRAM_FILE = Path(__file__).resolve().parents[3] / "examples" / "demo" / "program.yaml"
+DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD = "demo@example.com", "punchcard-demo"
+"""The demo's admin console login (an owner): printed by ``punchcard demo``, fine for a throwaway local database."""
 OPERATIONS_PER_TRANSACTION = 50
 """Operations share a transaction in small batches (each still through its own service call), so that loading the
 sample is not dominated by SQLite's fsync on every commit; a month's end always closes a batch before the jobs run."""
@@ -65,6 +69,8 @@ class DemoResult:
     admin_key: str
     integration_key: str
     sample_member: str
+    staff_email: str
+    staff_password: str
 
 
 def build(
@@ -128,6 +134,7 @@ def build(
         }
         admin_key = create_key(session, program_id, Scope.ADMIN, now)
         integration_key = create_key(session, program_id, Scope.INTEGRATION, now)
+        staff.create(session, DEMO_STAFF_EMAIL, Role.OWNER, now, actor_id=None, password=DEMO_STAFF_PASSWORD)
     echo("  members by tier: " + ", ".join(f"{tiers.get(code, 0)} {code}" for code in ("bronze", "silver", "gold")))
     echo(f"Integration API key (for a shop): {integration_key}")
     return DemoResult(
@@ -137,6 +144,8 @@ def build(
         admin_key=admin_key,
         integration_key=integration_key,
         sample_member=sample.SAMPLE_MEMBER,
+        staff_email=DEMO_STAFF_EMAIL,
+        staff_password=DEMO_STAFF_PASSWORD,
     )
 
 

@@ -7,12 +7,12 @@ response with the event. The caller commits once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from punchcard.event import repository
@@ -44,7 +44,9 @@ from punchcard.rules.domain import (
     Context,
     Evaluation,
     EventFacts,
+    MemberAttribute,
     MemberFacts,
+    Rule,
     evaluate,
 )
 from punchcard.tier import service as tiers
@@ -72,19 +74,22 @@ def _replay(event: Event, digest: str) -> Outcome:
 def record(session: Session, version: ProgramVersion, body: EventIn, digest: str, now: datetime) -> Outcome:
     """Process one event exactly once; see the module docstring for the order of steps."""
     program = version.program
-    existing = repository.find_event(session, version.program_id, body.id)
-    if existing is not None:
-        return _replay(existing, digest)
+    # One round trip: the member, locked, and whether this event id was already recorded.
+    member, recorded = repository.member_and_event(session, version.program_id, body.member_external_id, body.id)
+    if recorded or member is None:
+        existing = repository.find_event(session, version.program_id, body.id)
+        if existing is not None:  # a retry is answered before any other check (the member may be blocked since)
+            return _replay(existing, digest)
     _not_in_future(body.occurred_at, now)
-    member = members.get(session, version.program_id, body.member_external_id)
+    if member is None:
+        member = members.get(session, version.program_id, body.member_external_id)  # raises member_not_found
     if member.status == member_service.BLOCKED:
         raise MemberBlocked(f"member {member.external_id!r} is blocked")
     _same_currency(program, body.currency)
-    members.lock(session, member)
-    existing = repository.find_event(session, version.program_id, body.id)  # a concurrent twin may have won
-    if existing is not None:
-        return _replay(existing, digest)
-    event = Event(
+    # Holding the member's lock, insert the event unless its id is taken: a concurrent twin (for this member or
+    # another) that committed first makes the insert do nothing, and its stored response is the answer.
+    event_id = repository.insert_event(
+        session,
         program_id=version.program_id,
         external_id=body.id,
         type=body.type,
@@ -93,30 +98,27 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
         recorded_at=now,
         program_version=version.version,
         request_hash=digest,
-        response={},
     )
-    try:
-        with session.begin_nested():
-            session.add(event)
-    except IntegrityError:
-        # The same id for another member, inserted concurrently: that request holds the id.
+    if event_id is None:
         winner = repository.find_event(session, version.program_id, body.id)
-        if winner is None:
-            raise
+        if winner is None:  # cannot happen: the insert only gives way to a committed row
+            raise RuntimeError(f"event {body.id!r} conflicted but is not there")
         return _replay(winner, digest)
     posting = ledger.Posting(
-        version.program_id, member.id, version.version, body.occurred_at, now, event_id=event.id, order_id=body.order_id
+        version.program_id, member.id, version.version, body.occurred_at, now, event_id=event_id, order_id=body.order_id
     )
-    ledger.settle_member(session, posting, at=body.occurred_at)
+    debt = ledger.settle_member(session, posting, at=body.occurred_at)
+    points: dict[str, int] | None = None
     if body.type == PURCHASE:
-        effects = _purchase(session, program, member, body, event, posting)
+        effects, points = _purchase(session, program, member, body, event_id, posting, debt)
     elif body.type == REFUND:
-        effects = _refund(session, program, member, body, event, posting)
+        effects = _refund(session, program, member, body, event_id, posting)
     else:
-        effects = _custom(session, program, member, body.facts(body.occurred_at), posting)
-    event.response = {"event_id": body.id, "effects": effects, "balance": balance(session, member.id)}
+        effects = _custom(session, program, member, body.facts(body.occurred_at), posting, debt=debt)
+    response = {"event_id": body.id, "effects": effects, "balance": points or balance(session, member.id)}
+    repository.store_response(session, event_id, response)
     session.flush()
-    return Outcome(201, event.response)
+    return Outcome(201, response)
 
 
 def _not_in_future(moment: datetime, now: datetime) -> None:
@@ -146,31 +148,52 @@ def balance(session: Session, member_id: int) -> dict[str, int]:
     return {"available": found.available, "pending": found.pending}
 
 
-def member_facts(session: Session, program: Program, member: Member, now: datetime) -> MemberFacts:
-    """Everything the rules may ask about the member as of ``now``, including how often limited rules fired."""
+def member_facts(
+    session: Session, program: Program, member: Member, now: datetime, event_type: str | None = None
+) -> MemberFacts:
+    """Everything the rules may ask about the member as of ``now``, including how often limited rules fired.
+
+    With ``event_type``, only what that event's rules can ask is read: the firing counts of its limited rules, and
+    the member's order count only if one of its rules tests it (each is a query).
+    """
     tier = program.tiers.by_code(member.tier_code) if program.tiers else None
+    rules = [rule for rule in program.rules if event_type is None or rule.event_type == event_type]
     counts = {}
-    for rule in program.rules:
+    for rule in rules:
         if rule.limit is not None:
             since = period_start(now, rule.limit.period, program.zone)
             counts[(rule.code, rule.limit.period)] = ledger_queries.firing_count(
                 session, member.id, rule.code, since, now
             )
+    reads_orders = any(_tests_member(rule, "order_count") for rule in rules)
+    attributes = member_service.attributes(
+        member, repository.order_count(session, member.id) if reads_orders else 0, now
+    )
+    if not reads_orders:
+        del attributes["order_count"]  # no rule of this event asks for it
     return MemberFacts(
         tier_code=tier.code if tier else None,
         tier_multiplier=tier.multiplier if tier else Decimal(1),
-        attributes=member_service.attributes(member, repository.order_count(session, member.id), now),
+        attributes=attributes,
         firing_counts=counts,
+    )
+
+
+def _tests_member(rule: Rule, attribute: str) -> bool:
+    return any(
+        isinstance(condition, MemberAttribute) and condition.test.name == attribute for condition in rule.conditions
     )
 
 
 def evaluate_for(session: Session, program: Program, member: Member | None, facts: EventFacts) -> Evaluation:
     """Run the program's rules for ``facts``; writes nothing (this is also the preview)."""
-    known = member_facts(session, program, member, facts.occurred_at) if member is not None else MemberFacts()
+    known = (
+        member_facts(session, program, member, facts.occurred_at, facts.type) if member is not None else MemberFacts()
+    )
     return evaluate(program.rules, Context(facts, known, program.zone), program.rounding)
 
 
-def _earned_effects(evaluation: Evaluation, pending_until: datetime | None) -> list[dict[str, Any]]:
+def earned_effects(evaluation: Evaluation, pending_until: datetime | None) -> list[dict[str, Any]]:
     return [
         {
             "type": "points_earned",
@@ -185,7 +208,13 @@ def _earned_effects(evaluation: Evaluation, pending_until: datetime | None) -> l
 
 
 def _credit(
-    session: Session, program: Program, evaluation: Evaluation, posting: ledger.Posting, allow_pending: bool
+    session: Session,
+    program: Program,
+    evaluation: Evaluation,
+    posting: ledger.Posting,
+    allow_pending: bool,
+    debt: int | None = None,
+    also: Sequence[dict[str, object]] = (),
 ) -> tuple[int | None, list[dict[str, Any]]]:
     parts = [ledger.Credit(a.points, f"{a.rule_name}: {a.detail}", a.rule_code) for a in evaluation.awards]
     lot_id = ledger.credit(
@@ -196,12 +225,14 @@ def _credit(
         policy=program.points,
         zone=program.zone,
         allow_pending=allow_pending,
+        debt=debt,
+        also=also,
     )
     pending_until = program.points.available_at(posting.occurred_at, program.zone) if allow_pending else None
-    return lot_id, _earned_effects(evaluation, pending_until if lot_id else None)
+    return lot_id, earned_effects(evaluation, pending_until if lot_id else None)
 
 
-def _tier_credits(program: Program, evaluation: Evaluation, facts: EventFacts) -> int:
+def tier_credits(program: Program, evaluation: Evaluation, facts: EventFacts) -> int:
     if program.tiers is None:
         return 0
     if program.tiers.metric is Metric.POINTS:
@@ -212,8 +243,16 @@ def _tier_credits(program: Program, evaluation: Evaluation, facts: EventFacts) -
 
 
 def _purchase(
-    session: Session, program: Program, member: Member, body: EventIn, event: Event, posting: ledger.Posting
-) -> list[dict[str, Any]]:
+    session: Session,
+    program: Program,
+    member: Member,
+    body: EventIn,
+    event_id: int,
+    posting: ledger.Posting,
+    debt: int,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Earn for an order: the lot and its entries with the tier credit, the order row, and an upgrade the credits
+    now reach. Returns the effects and the balance after them."""
     assert body.order_id is not None
     assert body.currency is not None
     if repository.find_order(session, posting.program_id, body.order_id) is not None:
@@ -222,9 +261,9 @@ def _purchase(
         )
     facts = body.facts(body.occurred_at)
     evaluation = evaluate_for(session, program, member, facts)
-    lot_id, effects = _credit(session, program, evaluation, posting, allow_pending=True)
-    credits = _tier_credits(program, evaluation, facts)
-    ledger.add_tier_credits(session, posting, credits, EntryKind.EARN, f"Order {body.order_id}")
+    credits = tier_credits(program, evaluation, facts)
+    credit_entry = ledger.tier_credit_entries(posting, credits, EntryKind.EARN, f"Order {body.order_id}")
+    lot_id, effects = _credit(session, program, evaluation, posting, allow_pending=True, debt=debt, also=credit_entry)
     lines = [
         {
             "sku": line.sku,
@@ -240,7 +279,7 @@ def _purchase(
             program_id=posting.program_id,
             member_id=member.id,
             order_id=body.order_id,
-            event_id=event.id,
+            event_id=event_id,
             occurred_at=body.occurred_at,
             currency=body.currency,
             total_minor=to_minor(facts.order_total, body.currency),
@@ -252,11 +291,17 @@ def _purchase(
             refunded_quantities={},
         )
     )
-    if program.tiers is not None:
-        changed = tiers.upgrade_if_earned(session, member, program.tiers, program.zone, body.occurred_at, event.id)
-        if changed is not None:
-            effects.append(changed.effect())
-    return effects
+    if program.tiers is None:
+        return effects, balance(session, member.id)
+    # The balance for the response and the credits the tier counts, in one round trip.
+    since = program.tiers.window.start(body.occurred_at, program.zone)
+    found, value = ledger_queries.balances_and_credits(session, member.id, since, body.occurred_at)
+    changed = tiers.upgrade_if_earned(
+        session, member, program.tiers, program.zone, body.occurred_at, event_id, value=value
+    )
+    if changed is not None:
+        effects.append(changed.effect())
+    return effects, {"available": found.available, "pending": found.pending}
 
 
 def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[str, str]]:
@@ -307,7 +352,7 @@ def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[
 
 
 def _refund(
-    session: Session, program: Program, member: Member, body: EventIn, event: Event, posting: ledger.Posting
+    session: Session, program: Program, member: Member, body: EventIn, event_id: int, posting: ledger.Posting
 ) -> list[dict[str, Any]]:
     assert body.order_id is not None
     order = repository.find_order(session, posting.program_id, body.order_id, lock=True)
@@ -347,7 +392,7 @@ def _refund(
             program.zone,
             now=body.occurred_at,
             order_time=order.occurred_at,
-            event_id=event.id,
+            event_id=event_id,
         )
         if changed is not None:
             effects.append(changed.effect())
@@ -355,10 +400,15 @@ def _refund(
 
 
 def _custom(
-    session: Session, program: Program, member: Member, facts: EventFacts, posting: ledger.Posting
+    session: Session,
+    program: Program,
+    member: Member,
+    facts: EventFacts,
+    posting: ledger.Posting,
+    debt: int | None = None,
 ) -> list[dict[str, Any]]:
     evaluation = evaluate_for(session, program, member, facts)
-    _, effects = _credit(session, program, evaluation, posting, allow_pending=False)
+    _, effects = _credit(session, program, evaluation, posting, allow_pending=False, debt=debt)
     return effects
 
 
@@ -377,5 +427,5 @@ def enrol(
     if program.tiers is not None:
         tiers.assign_entry_tier(session, member, program.tiers, enrolled_at)
     posting = ledger.Posting(version.program_id, member.id, version.version, enrolled_at, now, operation="enrolment")
-    effects = _custom(session, program, member, EventFacts(MEMBER_ENROLLED, enrolled_at), posting)
+    effects = _custom(session, program, member, EventFacts(MEMBER_ENROLLED, enrolled_at), posting, debt=0)
     return member, effects

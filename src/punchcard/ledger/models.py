@@ -61,6 +61,14 @@ class LedgerEntry(Base):
         Index("ix_ledger_entries_member", "member_id", "account", "id"),
         Index("ix_ledger_entries_rule_firings", "member_id", "rule_code", "occurred_at"),
         Index("ix_ledger_entries_program_time", "program_id", "occurred_at"),
+        # The debt line (lot-less ``points`` entries) is rare: a small index finds it without reading the ledger.
+        Index(
+            "ix_ledger_entries_debt",
+            "member_id",
+            "program_id",
+            postgresql_where=text("account = 'points' AND lot_id IS NULL"),
+            sqlite_where=text("account = 'points' AND lot_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

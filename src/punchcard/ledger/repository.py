@@ -1,12 +1,19 @@
-"""Queries over lots and entries. Balances are always sums of entries, never a stored number."""
+"""Queries over lots and entries.
+
+Balances are derived, never stored: the points left in lots (``lots.remaining`` changes only together with the entry
+that explains it, see ``ledger.models``) plus the lot-less debt line. ``tests/invariants`` checks after every step that
+this equals the sum of the entries, which it is by construction: every ``points`` entry with a lot moves that lot's
+``remaining``, every ``pending_points`` entry moves a pending lot's.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ScalarSelect, Select, case, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.ledger.domain import Account, EntryKind, LotView
@@ -21,32 +28,81 @@ class Balances:
     debt: int
 
 
+def _debt_line(member_id: int) -> ScalarSelect[Any]:
+    """The sum of the member's lot-less ``points`` entries (negative while they owe points): a scalar subquery that
+    reads only the small partial index ``ix_ledger_entries_debt``."""
+    return (
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .where(
+            LedgerEntry.member_id == member_id,
+            LedgerEntry.account == Account.POINTS.value,
+            LedgerEntry.lot_id.is_(None),
+        )
+        .scalar_subquery()
+    )
+
+
 def balances(session: Session, member_id: int) -> Balances:
-    entry = LedgerEntry
-    is_points = entry.account.in_([Account.POINTS.value, Account.PENDING_POINTS.value])
-    row = session.execute(
-        select(
-            func.coalesce(func.sum(case((entry.account == Account.POINTS.value, entry.amount), else_=0)), 0),
-            func.coalesce(func.sum(case((entry.account == Account.PENDING_POINTS.value, entry.amount), else_=0)), 0),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (is_points & (entry.kind == EntryKind.EARN.value), entry.amount),
-                        (is_points & (entry.kind == EntryKind.ADJUST.value) & (entry.amount > 0), entry.amount),
-                        else_=0,
-                    )
-                ),
-                0,
-            ),
-            func.coalesce(
-                func.sum(
-                    case(((entry.account == Account.POINTS.value) & entry.lot_id.is_(None), entry.amount), else_=0)
-                ),
-                0,
-            ),
-        ).where(entry.member_id == member_id, entry.account != Account.TIER_CREDITS.value)
-    ).one()
-    return Balances(available=int(row[0]), pending=int(row[1]), lifetime_earned=int(row[2]), debt=-int(row[3]))
+    """Available and pending points, lifetime earnings and debt, from the member's lots and debt line in one query.
+
+    Every lot was opened by the entries that earned it (``amount``: an earn, or a positive adjustment), and holds what
+    is left of it (``remaining``: in ``pending_points`` while pending, in ``points`` after).
+    """
+    return _balances(session, member_id, None)[0]
+
+
+def balances_and_credits(
+    session: Session, member_id: int, since: datetime | None, until: datetime
+) -> tuple[Balances, int]:
+    """``balances`` and ``sum_account(tier_credits, since, until)`` (what the tier counts) in one round trip."""
+    found, credits = _balances(session, member_id, (since, until))
+    assert credits is not None
+    return found, credits
+
+
+def _balances(
+    session: Session, member_id: int, window: tuple[datetime | None, datetime] | None
+) -> tuple[Balances, int | None]:
+    pending = Lot.is_pending.is_(True)
+    columns: list[Any] = [
+        func.coalesce(func.sum(case((pending, 0), else_=Lot.remaining)), 0),
+        func.coalesce(func.sum(case((pending, Lot.remaining), else_=0)), 0),
+        func.coalesce(func.sum(Lot.amount), 0),
+        _debt_line(member_id),
+    ]
+    if window is not None:
+        columns.append(_account_sum(member_id, Account.TIER_CREDITS, *window).scalar_subquery())
+    row = session.execute(select(*columns).where(Lot.member_id == member_id)).one()
+    debt_line = int(row[3])
+    found = Balances(
+        available=int(row[0]) + debt_line, pending=int(row[1]), lifetime_earned=int(row[2]), debt=-debt_line
+    )
+    return found, int(row[4]) if window is not None else None
+
+
+def debt(session: Session, member_id: int) -> int:
+    """Points the member owes (0 when none)."""
+    return -int(session.execute(select(_debt_line(member_id))).scalar_one())
+
+
+@dataclass(frozen=True)
+class Due:
+    """What settling a member at a moment has to do: lots to vest or expire, and the debt to repay."""
+
+    vest: bool
+    expire: bool
+    debt: int
+
+
+def due(session: Session, member_id: int, at: datetime) -> Due:
+    """One query telling ``ledger.service.settle_member`` which of its steps have anything to do at ``at``.
+
+    A lot that is still pending counts as expiring too (it vests first, then expires in the same settlement).
+    """
+    to_vest = exists().where(Lot.member_id == member_id, Lot.is_pending.is_(True), Lot.available_at <= at)
+    to_expire = exists().where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at <= at)
+    row = session.execute(select(to_vest, to_expire, _debt_line(member_id))).one()
+    return Due(vest=bool(row[0]), expire=bool(row[1]), debt=-int(row[2]))
 
 
 def spendable_lots(session: Session, member_id: int, now: datetime) -> list[LotView]:
@@ -86,14 +142,16 @@ def expiring(session: Session, member_id: int, now: datetime, limit: int = 5) ->
     return [(row[0], int(row[1])) for row in rows if row[0] is not None]
 
 
-def sum_account(session: Session, member_id: int, account: Account, since: datetime | None, until: datetime) -> int:
-    """The account's balance counting only entries that occurred in ``[since, until]``."""
+def _account_sum(member_id: int, account: Account, since: datetime | None, until: datetime) -> Select[Any]:
     query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
         LedgerEntry.member_id == member_id, LedgerEntry.account == account.value, LedgerEntry.occurred_at <= until
     )
-    if since is not None:
-        query = query.where(LedgerEntry.occurred_at >= since)
-    return int(session.execute(query).scalar_one())
+    return query if since is None else query.where(LedgerEntry.occurred_at >= since)
+
+
+def sum_account(session: Session, member_id: int, account: Account, since: datetime | None, until: datetime) -> int:
+    """The account's balance counting only entries that occurred in ``[since, until]``."""
+    return int(session.execute(_account_sum(member_id, account, since, until)).scalar_one())
 
 
 def firing_count(session: Session, member_id: int, rule_code: str, since: datetime | None, until: datetime) -> int:

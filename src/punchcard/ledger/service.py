@@ -86,13 +86,19 @@ def credit(
     policy: PointsPolicy,
     zone: ZoneInfo,
     allow_pending: bool,
+    debt: int | None = None,
+    also: Sequence[dict[str, object]] = (),
 ) -> int | None:
     """Put earned (or granted) points into a new lot and return its id; ``None`` when there is nothing to credit.
 
-    Points inside the program's return window go to ``pending_points``; available points first pay any debt.
+    Points inside the program's return window go to ``pending_points``; available points first pay any debt (pass
+    ``debt`` when the caller already knows it, e.g. from ``settle_member``, to save reading it again). ``also`` are
+    further entries of the same operation (a purchase's tier credit), written after the earn entries, in the same
+    statement when no debt is repaid in between.
     """
     total = sum(part.points for part in parts)
     if total <= 0:
+        write(session, also)
         return None
     available_at = policy.available_at(posting.occurred_at, zone) if allow_pending else None
     lot = Lot(
@@ -108,18 +114,17 @@ def credit(
     session.add(lot)
     session.flush()
     account = Account.PENDING_POINTS if lot.is_pending else Account.POINTS
-    write(
-        session,
-        [
-            posting.entry(
-                account, kind, part.points, lot_id=lot.id, rule_code=part.rule_code, description=part.description
-            )
-            for part in parts
-            if part.points != 0
-        ],
-    )
-    if not lot.is_pending:
-        repay_debt(session, posting)
+    earned = [
+        posting.entry(account, kind, part.points, lot_id=lot.id, rule_code=part.rule_code, description=part.description)
+        for part in parts
+        if part.points != 0
+    ]
+    if lot.is_pending or debt == 0:
+        write(session, [*earned, *also])  # nothing to repay: the operation's entries in one statement
+        return lot.id
+    write(session, earned)
+    repay_debt(session, posting, debt=debt)
+    write(session, also)
     return lot.id
 
 
@@ -148,9 +153,10 @@ def spend(session: Session, posting: Posting, points: int, *, kind: EntryKind, d
     return points
 
 
-def repay_debt(session: Session, posting: Posting) -> int:
-    """Pay the member's debt from available lots: taken from lots, credited to the lot-less debt line."""
-    debt = repository.balances(session, posting.member_id).debt
+def repay_debt(session: Session, posting: Posting, *, debt: int | None = None) -> int:
+    """Pay the member's debt from available lots: taken from lots, credited to the lot-less debt line; returns what
+    was repaid. ``debt`` is what the member owes, when the caller knows it (under the member's lock)."""
+    debt = repository.debt(session, posting.member_id) if debt is None else debt
     if debt <= 0:
         return 0
     takes, shortfall = consume(repository.spendable_lots(session, posting.member_id, posting.occurred_at), debt)
@@ -197,9 +203,13 @@ def reverse(
     return from_pending + from_available + as_debt
 
 
+def tier_credit_entries(posting: Posting, amount: int, kind: EntryKind, description: str) -> list[dict[str, object]]:
+    """The entry that adds ``amount`` tier credits (none for zero), to write now or with other entries."""
+    return [posting.entry(Account.TIER_CREDITS, kind, amount, description=description)] if amount != 0 else []
+
+
 def add_tier_credits(session: Session, posting: Posting, amount: int, kind: EntryKind, description: str) -> None:
-    if amount != 0:
-        write(session, [posting.entry(Account.TIER_CREDITS, kind, amount, description=description)])
+    write(session, tier_credit_entries(posting, amount, kind, description))
 
 
 # --- scheduled settlement: vesting and expiry, set-wise in bounded batches --------------------------------------------
@@ -215,8 +225,10 @@ def vest_batch(session: Session, posting: Posting, *, at: datetime, limit: int, 
         Lot.program_id == posting.program_id, Lot.is_pending.is_(True), Lot.available_at <= at
     )
     if member_id is not None:
-        query = query.where(Lot.member_id == member_id)
-    rows = session.execute(query.order_by(Lot.id).limit(limit).with_for_update(skip_locked=True)).all()
+        query = query.where(Lot.member_id == member_id).order_by(Lot.id)
+    else:  # the program's whole backlog: in the order of ix_lots_pending, so each batch reads only its own lots
+        query = query.order_by(Lot.available_at, Lot.id)
+    rows = session.execute(query.limit(limit).with_for_update(skip_locked=True)).all()
     if not rows:
         return 0
     entries = []
@@ -268,8 +280,10 @@ def expire_batch(session: Session, posting: Posting, *, at: datetime, limit: int
         Lot.program_id == posting.program_id, Lot.remaining > 0, Lot.is_pending.is_(False), Lot.expires_at <= at
     )
     if member_id is not None:
-        query = query.where(Lot.member_id == member_id)
-    rows = session.execute(query.order_by(Lot.id).limit(limit).with_for_update(skip_locked=True)).all()
+        query = query.where(Lot.member_id == member_id).order_by(Lot.id)
+    else:  # the program's whole backlog: in the order of ix_lots_expiring, so each batch reads only its own lots
+        query = query.order_by(Lot.expires_at, Lot.id)
+    rows = session.execute(query.limit(limit).with_for_update(skip_locked=True)).all()
     if not rows:
         return 0
     write(
@@ -285,14 +299,19 @@ def expire_batch(session: Session, posting: Posting, *, at: datetime, limit: int
     return len(rows)
 
 
-def settle_member(session: Session, posting: Posting, at: datetime) -> None:
+def settle_member(session: Session, posting: Posting, at: datetime) -> int:
     """Vest, repay debt and expire what is due for one member (whose row the caller has locked) before an operation
-    on their balance."""
-    while vest_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
+    on their balance; returns the debt still owed afterwards.
+
+    One query finds out which steps have anything to do (usually none), so settling costs one round trip.
+    """
+    due = repository.due(session, posting.member_id, at)
+    while due.vest and vest_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
         pass
-    repay_debt(session, posting)
-    while expire_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
+    repaid = repay_debt(session, posting, debt=due.debt) if due.debt > 0 else 0
+    while due.expire and expire_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
         pass
+    return due.debt - repaid
 
 
 def adjust(

@@ -22,9 +22,10 @@ def get(session: Session, program_id: int, external_id: str, *, lock: bool = Fal
 
 
 def lock(session: Session, member: Member) -> None:
-    """Take the member's row lock (PostgreSQL); SQLite already serialises writers with BEGIN IMMEDIATE."""
-    session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
-    session.refresh(member)
+    """Take the member's row lock (PostgreSQL) and reload the row as locked, in one query; SQLite already serialises
+    writers with BEGIN IMMEDIATE."""
+    query = select(Member).where(Member.id == member.id).with_for_update().execution_options(populate_existing=True)
+    session.execute(query).scalar_one()
 
 
 def try_lock(session: Session, member_id: int) -> bool:

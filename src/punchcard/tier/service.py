@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.ledger import repository as ledger
@@ -30,8 +30,12 @@ def qualifying_value(session: Session, member_id: int, policy: TierPolicy, zone:
     return ledger.sum_account(session, member_id, Account.TIER_CREDITS, policy.window.start(now, zone), now)
 
 
-def status(session: Session, member: Member, policy: TierPolicy, zone: ZoneInfo, now: datetime) -> Progress:
-    value = qualifying_value(session, member.id, policy, zone, now)
+def status(
+    session: Session, member: Member, policy: TierPolicy, zone: ZoneInfo, now: datetime, value: int | None = None
+) -> Progress:
+    """The member's tier and progress at ``now``; ``value`` is the qualifying value when the caller already read it
+    (``ledger.repository.balances_and_credits`` over ``policy.window``)."""
+    value = qualifying_value(session, member.id, policy, zone, now) if value is None else value
     return progress(policy, member.tier_code, value, member.tier_grace_until)
 
 
@@ -59,10 +63,22 @@ def assign_entry_tier(session: Session, member: Member, policy: TierPolicy, at: 
 
 
 def upgrade_if_earned(
-    session: Session, member: Member, policy: TierPolicy, zone: ZoneInfo, now: datetime, event_id: int | None
+    session: Session,
+    member: Member,
+    policy: TierPolicy,
+    zone: ZoneInfo,
+    now: datetime,
+    event_id: int | None,
+    value: int | None = None,
 ) -> TierChanged | None:
-    """Upgrade at once when the member's credits in the window reach a higher tier; never downgrade here."""
-    qualified = policy.qualifying(qualifying_value(session, member.id, policy, zone, now))
+    """Upgrade at once when the member's credits in the window reach a higher tier; never downgrade here.
+
+    ``value`` is the qualifying value at ``now`` when the caller already read it.
+    """
+    if member.tier_grace_until is None and policy.rank(member.tier_code) == len(policy.tiers) - 1:
+        return None  # already in the top tier and not in grace: nothing to rise to or to earn back
+    value = qualifying_value(session, member.id, policy, zone, now) if value is None else value
+    qualified = policy.qualifying(value)
     if policy.rank(qualified.code) > policy.rank(member.tier_code):
         return _change(session, member, qualified.code, "upgrade", now, event_id)
     if qualified.code == policy.by_code(member.tier_code).code and member.tier_grace_until is not None:
@@ -138,9 +154,21 @@ def review_batch(
             )
         elif decision.outcome in (ReviewOutcome.START_GRACE, ReviewOutcome.END_GRACE):
             updates.append({"id": row.id, "tier_grace_until": decision.grace_until})
-    for values_row in updates:
-        member_id = values_row.pop("id")
-        session.execute(update(Member).where(Member.id == member_id).values(**values_row))
+    # One statement per kind of change, executed for many rows at once (not one round trip per member).
+    table = Member.__table__
+    for columns in (("tier_code", "tier_since", "tier_grace_until"), ("tier_grace_until",)):
+        rows = [
+            {"member_id": values["id"], **{name: values[name] for name in columns}}
+            for values in updates
+            if set(values) == {"id", *columns}
+        ]
+        if rows:
+            statement = (
+                update(table)  # type: ignore[arg-type]
+                .where(table.c.id == bindparam("member_id"))
+                .values({name: bindparam(name) for name in columns})
+            )
+            session.execute(statement, rows)
     if changes:
         session.execute(insert(TierChange), changes)
     return int(members[-1].id), len(members)

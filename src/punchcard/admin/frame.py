@@ -1,0 +1,48 @@
+"""The frame around every signed-in page — navigation, program switcher, who is signed in and what their role lets
+them do — and the redirect every successful form answers with (post/redirect/get)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from punchcard.admin import queries, render
+from punchcard.admin.guard import Staff
+from punchcard.program.domain import ProgramVersion
+from punchcard.staff.domain import Permission
+
+
+@dataclass(frozen=True)
+class Frame:
+    session: Session
+    staff: Staff
+    version: ProgramVersion | None = None
+    section: str = ""
+    """The navigation item the page belongs to."""
+
+    @property
+    def base(self) -> str:
+        """The URL prefix of the program's pages."""
+        assert self.version is not None
+        return f"/admin/p/{self.version.program.slug}"
+
+    def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return render.page(
+            template,
+            status,
+            staff=self.staff,
+            Permission=Permission,
+            programs=queries.programs(self.session),
+            program=self.version.program if self.version else None,
+            version=self.version,
+            section=self.section,
+            **context,
+        )
+
+
+def redirect(path: str, **query: str) -> RedirectResponse:
+    return RedirectResponse(path + (f"?{urlencode(query)}" if query else ""), status_code=303)

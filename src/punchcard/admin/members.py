@@ -1,0 +1,178 @@
+"""The members' pages — search, and a member with their ledger, coupons, events and staff actions — and what staff do
+to members: adjust points with a reason, block and unblock, send a portal sign-in link; each is written to the audit log
+in the same transaction.
+
+Adjustments go through ``ledger.service`` exactly as the API's adjustment endpoint does: member row lock, settle what
+is due, then adjust. The form carries a one-time key, so a double click or a resent form adjusts once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from punchcard.admin import forms, queries
+from punchcard.admin.frame import Frame
+from punchcard.admin.guard import Staff
+from punchcard.coupon import service as coupons
+from punchcard.coupon.models import Coupon
+from punchcard.event.models import Event
+from punchcard.kit.errors import ValidationFailed
+from punchcard.ledger import repository as ledger_queries
+from punchcard.ledger import service as ledger
+from punchcard.ledger.models import LedgerEntry
+from punchcard.member import repository as member_rows
+from punchcard.member import service as member_service
+from punchcard.member.models import Member
+from punchcard.member.schemas import AdjustmentIn
+from punchcard.program.domain import ProgramVersion
+from punchcard.staff import service as staff_service
+from punchcard.staff.domain import Action
+from punchcard.staff.models import AuditEntry
+from punchcard.staff.repository import AuditFilter
+
+LEDGER_PAGE = 50
+NO_LINK = "no link was sent: the member is blocked, or was sent several links in the last 15 minutes"
+_FORM_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def adjust(
+    session: Session,
+    staff: Staff,
+    version: ProgramVersion,
+    member: Member,
+    adjustment: AdjustmentIn,
+    form_key: str,
+    now: datetime,
+) -> bool:
+    """Adjust the member's points; ``False`` when this form was already applied (nothing more happens)."""
+    if not _FORM_KEY.match(form_key):
+        raise ValidationFailed("the form has no valid one-time key; reload the page and try again")
+    member_rows.lock(session, member)
+    operation = f"console-adjustment:{form_key}"
+    if ledger.operation_entries(session, member.id, operation):
+        return False
+    posting = ledger.Posting(version.program_id, member.id, version.version, now, now, operation=operation)
+    ledger.settle_member(session, posting, at=now)
+    program = version.program
+    ledger.adjust(session, posting, adjustment.points, adjustment.reason, policy=program.points, zone=program.zone)
+    staff_service.record(
+        session,
+        Action.POINTS_ADJUSTED,
+        now,
+        staff_id=staff.account.id,
+        program_id=version.program_id,
+        member_id=member.id,
+        target=f"member {member.external_id}",
+        reason=adjustment.reason,
+        details={"points": adjustment.points, "available_after": ledger_queries.balances(session, member.id).available},
+    )
+    return True
+
+
+def set_blocked(
+    session: Session, staff: Staff, version: ProgramVersion, member: Member, blocked: bool, reason: str, now: datetime
+) -> None:
+    """Block (the member's events are then refused) or unblock; a change to the current status does nothing."""
+    status = member_service.BLOCKED if blocked else member_service.ACTIVE
+    member_rows.lock(session, member)
+    if member.status == status:
+        return
+    member_service.update(session, member, {"status": status})
+    staff_service.record(
+        session,
+        Action.MEMBER_BLOCKED if blocked else Action.MEMBER_UNBLOCKED,
+        now,
+        staff_id=staff.account.id,
+        program_id=version.program_id,
+        member_id=member.id,
+        target=f"member {member.external_id}",
+        reason=reason,
+    )
+
+
+def link_sent(session: Session, staff: Staff, version: ProgramVersion, member: Member, now: datetime) -> None:
+    staff_service.record(
+        session,
+        Action.SIGN_IN_LINK_SENT,
+        now,
+        staff_id=staff.account.id,
+        program_id=version.program_id,
+        member_id=member.id,
+        target=f"member {member.external_id}",
+        details={"to": member.email},
+    )
+
+
+@dataclass(frozen=True)
+class Activity:
+    """The member page's lists besides the member view."""
+
+    ledger: Sequence[LedgerEntry]
+    next_before: int | None
+    coupons: list[tuple[Coupon, str]]
+    events: Sequence[Event]
+    staff_actions: Sequence[AuditEntry]
+    staff_emails: dict[int, str]
+
+
+def activity(session: Session, member: Member, before: int | None, now: datetime) -> Activity:
+    entries = ledger_queries.history(session, member.id, before, LEDGER_PAGE + 1)
+    page = entries[:LEDGER_PAGE]
+    return Activity(
+        ledger=page,
+        next_before=page[-1].id if len(entries) > LEDGER_PAGE else None,
+        coupons=[(coupon, coupons.status(coupon, use, now)) for coupon, use in coupons.of_member(session, member.id)],
+        events=queries.recent_events(session, member.id),
+        staff_actions=staff_service.audit_page(
+            session, AuditFilter(program_id=member.program_id, member_id=member.id), before_id=None, limit=10
+        ),
+        staff_emails={account.id: account.email for account in staff_service.everyone(session)},
+    )
+
+
+NOTICES = {
+    "adjusted": "The points were adjusted.",
+    "link_sent": "A sign-in link for the member portal is on its way to the member's e-mail address.",
+    "blocked": "The member is blocked: their events are refused until they are unblocked.",
+    "unblocked": "The member is unblocked.",
+}
+
+
+def search_page(frame: Frame, text: str) -> HTMLResponse:
+    assert frame.version is not None
+    found = queries.search_members(frame.session, frame.version.program_id, text)
+    return frame.page("members.html", q=text, found=found, limit=queries.SEARCH_LIMIT)
+
+
+def page(
+    frame: Frame,
+    member: Member,
+    view: dict[str, Any],
+    now: datetime,
+    status: int = 200,
+    *,
+    before: int | None = None,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    notice: str = "",
+) -> HTMLResponse:
+    """The member page; ``view`` is the API's member view (balance, tier and progress, expiring points)."""
+    return frame.page(
+        "member.html",
+        status,
+        member=member,
+        view=view,
+        activity=activity(frame.session, member, before, now),
+        errors=errors or {},
+        form=form or {},
+        form_key=forms.form_key(),
+        notice=NOTICES.get(notice, ""),
+        Action=Action,
+    )

@@ -1,0 +1,87 @@
+"""The dashboard of one program for one period: totals, the same figures per day/week/month for the charts, and the
+tier distribution. Read-only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import accumulate
+
+from sqlalchemy.orm import Session
+
+from punchcard.analytics import repository
+from punchcard.analytics.domain import Bucket, OrderStats, Period, PointFlows, Totals, buckets, liability
+from punchcard.program.domain import ProgramVersion
+
+
+@dataclass(frozen=True)
+class BucketFigures:
+    bucket: Bucket
+    enrolled: int
+    flows: PointFlows
+    orders: OrderStats
+    outstanding_after: int
+
+
+@dataclass(frozen=True)
+class TierCount:
+    code: str
+    name: str
+    members: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    period: Period
+    currency: str
+    point_value: Decimal
+    totals: Totals
+    series: list[BucketFigures]
+    tiers: list[TierCount]
+
+    @property
+    def liability(self) -> Decimal:
+        return liability(self.totals.outstanding_after, self.point_value)
+
+
+def totals(session: Session, program_id: int, period: Period) -> Totals:
+    before, _ = repository.outstanding(session, program_id, period.start)
+    after, debt = repository.outstanding(session, program_id, period.end)
+    return Totals(
+        enrolled=repository.enrolled(session, program_id, period.start, period.end),
+        flows=repository.flows(session, program_id, period.start, period.end),
+        orders=repository.order_stats(session, program_id, period.start, period.end),
+        outstanding_before=before,
+        outstanding_after=after,
+        debt_after=debt,
+    )
+
+
+def series(session: Session, program_id: int, period: Period, outstanding_before: int) -> list[BucketFigures]:
+    """Per bucket; outstanding points at each bucket's end are the period's opening figure plus the running net."""
+    cut = buckets(period)
+    flows = repository.flows_by_bucket(session, program_id, cut)
+    enrolled = repository.enrolled_by_bucket(session, program_id, cut)
+    orders = repository.order_stats_by_bucket(session, program_id, cut)
+    running = accumulate((f.net for f in flows), initial=outstanding_before)
+    next(running)
+    return [
+        BucketFigures(bucket, joined, flow, placed, after)
+        for bucket, joined, flow, placed, after in zip(cut, enrolled, flows, orders, running, strict=True)
+    ]
+
+
+def dashboard(session: Session, version: ProgramVersion, period: Period) -> Dashboard:
+    program = version.program
+    found = totals(session, version.program_id, period)
+    by_code = repository.tier_distribution(session, version.program_id, period.end)
+    names = {tier.code: tier.name for tier in program.tiers.tiers} if program.tiers else {}
+    codes = [*names, *sorted(set(by_code) - set(names))]  # tiers a later program version dropped still count
+    return Dashboard(
+        period=period,
+        currency=program.currency,
+        point_value=program.point_value,
+        totals=found,
+        series=series(session, version.program_id, period, found.outstanding_before),
+        tiers=[TierCount(code, names.get(code, code), by_code.get(code, 0)) for code in codes],
+    )

@@ -1,0 +1,462 @@
+"""The ledger of a batch of members, kept in memory while their orders are applied in chronological order.
+
+This is the event path of ``event.service.record`` for purchases (and ``event.service.enrol`` for members the import
+creates), step for step, with the database reads done once per batch and the writes collected into rows:
+
+1. settle what is due at the order's time: vest pending lots, repay debt, expire lots (``ledger.service``);
+2. evaluate the rules with the member's facts as of that time (``rules.domain.evaluate``, ``event.service``);
+3. credit one lot (pending inside the return window), repay debt from it, add the tier credit, record the order;
+4. upgrade the tier at once if the credits in the window reach a higher one (``tier.service.upgrade_if_earned``);
+5. store the response the API would have returned.
+
+The pure rules (``ledger.domain.consume``, the points policy, the tier policy, the rules engine) are the very same
+functions; ``tests/importer`` checks that importing gives exactly what posting the same orders through the API gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from punchcard.event.service import earned_effects, tier_credits
+from punchcard.importer.source import Order
+from punchcard.kit.calendar import period_start
+from punchcard.kit.money import to_minor
+from punchcard.ledger.domain import Account, EntryKind, LotView, consume
+from punchcard.member.service import attributes
+from punchcard.program.domain import ProgramVersion
+from punchcard.rules.domain import MEMBER_ENROLLED, PURCHASE, Context, Evaluation, EventFacts, MemberFacts, evaluate
+
+
+@dataclass
+class OpenLot:
+    """A lot that can still change: points left, or still pending."""
+
+    id: int
+    remaining: int
+    expires_at: datetime | None
+    is_pending: bool
+    available_at: datetime | None
+    is_new: bool = False
+    is_changed: bool = False
+
+
+@dataclass
+class Profile:
+    """The member fields rules may look at (``member.service.attributes`` reads these names)."""
+
+    language: str | None = None
+    marketing_consent: bool = False
+    enrolled_at: datetime | None = None
+    birth_date: date | None = None
+    email: str | None = None
+
+
+@dataclass
+class MemberBook:
+    """One member's state as the event path would read it from the database, kept current as orders apply."""
+
+    id: int
+    external_id: str
+    profile: Profile
+    tier_code: str | None
+    tier_since: datetime | None
+    tier_grace_until: datetime | None
+    is_new: bool
+    lots: list[OpenLot] = field(default_factory=list)
+    debt_line: int = 0
+    """Sum of the lot-less ``points`` entries: negative while the member owes points."""
+    tier_credits: list[tuple[datetime, int]] = field(default_factory=list)
+    firings: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+    """Per limited rule: (when, lot id) of each earn entry, as ``ledger.repository.firing_count`` counts them."""
+    order_count: int = 0
+    is_changed: bool = False
+
+    # --- the balances ``ledger.repository.balances`` would sum from the entries ------------------------------------
+
+    @property
+    def available(self) -> int:
+        return sum(lot.remaining for lot in self.lots if not lot.is_pending) + self.debt_line
+
+    @property
+    def pending(self) -> int:
+        return sum(lot.remaining for lot in self.lots if lot.is_pending)
+
+
+@dataclass
+class Rows:
+    """Everything a batch writes, in the order it must be written (foreign keys point backwards)."""
+
+    members: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    lots: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    tier_changes: list[dict[str, Any]] = field(default_factory=list)
+    lot_updates: list[dict[str, Any]] = field(default_factory=list)
+    member_updates: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Ids:
+    """Ids reserved in the database for the rows a batch inserts (members, events and lots are referred to)."""
+
+    members: Iterator[int]
+    events: Iterator[int]
+    lots: Iterator[int]
+
+
+@dataclass
+class Posting:
+    """Mirrors ``ledger.service.Posting``: what every entry of one operation shares."""
+
+    member_id: int
+    occurred_at: datetime
+    event_id: int | None = None
+    order_id: str | None = None
+    operation: str | None = None
+
+
+class Book:
+    """Applies orders for the members of one batch and collects the rows to write."""
+
+    def __init__(self, version: ProgramVersion, members: dict[str, MemberBook], ids: Ids, now: datetime) -> None:
+        self.version, self.program = version, version.program
+        self.members, self.ids, self.now = members, ids, now
+        self.rows = Rows()
+        self._lot_rows: dict[int, dict[str, Any]] = {}
+        self._member_rows: dict[int, dict[str, Any]] = {}
+
+    # --- writing ---------------------------------------------------------------------------------------------------
+
+    def _entry(
+        self,
+        posting: Posting,
+        account: Account,
+        kind: EntryKind,
+        amount: int,
+        *,
+        lot_id: int | None = None,
+        rule_code: str | None = None,
+        description: str = "",
+        occurred_at: datetime | None = None,
+    ) -> None:
+        self.rows.entries.append(
+            {
+                "program_id": self.version.program_id,
+                "member_id": posting.member_id,
+                "account": account.value,
+                "kind": kind.value,
+                "amount": amount,
+                "occurred_at": occurred_at or posting.occurred_at,
+                "recorded_at": self.now,
+                "program_version": self.version.version,
+                "lot_id": lot_id,
+                "event_id": posting.event_id,
+                "order_id": posting.order_id,
+                "rule_code": rule_code,
+                "reference_entry_id": None,
+                "operation": posting.operation,
+                "description": description,
+            }
+        )
+
+    @staticmethod
+    def _take(lot: OpenLot, points: int) -> None:
+        lot.remaining -= points
+        lot.is_changed = True
+
+    # --- settling what is due (ledger.service.settle_member) -------------------------------------------------------
+
+    def _settle(self, member: MemberBook, posting: Posting, at: datetime) -> None:
+        # member.lots is in id order (loaded so, and new lots get ascending ids), as the batch steps go.
+        for lot in member.lots:
+            if lot.is_pending and lot.available_at is not None and lot.available_at <= at:
+                text = "Return window closed: points available"
+                if lot.remaining > 0:
+                    self._entry(
+                        posting, Account.PENDING_POINTS, EntryKind.VEST, -lot.remaining, lot_id=lot.id, description=text
+                    )
+                    self._entry(posting, Account.POINTS, EntryKind.VEST, lot.remaining, lot_id=lot.id, description=text)
+                lot.is_pending, lot.is_changed = False, True
+        self._repay_debt(member, posting)
+        for lot in member.lots:
+            if not lot.is_pending and lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= at:
+                self._entry(
+                    posting,
+                    Account.POINTS,
+                    EntryKind.EXPIRE,
+                    -lot.remaining,
+                    lot_id=lot.id,
+                    description="Points expired",
+                    occurred_at=lot.expires_at,
+                )
+                self._take(lot, lot.remaining)
+
+    def _repay_debt(self, member: MemberBook, posting: Posting) -> int:
+        """``ledger.service.repay_debt``: pay debt from available lots that have not expired at the posting's time."""
+        debt = -member.debt_line
+        if debt <= 0:
+            return 0
+        at = posting.occurred_at
+        spendable = {
+            lot.id: lot
+            for lot in member.lots
+            if lot.remaining > 0 and not lot.is_pending and (lot.expires_at is None or lot.expires_at > at)
+        }
+        views = [LotView(lot.id, lot.remaining, lot.expires_at) for lot in spendable.values()]
+        takes, shortfall = consume(views, debt)
+        repaid = debt - shortfall
+        if repaid > 0:
+            for take in takes:
+                self._entry(
+                    posting,
+                    Account.POINTS,
+                    EntryKind.REPAY_DEBT,
+                    -take.points,
+                    lot_id=take.lot_id,
+                    description="Paid towards earlier debt",
+                )
+            for take in takes:
+                self._take(spendable[take.lot_id], take.points)
+            self._entry(posting, Account.POINTS, EntryKind.REPAY_DEBT, repaid, description="Debt repaid")
+            member.debt_line += repaid
+        return repaid
+
+    # --- the rules (event.service.member_facts / evaluate_for) -----------------------------------------------------
+
+    def _facts(self, member: MemberBook, now: datetime) -> MemberFacts:
+        program = self.program
+        tier = program.tiers.by_code(member.tier_code) if program.tiers else None
+        counts = {}
+        for rule in program.rules:
+            if rule.limit is not None:
+                since = period_start(now, rule.limit.period, program.zone)
+                fired = member.firings.get(rule.code, [])
+                lots = {lot_id for moment, lot_id in fired if moment <= now and (since is None or moment >= since)}
+                counts[(rule.code, rule.limit.period)] = len(lots)
+        return MemberFacts(
+            tier_code=tier.code if tier else None,
+            tier_multiplier=tier.multiplier if tier else Decimal(1),
+            attributes=attributes(member.profile, member.order_count, now),  # type: ignore[arg-type]
+            firing_counts=counts,
+        )
+
+    def _credit(
+        self, member: MemberBook, posting: Posting, evaluation: Evaluation, *, allow_pending: bool
+    ) -> OpenLot | None:
+        """``ledger.service.credit``: a new lot with one entry per rule that gave points; available points repay
+        debt first."""
+        total = sum(award.points for award in evaluation.awards)
+        if total <= 0:
+            return None
+        policy, zone = self.program.points, self.program.zone
+        available_at = policy.available_at(posting.occurred_at, zone) if allow_pending else None
+        lot = OpenLot(
+            next(self.ids.lots),
+            total,
+            policy.expires_at(posting.occurred_at, zone),
+            available_at is not None,
+            available_at,
+            is_new=True,
+        )
+        row = {
+            "id": lot.id,
+            "program_id": self.version.program_id,
+            "member_id": member.id,
+            "amount": total,
+            "remaining": total,
+            "earned_at": posting.occurred_at,
+            "expires_at": lot.expires_at,
+            "is_pending": lot.is_pending,
+            "available_at": available_at,
+        }
+        self.rows.lots.append(row)
+        self._lot_rows[lot.id] = row
+        member.lots.append(lot)
+        account = Account.PENDING_POINTS if lot.is_pending else Account.POINTS
+        for award in evaluation.awards:
+            if award.points != 0:
+                self._entry(
+                    posting,
+                    account,
+                    EntryKind.EARN,
+                    award.points,
+                    lot_id=lot.id,
+                    rule_code=award.rule_code,
+                    description=f"{award.rule_name}: {award.detail}",
+                )
+                member.firings.setdefault(award.rule_code, []).append((posting.occurred_at, lot.id))
+        if not lot.is_pending:
+            self._repay_debt(member, posting)
+        return lot
+
+    # --- enrolment (event.service.enrol) ---------------------------------------------------------------------------
+
+    def enrol(self, member: MemberBook, enrolled_at: datetime) -> None:
+        """Create the member at ``enrolled_at``: the entry tier, then the ``member_enrolled`` rules (welcome bonus)."""
+        program = self.program
+        if program.tiers is not None:
+            entry_tier = program.tiers.tiers[0].code
+            self.rows.tier_changes.append(self._tier_change(member, entry_tier, "enrolment", enrolled_at, None))
+            member.tier_code, member.tier_since, member.tier_grace_until = entry_tier, enrolled_at, None
+        row = {
+            "id": member.id,
+            "program_id": self.version.program_id,
+            "external_id": member.external_id,
+            "marketing_consent": False,
+            "status": "active",
+            "enrolled_at": enrolled_at,
+            "tier_code": member.tier_code,
+            "tier_since": member.tier_since,
+            "tier_grace_until": None,
+        }
+        self.rows.members.append(row)
+        self._member_rows[member.id] = row
+        member.profile.enrolled_at = enrolled_at
+        posting = Posting(member.id, enrolled_at, operation="enrolment")
+        facts = EventFacts(MEMBER_ENROLLED, enrolled_at)
+        evaluation = evaluate(
+            program.rules, Context(facts, self._facts(member, enrolled_at), program.zone), program.rounding
+        )
+        self._credit(member, posting, evaluation, allow_pending=False)
+
+    def _tier_change(
+        self, member: MemberBook, to_code: str, reason: str, at: datetime, event_id: int | None
+    ) -> dict[str, Any]:
+        return {
+            "program_id": self.version.program_id,
+            "member_id": member.id,
+            "from_code": member.tier_code,
+            "to_code": to_code,
+            "reason": reason,
+            "changed_at": at,
+            "event_id": event_id,
+        }
+
+    # --- a purchase (event.service.record, _purchase) --------------------------------------------------------------
+
+    def purchase(self, member: MemberBook, order: Order) -> None:
+        program, at = self.program, order.occurred_at
+        event_id = next(self.ids.events)
+        posting = Posting(member.id, at, event_id=event_id, order_id=order.order_id)
+        self._settle(member, posting, at)
+        facts = EventFacts(PURCHASE, at, order.lines, order.shipping, {})
+        evaluation = evaluate(program.rules, Context(facts, self._facts(member, at), program.zone), program.rounding)
+        lot = self._credit(member, posting, evaluation, allow_pending=True)
+        pending_until = program.points.available_at(at, program.zone)
+        effects = earned_effects(evaluation, pending_until if lot else None)
+        credits = tier_credits(program, evaluation, facts)
+        if credits != 0:
+            self._entry(posting, Account.TIER_CREDITS, EntryKind.EARN, credits, description=f"Order {order.order_id}")
+            member.tier_credits.append((at, credits))
+        self.rows.orders.append(
+            {
+                "program_id": self.version.program_id,
+                "member_id": member.id,
+                "order_id": order.order_id,
+                "event_id": event_id,
+                "occurred_at": at,
+                "currency": order.currency,
+                "total_minor": to_minor(facts.order_total, order.currency),
+                "shipping_minor": to_minor(facts.shipping, order.currency),
+                "lines": [
+                    {
+                        "sku": line.sku,
+                        "category": line.category,
+                        "quantity": str(line.quantity),
+                        "unit_price": str(line.unit_price),
+                        "weight": str(weight),
+                    }
+                    for line, weight in zip(facts.lines, evaluation.line_weights, strict=True)
+                ],
+                "lot_id": lot.id if lot else None,
+                "points_earned": evaluation.points,
+                "tier_credits_earned": credits,
+                "points_reversed": 0,
+                "tier_credits_reversed": 0,
+                "refunded_minor": 0,
+                "refunded_fraction": "0",
+                "refunded_quantities": {},
+            }
+        )
+        member.order_count += 1
+        changed = self._upgrade(member, at, event_id)
+        if changed is not None:
+            effects.append(changed)
+        response = {
+            "event_id": order.event_id,
+            "effects": effects,
+            "balance": {"available": member.available, "pending": member.pending},
+        }
+        self.rows.events.append(
+            {
+                "id": event_id,
+                "program_id": self.version.program_id,
+                "external_id": order.event_id,
+                "type": PURCHASE,
+                "member_id": member.id,
+                "occurred_at": at,
+                "recorded_at": self.now,
+                "program_version": self.version.version,
+                "request_hash": order.digest(),
+                "response": response,
+            }
+        )
+
+    def _upgrade(self, member: MemberBook, at: datetime, event_id: int) -> dict[str, object] | None:
+        """``tier.service.upgrade_if_earned``: a higher tier at once; earning the current one back ends grace."""
+        policy = self.program.tiers
+        if policy is None:
+            return None
+        since = policy.window.start(at, self.program.zone)
+        if since is not None:  # orders come oldest first: what left this order's window has left every later one's
+            member.tier_credits = [(moment, amount) for moment, amount in member.tier_credits if moment >= since]
+        value = sum(amount for moment, amount in member.tier_credits if moment <= at)
+        qualified = policy.qualifying(value)
+        if policy.rank(qualified.code) > policy.rank(member.tier_code):
+            effect: dict[str, object] = {
+                "type": "tier_changed",
+                "from": member.tier_code,
+                "to": qualified.code,
+                "reason": "upgrade",
+            }
+            self.rows.tier_changes.append(self._tier_change(member, qualified.code, "upgrade", at, event_id))
+            member.tier_code, member.tier_since, member.tier_grace_until = qualified.code, at, None
+            member.is_changed = True
+            return effect
+        if qualified.code == policy.by_code(member.tier_code).code and member.tier_grace_until is not None:
+            member.tier_grace_until = None
+            member.is_changed = True
+        return None
+
+    # --- the end of a batch ----------------------------------------------------------------------------------------
+
+    def finish(self) -> Rows:
+        """The rows to write: new rows as collected, plus the changes to lots and members that already existed."""
+        for member in self.members.values():
+            for lot in member.lots:
+                if lot.is_new:
+                    row = self._lot_rows[lot.id]
+                    row["remaining"], row["is_pending"] = lot.remaining, lot.is_pending
+                elif lot.is_changed:
+                    self.rows.lot_updates.append(
+                        {"lot_id": lot.id, "remaining": lot.remaining, "is_pending": lot.is_pending}
+                    )
+            if member.is_new and member.id in self._member_rows:
+                row = self._member_rows[member.id]
+                row["tier_code"], row["tier_since"] = member.tier_code, member.tier_since
+                row["tier_grace_until"] = member.tier_grace_until
+            elif member.is_changed:
+                self.rows.member_updates.append(
+                    {
+                        "member_id": member.id,
+                        "tier_code": member.tier_code,
+                        "tier_since": member.tier_since,
+                        "tier_grace_until": member.tier_grace_until,
+                    }
+                )
+        return self.rows

@@ -1,0 +1,56 @@
+"""``punchcard import``: loading history into a program (registered by ``punchcard.cli.main``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from punchcard.importer import service
+from punchcard.importer.source import FileFormat
+from punchcard.kit.clock import utc_now
+from punchcard.kit.db import get_engine
+from punchcard.kit.errors import PunchcardError
+from punchcard.kit.migrate import upgrade
+
+app = typer.Typer(help="Load a shop's history: past orders earn points as of when they happened.", no_args_is_help=True)
+
+
+@app.command("orders")
+def import_orders(
+    file: Annotated[Path, typer.Argument(help="CSV (one row per order line) or JSON Lines (one order per line)")],
+    program: Annotated[str, typer.Option(help="the program's slug")],
+    file_format: Annotated[
+        FileFormat | None, typer.Option("--format", help="csv or jsonl (default: from the file name)")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="orders per transaction")] = service.BATCH_SIZE,
+) -> None:
+    """Import past orders, oldest first, through the program's rules: points earn, expire and count towards tiers
+    as of each order's time. Unknown members are created, enrolled at their first order. Every row is checked
+    before anything is written; orders already recorded are skipped, so a run can be repeated or resumed."""
+    if not file.is_file():
+        raise typer.BadParameter(f"no such file: {file}", param_hint="FILE")
+    chosen = file_format or FileFormat.of(file)
+    engine = get_engine(os.environ.get("PUNCHCARD_DATABASE_URL", "sqlite:///punchcard.db"))
+    upgrade(engine)
+    now = utc_now()
+    try:
+        typer.echo(f"checking {file} ({chosen.value})", err=True)
+        plan = service.check(engine, program, file, chosen, now)
+        with typer.progressbar(length=plan.orders, label="importing orders", file=sys.stderr) as bar:
+            summary = service.run(
+                engine, program, file, chosen, now=now, plan=plan, batch_size=batch_size, progress=bar.update
+            )
+    except PunchcardError as error:
+        typer.secho(f"error [{error.code}]: {error.message}", fg=typer.colors.RED, err=True)
+        for detail in error.details:
+            typer.secho("  " + ", ".join(f"{key}: {value}" for key, value in detail.items()), err=True)
+        raise typer.Exit(code=1) from error
+    rate = summary.imported / summary.seconds if summary.seconds else 0.0
+    typer.echo(
+        f"imported {summary.imported} of {summary.orders} orders ({summary.skipped} already recorded), "
+        f"{summary.members_created} new members, in {summary.seconds:.1f} s ({rate:,.0f} orders/s)"
+    )

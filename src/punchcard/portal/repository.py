@@ -1,0 +1,77 @@
+"""Portal queries: secrets, sign-in tokens, sessions, and the member facts the pages show."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from punchcard.member.models import Member
+from punchcard.portal.models import MemberSession, PortalSecret, SignInToken
+from punchcard.reward.models import Redemption
+
+
+def secret(session: Session, program_id: int) -> str | None:
+    return session.execute(
+        select(PortalSecret.secret).where(PortalSecret.program_id == program_id)
+    ).scalar_one_or_none()
+
+
+def member_by_email(session: Session, program_id: int, email: str) -> Member | None:
+    """The program's oldest member with this e-mail address, compared without regard to case."""
+    return session.execute(
+        select(Member)
+        .where(Member.program_id == program_id, func.lower(Member.email) == email.lower())
+        .order_by(Member.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def member_by_id(session: Session, program_id: int, member_id: int) -> Member | None:
+    return session.execute(
+        select(Member).where(Member.program_id == program_id, Member.id == member_id)
+    ).scalar_one_or_none()
+
+
+def links_sent_since(session: Session, member_id: int, since: datetime) -> int:
+    return int(
+        session.execute(
+            select(func.count()).where(SignInToken.member_id == member_id, SignInToken.created_at > since)
+        ).scalar_one()
+    )
+
+
+def use_token(session: Session, program_id: int, token_hash: str, now: datetime) -> int | None:
+    """Mark an unused, unexpired token used and return its member id, in one conditional UPDATE: of two requests with
+    the same link, exactly one gets the member."""
+    used = session.execute(
+        update(SignInToken)
+        .where(
+            SignInToken.program_id == program_id,
+            SignInToken.token_hash == token_hash,
+            SignInToken.used_at.is_(None),
+            SignInToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(SignInToken.member_id)
+    ).scalar_one_or_none()
+    return None if used is None else int(used)
+
+
+def live_session(session: Session, program_id: int, token_hash: str, now: datetime) -> MemberSession | None:
+    return session.execute(
+        select(MemberSession).where(
+            MemberSession.program_id == program_id,
+            MemberSession.token_hash == token_hash,
+            MemberSession.revoked_at.is_(None),
+            MemberSession.expires_at > now,
+        )
+    ).scalar_one_or_none()
+
+
+def reward_codes(session: Session, redemption_ids: list[int]) -> dict[int, str]:
+    if not redemption_ids:
+        return {}
+    rows = session.execute(select(Redemption.id, Redemption.reward_code).where(Redemption.id.in_(redemption_ids))).all()
+    return {int(row.id): str(row.reward_code) for row in rows}

@@ -1,0 +1,175 @@
+"""Signing members in and out of the portal, and the changes a member makes there (profile, redemptions).
+
+Two ways in, both ending in a session: a one-time link sent by e-mail (valid 15 minutes, used once) and a link from the
+shop's own account page, signed with the program's portal secret. Tokens are random, stored only as fingerprints, and
+nothing here says whether an e-mail address belongs to a member. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from punchcard.i18n.catalogue import supported
+from punchcard.i18n.translator import Translator
+from punchcard.kit.idempotency import request_hash
+from punchcard.mail import compose
+from punchcard.member import repository as members
+from punchcard.member import service as member_service
+from punchcard.member.models import Member
+from punchcard.portal import repository
+from punchcard.portal.domain import (
+    LINK_LIFETIME,
+    LINKS_PER_LIFETIME,
+    SESSION_LIFETIME,
+    check_shop_link,
+    fingerprint,
+)
+from punchcard.portal.errors import ShopLinkInvalid, SignInLinkInvalid
+from punchcard.portal.models import MemberSession, PortalSecret, SignInToken
+from punchcard.program.domain import Program, ProgramVersion
+from punchcard.reward import service as rewards
+
+
+def portal_secret(session: Session, program_id: int, now: datetime) -> str:
+    """The program's secret for signing shop links, created on first use (a concurrent first use keeps the winner's)."""
+    found = repository.secret(session, program_id)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            session.add(PortalSecret(program_id=program_id, secret=secrets.token_hex(32), created_at=now))
+    except IntegrityError:
+        pass
+    created = repository.secret(session, program_id)
+    assert created is not None
+    return created
+
+
+@dataclass(frozen=True)
+class SignInLink:
+    member: Member
+    token: str
+
+
+def request_link(session: Session, program_id: int, email: str, now: datetime) -> SignInLink | None:
+    """A new one-time token for the member with ``email``, or ``None`` when no mail should go out: no such member, a
+    blocked one, or one who was just sent several. The caller answers the same in every case."""
+    member = repository.member_by_email(session, program_id, email.strip())
+    if member is None or member.status == member_service.BLOCKED:
+        return None
+    if repository.links_sent_since(session, member.id, now - LINK_LIFETIME) >= LINKS_PER_LIFETIME:
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(
+        SignInToken(
+            program_id=program_id,
+            member_id=member.id,
+            token_hash=fingerprint(token),
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
+        )
+    )
+    session.flush()
+    return SignInLink(member, token)
+
+
+def _active(session: Session, program_id: int, member_id: int | None) -> Member | None:
+    member = repository.member_by_id(session, program_id, member_id) if member_id is not None else None
+    return member if member is not None and member.status == member_service.ACTIVE else None
+
+
+def use_link(session: Session, program_id: int, token: str, now: datetime) -> Member:
+    """The member a sign-in link belongs to; the link is spent. Unknown, used, expired or another program's links
+    are all ``sign_in_link_invalid``."""
+    member = _active(session, program_id, repository.use_token(session, program_id, fingerprint(token), now))
+    if member is None:
+        raise SignInLinkInvalid("this sign-in link is not valid any more")
+    return member
+
+
+def use_shop_link(
+    session: Session, version: ProgramVersion, member: str, expires: int, signature: str, now: datetime
+) -> Member:
+    """The member a shop's signed link names, if the signature, expiry and member check out."""
+    secret = portal_secret(session, version.program_id, now)
+    problem = check_shop_link(secret, version.program.slug, member, expires, signature, now)
+    if problem is not None:
+        raise ShopLinkInvalid(f"the shop link is not valid: {problem.value.replace('_', ' ')}")
+    found = members.find(session, version.program_id, member)
+    active = _active(session, version.program_id, found.id if found else None)
+    if active is None:
+        raise ShopLinkInvalid("the shop link names no active member")
+    return active
+
+
+def start_session(session: Session, member: Member, now: datetime) -> str:
+    """A new session for ``member``; returns the token for the cookie (only its fingerprint is stored)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        MemberSession(
+            program_id=member.program_id,
+            member_id=member.id,
+            token_hash=fingerprint(token),
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    session.flush()
+    return token
+
+
+def resume_session(session: Session, program_id: int, token: str, now: datetime) -> Member | None:
+    """The active member whose live session ``token`` is; a blocked member's sessions stop working at once."""
+    found = repository.live_session(session, program_id, fingerprint(token), now)
+    return _active(session, program_id, found.member_id) if found is not None else None
+
+
+def end_session(session: Session, program_id: int, token: str, now: datetime) -> None:
+    found = repository.live_session(session, program_id, fingerprint(token), now)
+    if found is not None:
+        found.revoked_at = now
+        session.flush()
+
+
+def update_profile(
+    session: Session, member: Member, *, language: str, birth_date: date | None, marketing_consent: bool
+) -> None:
+    member_service.update(
+        session, member, {"language": language, "birth_date": birth_date, "marketing_consent": marketing_consent}
+    )
+
+
+PORTAL_KEY_PREFIX = "portal:"
+"""Redemption keys from the portal's forms share the member's key space with the shop's API calls; the prefix keeps a
+form's key from ever matching a key the shop chose."""
+
+
+def redeem(session: Session, version: ProgramVersion, member: Member, reward_code: str, key: str, now: datetime) -> str:
+    """Redeem ``reward_code`` for the member and return the coupon's code; the same form ``key`` submitted twice
+    spends once and returns the same coupon."""
+    program = version.program
+    catalogue = rewards.Catalogue(version.program_id, version.version, program.rewards, program.tiers, program.zone)
+    body = {"reward": reward_code}
+    outcome = rewards.redeem(session, catalogue, member, reward_code, PORTAL_KEY_PREFIX + key, request_hash(body), now)
+    return str(outcome.body["coupon"]["code"])
+
+
+def sign_in_mail(program: Program, member: Member, token: str, public_url: str, fallback_language: str) -> compose.Mail:
+    """The one-time sign-in link e-mail, in the member's language (else ``fallback_language``), for the portal's own
+    sign-in page and for support staff sending a link from the admin console alike."""
+    ui = Translator(supported(member.language) or fallback_language)
+    return compose.render(
+        "sign_in_link",
+        to=member.email or "",
+        subject=ui.t("mail.sign_in.subject", program=program.name),
+        language=ui.language,
+        t=ui.t,
+        program=program.name,
+        link=f"{public_url.rstrip('/')}/portal/{program.slug}/auth/link?token={token}",
+        name=member.name,
+    )
