@@ -17,6 +17,7 @@ from punchcard.kit.db import get_engine, normalise_url
 from punchcard.kit.migrate import upgrade
 from punchcard.kit.settings import Settings
 from tests.factories import ApiClient, ProgramMaker
+from tests.smtp import Mailbox, serve_mailbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +55,12 @@ def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
         yield test_client
     app.state.sessions.kw["bind"].dispose()  # the app's own pooled engine; unclosed connections warn (= fail)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server that the app's mail settings can point at."""
+    yield from serve_mailbox()
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from playwright.sync_api import Page, expect
 from punchcard.i18n.catalogue import LANGUAGES
 from punchcard.i18n.translator import Translator
 from punchcard.kit.clock import utc_now
-from tests.e2e.conftest import LiveServer, Mailbox, axe_violations, screenshot
+from tests.e2e.conftest import LiveServer, axe_violations, screenshot
 from tests.factories import ApiClient, ProgramMaker, line
 from tests.portal.conftest import link_in
+from tests.smtp import Mailbox
 
 
 @dataclass(frozen=True)

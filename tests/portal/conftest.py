@@ -14,15 +14,14 @@ from html.parser import HTMLParser
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from punchcard.api.app import create_app
 from punchcard.api.deps import get_now
 from punchcard.kit.settings import Settings
-from tests.e2e.conftest import Mailbox, free_port
 from tests.factories import ApiClient, line
+from tests.smtp import Mailbox
 
 NOW = datetime.fromisoformat("2026-06-10T09:00:00+00:00")
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
@@ -31,22 +30,12 @@ LINK = re.compile(r"https?://\S+/auth/link\?token=[A-Za-z0-9_-]+")
 
 
 @pytest.fixture(scope="session")
-def smtp() -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
-
-
-@pytest.fixture(scope="session")
-def portal_app(database_url: str, engine: object, smtp: Mailbox) -> FastAPI:
+def portal_app(database_url: str, engine: object, mailbox: Mailbox) -> FastAPI:
     settings = Settings(
         database_url=database_url,
         public_url="http://portal.test",
         smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
+        smtp_port=mailbox.port,
     )
     return create_app(settings)
 
@@ -124,11 +113,11 @@ def text_of(message: Message) -> str:
 
 
 @pytest.fixture
-def browser(portal_app: FastAPI, api: ApiClient, smtp: Mailbox) -> Iterator[Browser]:
+def browser(portal_app: FastAPI, api: ApiClient, mailbox: Mailbox) -> Iterator[Browser]:
     clock = Clock(NOW)
     portal_app.dependency_overrides[get_now] = clock
     with TestClient(portal_app) as http:
-        yield Browser(http, clock, api, smtp)
+        yield Browser(http, clock, api, mailbox)
     portal_app.dependency_overrides.pop(get_now, None)
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from punchcard.api.app import create_app
 from punchcard.kit.settings import Settings
 from punchcard.mail import catcher, compose, sender
-from tests.e2e.conftest import free_port
+from tests.smtp import free_port
 
 
 def sign_in_mail(to: str, link: str) -> compose.Mail:
