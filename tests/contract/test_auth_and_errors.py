@@ -418,3 +418,16 @@ def test_the_openapi_document_and_the_interactive_docs_are_served_without_a_key(
     docs = client.get("/docs")
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
+
+
+def test_a_body_sent_as_a_form_is_415_and_says_to_send_json(api: ApiClient) -> None:
+    # When a body arrives without a JSON content type (as `curl -d` sends it)
+    response = api.client.post(
+        "/api/v1/members",
+        content=b'{"external_id": "c-1"}',
+        headers={**api.headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    # Then the error names the header to send, and no member was created
+    error = error_of(response, 415, "unsupported_media_type")
+    assert "application/json" in error["message"]
+    error_of(api.get("/api/v1/members/c-1"), 404, "member_not_found")

@@ -6,7 +6,7 @@ from fastapi.staticfiles import StaticFiles
 from punchcard import __version__
 from punchcard.admin.endpoints import router as admin
 from punchcard.api import errors
-from punchcard.api.deps import reject_nul
+from punchcard.api.deps import reject_nul, require_json
 from punchcard.coupon.endpoints import router as coupons
 from punchcard.event.endpoints import router as events
 from punchcard.kit.db import get_engine, session_factory
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(get_engine(settings.database_url, settings.database_pool_size))
     errors.install(app)
     for router in (members, events, rewards, coupons, program):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(require_json)])
     app.include_router(admin)
     app.include_router(portal)
     app.mount(portal_assets.STATIC_URL, StaticFiles(directory=portal_assets.STATIC), name="portal-assets")

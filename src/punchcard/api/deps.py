@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.auth.service import Caller, authenticate
 from punchcard.kit.clock import utc_now
-from punchcard.kit.errors import ValidationFailed
+from punchcard.kit.errors import PunchcardError, ValidationFailed
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 
@@ -70,6 +70,24 @@ async def get_now() -> datetime:
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
+
+
+class UnsupportedMediaType(PunchcardError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+async def require_json(request: Request) -> None:
+    """API bodies are JSON. ``curl -d`` without a Content-Type header sends a form instead; say so plainly rather than
+    complain that the body is not an object."""
+    if request.method not in ("POST", "PUT", "PATCH") or not await request.body():
+        return
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"send the body as JSON with 'Content-Type: application/json' (got {content_type or 'no Content-Type'})",
+            [{"field": "Content-Type", "message": "must be application/json"}],
+        )
 
 
 async def reject_nul(request: Request) -> None:

@@ -253,7 +253,7 @@ class AwardPerCurrencyUnit:
     include_shipping: bool = False
 
     def describe(self) -> str:
-        return f"{self.rate} points per currency unit"
+        return f"{self.rate} {'point' if self.rate == 1 else 'points'} per currency unit"
 
 
 TIER = "tier"
