@@ -380,7 +380,7 @@ def _refund(
     order.refunded_fraction = str(fraction)
     order.refunded_quantities = quantities
     effects: list[dict[str, Any]] = [
-        {"type": "points_reversed", "points": taken, "order_id": order.order_id, "refunded_fraction": str(fraction.quantize(Decimal("0.000001")))}
+        {"type": "points_reversed", "points": taken, "order_id": order.order_id, "refunded_fraction": format(fraction.quantize(Decimal("0.000001")).normalize(), "f")}
     ]
     if taken < due:
         effects[0]["not_taken_back"] = due - taken  # the return policy forgave these
