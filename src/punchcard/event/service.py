@@ -8,30 +8,27 @@ response with the event. The caller commits once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from punchcard.event import repository
+from punchcard.event import refund, repository
 from punchcard.event.errors import (
     CurrencyMismatch,
     OccurredInFuture,
     OrderAlreadyRecorded,
-    OrderNotFound,
-    OrderOfAnotherMember,
-    RefundExceedsOrder,
 )
 from punchcard.event.models import Event, Order
 from punchcard.event.schemas import EventIn
 from punchcard.kit.calendar import period_start
 from punchcard.kit.errors import IdempotencyConflict
-from punchcard.kit.money import from_minor, to_minor
+from punchcard.kit.money import to_minor
 from punchcard.ledger import repository as ledger_queries
 from punchcard.ledger import service as ledger
-from punchcard.ledger.domain import EntryKind, reversal_due
+from punchcard.ledger.domain import EntryKind
 from punchcard.member import repository as members
 from punchcard.member import service as member_service
 from punchcard.member.errors import MemberBlocked
@@ -112,7 +109,7 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
     if body.type == PURCHASE:
         effects, points = _purchase(session, program, member, body, event_id, posting, debt)
     elif body.type == REFUND:
-        effects = _refund(session, program, member, body, event_id, posting)
+        effects = refund.take_back(session, program, member, body, event_id, posting)
     else:
         effects = _custom(session, program, member, body.facts(body.occurred_at), posting, debt=debt)
     response = {"event_id": body.id, "effects": effects, "balance": points or balance(session, member.id)}
@@ -302,101 +299,6 @@ def _purchase(
     if changed is not None:
         effects.append(changed.effect())
     return effects, {"available": found.available, "pending": found.pending}
-
-
-def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[str, str]]:
-    """The fraction of the order this refund gives back, its amount in minor units, and the new line quantities.
-
-    Refunded lines count by what they earned (a refunded gift card takes back nothing); a refunded amount counts
-    against the order's total including shipping.
-    """
-    paid_minor = order.total_minor + order.shipping_minor
-    if body.amount is not None:
-        amount_minor = to_minor(body.amount, order.currency)
-        if amount_minor > paid_minor - order.refunded_minor:
-            raise RefundExceedsOrder(
-                f"refund of {body.amount} exceeds what is left of order {order.order_id}",
-                [{"refundable": str(from_minor(paid_minor - order.refunded_minor, order.currency))}],
-            )
-        if amount_minor == paid_minor - order.refunded_minor:
-            # The rest of the order: exactly all of it, whatever rounding the earlier parts' fractions carried.
-            return Decimal(1), amount_minor, order.refunded_quantities
-        fraction = Decimal(amount_minor) / paid_minor if paid_minor else Decimal(1)
-        return fraction, amount_minor, order.refunded_quantities
-    quantities = dict(order.refunded_quantities)
-    total_weight = sum(Decimal(line["weight"]) for line in order.lines)
-    weight = value = Decimal(0)
-    for refund in body.refund_lines or []:
-        line = next((line for line in order.lines if line["sku"] == refund.sku), None)
-        already = Decimal(quantities.get(refund.sku, "0"))
-        if line is None or already + refund.quantity > Decimal(line["quantity"]):
-            bought = line["quantity"] if line else "0"
-            raise RefundExceedsOrder(
-                f"order {order.order_id} has {bought} of {refund.sku!r}, {already} already refunded",
-                [{"sku": refund.sku, "bought": bought, "already_refunded": str(already)}],
-            )
-        quantities[refund.sku] = str(already + refund.quantity)
-        share = refund.quantity / Decimal(line["quantity"])
-        weight += Decimal(line["weight"]) * share
-        value += Decimal(line["unit_price"]) * refund.quantity
-    if to_minor(value, order.currency) > paid_minor - order.refunded_minor:  # e.g. after a refund of the whole amount
-        raise RefundExceedsOrder(
-            f"refund of {value} exceeds what is left of order {order.order_id}",
-            [{"refundable": str(from_minor(paid_minor - order.refunded_minor, order.currency))}],
-        )
-    if all(Decimal(quantities.get(line["sku"], "0")) >= Decimal(line["quantity"]) for line in order.lines):
-        return Decimal(1), to_minor(value, order.currency), quantities
-    merchandise = Decimal(order.total_minor)
-    fraction = weight / total_weight if total_weight else to_minor(value, order.currency) / merchandise
-    return fraction, to_minor(value, order.currency), quantities
-
-
-def _refund(
-    session: Session, program: Program, member: Member, body: EventIn, event_id: int, posting: ledger.Posting
-) -> list[dict[str, Any]]:
-    assert body.order_id is not None
-    order = repository.find_order(session, posting.program_id, body.order_id, lock=True)
-    if order is None:
-        raise OrderNotFound(f"no purchase with order_id {body.order_id!r}", [{"order_id": body.order_id}])
-    if order.member_id != member.id:
-        raise OrderOfAnotherMember(f"order {body.order_id!r} belongs to another member")
-    added, amount_minor, quantities = _refunded_fraction(order, body)
-    fraction = min(Decimal(order.refunded_fraction) + added, Decimal(1))
-    due = reversal_due(order.points_earned, order.points_reversed, fraction)
-    text = f"Refund of order {order.order_id}"
-    taken = ledger.reverse(
-        session, posting, lot_id=order.lot_id, due=due, policy=program.points.return_policy, description=text
-    )
-    credit_due = reversal_due(order.tier_credits_earned, order.tier_credits_reversed, fraction)
-    if program.tiers is not None and program.tiers.metric is Metric.ORDERS:
-        credit_due = order.tier_credits_earned - order.tier_credits_reversed if fraction == 1 else 0
-    # Dated at the order, so the taken-back credit leaves the tier window together with the credit it cancels.
-    ledger.add_tier_credits(
-        session, replace(posting, occurred_at=order.occurred_at), -credit_due, EntryKind.REVERSE, text
-    )
-    order.points_reversed += due
-    order.tier_credits_reversed += credit_due
-    order.refunded_minor += amount_minor
-    order.refunded_fraction = str(fraction)
-    order.refunded_quantities = quantities
-    effects: list[dict[str, Any]] = [
-        {"type": "points_reversed", "points": taken, "order_id": order.order_id, "refunded_fraction": format(fraction.quantize(Decimal("0.000001")).normalize(), "f")}
-    ]
-    if taken < due:
-        effects[0]["not_taken_back"] = due - taken  # the return policy forgave these
-    if program.tiers is not None:
-        changed = tiers.after_refund(
-            session,
-            member,
-            program.tiers,
-            program.zone,
-            now=body.occurred_at,
-            order_time=order.occurred_at,
-            event_id=event_id,
-        )
-        if changed is not None:
-            effects.append(changed.effect())
-    return effects
 
 
 def _custom(
