@@ -37,6 +37,8 @@ from punchcard.program.domain import Program
 from punchcard.rules.domain import Context, EventFacts, Line, MemberFacts, evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
+JOB_WORKERS = 2
+"""``punchcard jobs run --workers 2``: one connection per core."""
 
 
 @dataclass(frozen=True)
@@ -398,12 +400,12 @@ def nightly(bench: Bench) -> list[Result]:
     fixture.nightly(bench.engine, target, bench.sizes.nightly_members, bench.sizes.nightly_lots_per_member, bench.now)
     generated = time.monotonic() - started
     lots = bench.sizes.nightly_members * bench.sizes.nightly_lots_per_member
-    report = jobs.run(bench.engine, at=bench.now, now=bench.now, only=[target.slug])
-    again = jobs.run(bench.engine, at=bench.now, now=bench.now, only=[target.slug])
+    report = jobs.run(bench.engine, at=bench.now, now=bench.now, only=[target.slug], workers=JOB_WORKERS)
+    again = jobs.run(bench.engine, at=bench.now, now=bench.now, only=[target.slug], workers=JOB_WORKERS)
     if again.lots_expired:
         raise RuntimeError(f"a second run expired {again.lots_expired} more lots")
     size = f"{bench.sizes.nightly_members:,} members, {lots:,} lots"
-    common = {"fixture_generated_seconds": round(generated, 1), "batch_size": 1000}
+    common = {"fixture_generated_seconds": round(generated, 1), "batch_size": 1000, "workers": JOB_WORKERS}
     expiry_seconds = report.seconds.get("vest", 0) + report.seconds.get("repay_debts", 0) + report.seconds["expire"]
     return [
         Result(

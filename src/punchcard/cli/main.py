@@ -138,13 +138,14 @@ def _parse_at(value: str | None) -> datetime:
 def run_jobs(
     at: Annotated[str | None, typer.Option(help="ISO timestamp to run as of (default now; naive means UTC)")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 1000,
+    workers: Annotated[int, typer.Option(min=1, help="database connections working at once")] = 1,
 ) -> None:
     """Do everything due at --at: vest pending points, expire lots, review tiers."""
     try:
         moment = _parse_at(at)
     except ValueError as error:
         raise typer.BadParameter(f"not an ISO timestamp: {at}") from error
-    report = jobs.run(get_engine(_url()), at=moment, now=utc_now(), batch_size=batch_size)
+    report = jobs.run(get_engine(_url()), at=moment, now=utc_now(), batch_size=batch_size, workers=workers)
     typer.echo(
         f"as of {moment.isoformat()}: {report.lots_vested} lots vested, {report.lots_expired} lots expired, "
         f"{report.members_reviewed} members reviewed in {len(report.programs)} program(s)"

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from punchcard.kit.db import unit_of_work
 from punchcard.ledger import service as ledger
+from punchcard.member.models import Member
 from punchcard.program import service as programs
 from punchcard.program.models import ProgramRow
 from punchcard.tier import service as tiers
@@ -37,9 +39,20 @@ class Report:
 
 
 def run(
-    engine: Engine, *, at: datetime, now: datetime, batch_size: int = 1000, only: Collection[str] | None = None
+    engine: Engine,
+    *,
+    at: datetime,
+    now: datetime,
+    batch_size: int = 1000,
+    only: Collection[str] | None = None,
+    workers: int = 1,
 ) -> Report:
-    """Do what is due at ``at`` for every program, or only for the programs whose slugs are in ``only``."""
+    """Do what is due at ``at`` for every program, or only for the programs whose slugs are in ``only``.
+
+    With ``workers`` above one, each step runs on that many connections at once: the vesting and expiry batches
+    split the work through ``SKIP LOCKED``, the tier review takes a range of member ids each. While one connection's
+    batch is written by PostgreSQL, another's is prepared in Python.
+    """
     report = Report()
     query = select(ProgramRow.id, ProgramRow.slug).order_by(ProgramRow.id)
     if only is not None:
@@ -53,36 +66,73 @@ def run(
         # member_id is a placeholder: batch steps write each entry for its own lot's member.
         posting = ledger.Posting(program_id, 0, version.version, at, now, operation="job")
         started = time.monotonic()
-        report.lots_vested += _drain(engine, partial(ledger.vest_batch, posting=posting, at=at, limit=batch_size))
+        vest = partial(ledger.vest_batch, posting=posting, at=at, limit=batch_size)
+        report.lots_vested += _drain(engine, vest, workers)
         report.timed("vest", started)
         started = time.monotonic()
-        _drain(engine, partial(ledger.repay_debts_batch, posting=posting, limit=batch_size))
+        _drain(engine, partial(ledger.repay_debts_batch, posting=posting, limit=batch_size), 1)
         report.timed("repay_debts", started)
         started = time.monotonic()
-        report.lots_expired += _drain(engine, partial(ledger.expire_batch, posting=posting, at=at, limit=batch_size))
+        expire = partial(ledger.expire_batch, posting=posting, at=at, limit=batch_size)
+        report.lots_expired += _drain(engine, expire, workers)
         report.timed("expire", started)
         policy = version.program.tiers
         started = time.monotonic()
         if policy is not None:
-            after = 0
-            while True:
-                with unit_of_work(engine) as session:
-                    batch = tiers.review_batch(
-                        session, program_id, policy, version.program.zone, at=at, after_id=after, limit=batch_size
-                    )
-                if batch is None:
-                    break
-                after, reviewed = batch
-                report.members_reviewed += reviewed
+            review = partial(
+                tiers.review_batch,
+                program_id=program_id,
+                policy=policy,
+                zone=version.program.zone,
+                at=at,
+                limit=batch_size,
+            )
+            ranges = _id_ranges(engine, program_id, workers)
+            report.members_reviewed += sum(_parallel(workers, [partial(_review, engine, review, *r) for r in ranges]))
         report.timed("tier_review", started)
     return report
 
 
-def _drain(engine: Engine, step: Callable[[Session], int]) -> int:
-    total = 0
+def _drain(engine: Engine, step: Callable[[Session], int], workers: int) -> int:
+    """Run ``step`` in its own transaction until it finds nothing more to do, on ``workers`` connections at once."""
+
+    def drain() -> int:
+        total = 0
+        while True:
+            with unit_of_work(engine) as session:
+                done = step(session)
+            if not done:
+                return total
+            total += done
+
+    return sum(_parallel(workers, [drain] * workers))
+
+
+def _review(engine: Engine, review: Callable[..., tuple[int, int] | None], after_id: int, up_to_id: int) -> int:
+    reviewed = 0
     while True:
         with unit_of_work(engine) as session:
-            done = step(session)
-        if not done:
-            return total
-        total += done
+            batch = review(session, after_id=after_id, up_to_id=up_to_id)
+        if batch is None:
+            return reviewed
+        after_id, seen = batch
+        reviewed += seen
+
+
+def _id_ranges(engine: Engine, program_id: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` consecutive ranges (after, up to] of the program's member ids."""
+    with unit_of_work(engine) as session:
+        low, high = session.execute(
+            select(func.min(Member.id), func.max(Member.id)).where(Member.program_id == program_id)
+        ).one()
+    if low is None:
+        return []
+    step = (high - low) // parts + 1
+    return [(low - 1 + step * part, min(low - 1 + step * (part + 1), high)) for part in range(parts)]
+
+
+def _parallel(workers: int, tasks: list[Callable[[], int]]) -> list[int]:
+    if workers <= 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="punchcard-jobs") as pool:
+        return list(pool.map(lambda task: task(), tasks))

@@ -73,8 +73,9 @@ class Credit:
 
 
 def write(session: Session, entries: Sequence[dict[str, object]]) -> None:
+    """Append entries (the only way they are ever written), as one multi-row INSERT on the table."""
     if entries:
-        session.execute(insert(LedgerEntry), list(entries))
+        session.execute(insert(LedgerEntry.__table__), list(entries))  # type: ignore[arg-type]
 
 
 def credit(

@@ -117,20 +117,28 @@ def after_refund(
 
 
 def review_batch(
-    session: Session, program_id: int, policy: TierPolicy, zone: ZoneInfo, *, at: datetime, after_id: int, limit: int
+    session: Session,
+    program_id: int,
+    policy: TierPolicy,
+    zone: ZoneInfo,
+    *,
+    at: datetime,
+    after_id: int,
+    limit: int,
+    up_to_id: int | None = None,
 ) -> tuple[int, int] | None:
-    """Review one batch of members (by id, after ``after_id``); returns (last id, members seen), ``None`` when done.
+    """Review one batch of members (by id, after ``after_id`` and up to ``up_to_id``); returns (last id, members
+    seen), ``None`` when done.
 
     Members whose rows a live request holds are skipped (``SKIP LOCKED``) and reviewed on the next run; reviewing
     again at the same ``at`` changes nothing, since every outcome is a function of the stored state.
     """
-    members = session.execute(
-        select(Member.id, Member.tier_code, Member.tier_grace_until)
-        .where(Member.program_id == program_id, Member.id > after_id)
-        .order_by(Member.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    query = select(Member.id, Member.tier_code, Member.tier_grace_until).where(
+        Member.program_id == program_id, Member.id > after_id
+    )
+    if up_to_id is not None:
+        query = query.where(Member.id <= up_to_id)
+    members = session.execute(query.order_by(Member.id).limit(limit).with_for_update(skip_locked=True)).all()
     if not members:
         return None
     values = ledger.sum_account_by_member(
