@@ -28,7 +28,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432", help="server, no database")
     parser.add_argument("--database", default="punchcard_bench", help="the bench's own database (dropped, created)")
     parser.add_argument("--workers", type=int, default=2, help="punchcard serve --workers")
-    parser.add_argument("--pool-size", type=int, default=10, help="PUNCHCARD_DATABASE_POOL_SIZE per worker")
+    parser.add_argument("--pool-size", type=int, default=20, help="PUNCHCARD_DATABASE_POOL_SIZE per worker")
     parser.add_argument("--sqlite-workers", type=int, default=1, help="workers for the embedded (SQLite) scenario")
     parser.add_argument("--only", default="", help="comma-separated groups: earn,read,hot,import,nightly,embedded")
     parser.add_argument(
