@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from punchcard.auth.service import Caller, authenticate
+from punchcard.auth.service import Caller
 from punchcard.kit.clock import utc_now
 from punchcard.kit.errors import PunchcardError, ValidationFailed
 from punchcard.program import service as programs
@@ -43,9 +43,8 @@ class Access:
 
 
 def get_access(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Access:
-    """The caller's key and the program version in force: both need the database, so one trip to the thread pool."""
-    caller = authenticate(session, authorization)
-    return Access(caller, programs.current(session, caller.program_id))
+    """The caller's key and the program version in force: one query, and one trip to the thread pool."""
+    return Access(*programs.for_key(session, authorization))
 
 
 AccessDep = Annotated[Access, Depends(get_access)]

@@ -68,14 +68,11 @@ def revoke_key(session: Session, program_id: int, key_id: int, now: datetime) ->
     return key
 
 
-def authenticate(session: Session, authorization: str | None) -> Caller:
-    """Resolve ``Authorization: Bearer <key>``; a missing, malformed, unknown or revoked key is 401."""
+def bearer_key_hash(authorization: str | None) -> str:
+    """The stored form of the key in ``Authorization: Bearer <key>``; a missing or malformed header is 401."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    key = authorization[7:].strip()
-    row = session.execute(
-        select(ApiKey.program_id, ApiKey.scope).where(ApiKey.key_hash == _hash(key), ApiKey.revoked_at.is_(None))
-    ).one_or_none()
-    if row is None:
-        raise Unauthorized("unknown or revoked API key")
-    return Caller(program_id=row.program_id, scope=Scope(row.scope))
+    return _hash(authorization[7:].strip())
+
+
+UNKNOWN_KEY = "unknown or revoked API key"

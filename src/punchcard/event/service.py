@@ -21,7 +21,7 @@ from punchcard.event.errors import (
     OccurredInFuture,
     OrderAlreadyRecorded,
 )
-from punchcard.event.models import Event, Order
+from punchcard.event.models import Event
 from punchcard.event.schemas import EventIn
 from punchcard.kit.calendar import period_start
 from punchcard.kit.errors import IdempotencyConflict
@@ -71,9 +71,12 @@ def _replay(event: Event, digest: str) -> Outcome:
 def record(session: Session, version: ProgramVersion, body: EventIn, digest: str, now: datetime) -> Outcome:
     """Process one event exactly once; see the module docstring for the order of steps."""
     program = version.program
-    # One round trip: the member, locked, and whether this event id was already recorded.
-    member, recorded = repository.member_and_event(session, version.program_id, body.member_external_id, body.id)
-    if recorded or member is None:
+    # One round trip: the member, locked; whether this event id or its order was already recorded; what is due.
+    arrival = repository.arrival(
+        session, version.program_id, body.member_external_id, body.id, body.order_id, body.occurred_at
+    )
+    member = arrival.member
+    if arrival.recorded or member is None:
         existing = repository.find_event(session, version.program_id, body.id)
         if existing is not None:  # a retry is answered before any other check (the member may be blocked since)
             return _replay(existing, digest)
@@ -104,9 +107,11 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
     posting = ledger.Posting(
         version.program_id, member.id, version.version, body.occurred_at, now, event_id=event_id, order_id=body.order_id
     )
-    debt = ledger.settle_member(session, posting, at=body.occurred_at)
+    debt = ledger.settle_member(session, posting, at=body.occurred_at, due=arrival.due)
     points: dict[str, int] | None = None
     if body.type == PURCHASE:
+        if arrival.order_recorded:
+            raise _order_recorded(body.order_id)
         effects, points = _purchase(session, program, member, body, event_id, posting, debt)
     elif body.type == REFUND:
         effects = refund.take_back(session, program, member, body, event_id, posting)
@@ -116,6 +121,10 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
     repository.store_response(session, event_id, response)
     session.flush()
     return Outcome(201, response)
+
+
+def _order_recorded(order_id: str | None) -> OrderAlreadyRecorded:
+    return OrderAlreadyRecorded(f"order {order_id!r} was already recorded by another event", [{"order_id": order_id}])
 
 
 def _not_in_future(moment: datetime, now: datetime) -> None:
@@ -252,10 +261,6 @@ def _purchase(
     now reach. Returns the effects and the balance after them."""
     assert body.order_id is not None
     assert body.currency is not None
-    if repository.find_order(session, posting.program_id, body.order_id) is not None:
-        raise OrderAlreadyRecorded(
-            f"order {body.order_id!r} was already recorded by another event", [{"order_id": body.order_id}]
-        )
     facts = body.facts(body.occurred_at)
     evaluation = evaluate_for(session, program, member, facts)
     credits = tier_credits(program, evaluation, facts)
@@ -271,23 +276,24 @@ def _purchase(
         }
         for line, weight in zip(facts.lines, evaluation.line_weights, strict=True)
     ]
-    session.add(
-        Order(
-            program_id=posting.program_id,
-            member_id=member.id,
-            order_id=body.order_id,
-            event_id=event_id,
-            occurred_at=body.occurred_at,
-            currency=body.currency,
-            total_minor=to_minor(facts.order_total, body.currency),
-            shipping_minor=to_minor(facts.shipping, body.currency),
-            lines=lines,
-            lot_id=lot_id,
-            points_earned=evaluation.points,
-            tier_credits_earned=credits,
-            refunded_quantities={},
-        )
+    recorded = repository.insert_order(
+        session,
+        program_id=posting.program_id,
+        member_id=member.id,
+        order_id=body.order_id,
+        event_id=event_id,
+        occurred_at=body.occurred_at,
+        currency=body.currency,
+        total_minor=to_minor(facts.order_total, body.currency),
+        shipping_minor=to_minor(facts.shipping, body.currency),
+        lines=lines,
+        lot_id=lot_id,
+        points_earned=evaluation.points,
+        tier_credits_earned=credits,
+        refunded_quantities={},
     )
+    if not recorded:  # another member's event recorded the same order after we read (the rows above roll back)
+        raise _order_recorded(body.order_id)
     if program.tiers is None:
         return effects, balance(session, member.id)
     # The balance for the response and the credits the tier counts, in one round trip.

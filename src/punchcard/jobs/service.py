@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.kit.db import unit_of_work
 from punchcard.ledger import service as ledger
+from punchcard.ledger.settlement import Cursor
 from punchcard.member.models import Member
 from punchcard.program import service as programs
 from punchcard.program.models import ProgramRow
@@ -67,14 +68,14 @@ def run(
         posting = ledger.Posting(program_id, 0, version.version, at, now, operation="job")
         started = time.monotonic()
         vest = partial(ledger.vest_batch, posting=posting, at=at, limit=batch_size)
-        report.lots_vested += _drain(engine, vest, workers)
+        report.lots_vested += _drain_along(engine, vest, workers)
         report.timed("vest", started)
         started = time.monotonic()
         _drain(engine, partial(ledger.repay_debts_batch, posting=posting, limit=batch_size), 1)
         report.timed("repay_debts", started)
         started = time.monotonic()
         expire = partial(ledger.expire_batch, posting=posting, at=at, limit=batch_size)
-        report.lots_expired += _drain(engine, expire, workers)
+        report.lots_expired += _drain_along(engine, expire, workers)
         report.timed("expire", started)
         policy = version.program.tiers
         started = time.monotonic()
@@ -103,6 +104,26 @@ def _drain(engine: Engine, step: Callable[[Session], int], workers: int) -> int:
                 done = step(session)
             if not done:
                 return total
+            total += done
+
+    return sum(_parallel(workers, [drain] * workers))
+
+
+def _drain_along(engine: Engine, step: Callable[..., int], workers: int) -> int:
+    """``_drain`` for a step that walks an index with a ``Cursor``: each connection continues after its own last
+    batch. When its walk finds nothing more it starts once more from the beginning, for lots it skipped because
+    another transaction held them then (the other worker's batch, or a request settling a member), and stops only
+    when a walk from the beginning finds nothing."""
+
+    def drain() -> int:
+        total, cursor = 0, Cursor()
+        while True:
+            with unit_of_work(engine) as session:
+                done = step(session, cursor=cursor)
+            if not done and cursor.after is None:
+                return total
+            if not done:
+                cursor.after = None
             total += done
 
     return sum(_parallel(workers, [drain] * workers))

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -103,3 +104,21 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+class InsertUnlessTaken:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id``, built once for each database: the row's id, or
+    ``None`` when a row with the same key exists (on PostgreSQL the insert first waits for a concurrent one with that
+    key to commit or roll back). Hot paths keep it at module level, since building a statement costs more than
+    running it (docs/performance.md)."""
+
+    def __init__(self, model: Any, *key: Any) -> None:
+        self._statements = {
+            "postgresql": postgresql.insert(model).on_conflict_do_nothing(index_elements=key).returning(model.id),
+            "sqlite": sqlite.insert(model).on_conflict_do_nothing(index_elements=key).returning(model.id),
+        }
+
+    def __call__(self, session: Session, values: dict[str, Any]) -> int | None:
+        statement = self._statements[session.get_bind().dialect.name]
+        found = session.connection().execute(statement, values).scalar_one_or_none()
+        return None if found is None else int(found)

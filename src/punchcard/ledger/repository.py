@@ -11,9 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import ScalarSelect, Select, case, exists, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    ScalarSelect,
+    Select,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from punchcard.ledger.domain import Account, EntryKind, LotView
@@ -28,9 +40,14 @@ class Balances:
     debt: int
 
 
-def _debt_line(member_id: int) -> ScalarSelect[Any]:
+MEMBER: BindParameter[int] = bindparam("member_id", type_=Integer)
+"""The member a prebuilt statement is about. The hot paths run statements built once at import: building and
+cache-keying a statement costs more Python than running it (docs/performance.md, finding 14)."""
+
+
+def _debt_line(member_id: Any) -> ScalarSelect[Any]:
     """The sum of the member's lot-less ``points`` entries (negative while they owe points): a scalar subquery that
-    reads only the small partial index ``ix_ledger_entries_debt``."""
+    reads only the small partial index ``ix_ledger_entries_debt``. ``member_id`` may be a column to correlate with."""
     return (
         select(func.coalesce(func.sum(LedgerEntry.amount), 0))
         .where(
@@ -42,42 +59,56 @@ def _debt_line(member_id: int) -> ScalarSelect[Any]:
     )
 
 
+def _credits_in_window(*, since: bool) -> ScalarSelect[Any]:
+    """The member's tier credits that occurred in ``[:since, :until]`` (from the beginning without ``since``)."""
+    query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.member_id == MEMBER,
+        LedgerEntry.account == Account.TIER_CREDITS.value,
+        LedgerEntry.occurred_at <= bindparam("until"),
+    )
+    if since:
+        query = query.where(LedgerEntry.occurred_at >= bindparam("since"))
+    return query.scalar_subquery()
+
+
+_PENDING = Lot.is_pending.is_(True)
+_BALANCE_COLUMNS = (
+    func.coalesce(func.sum(case((_PENDING, 0), else_=Lot.remaining)), 0),
+    func.coalesce(func.sum(case((_PENDING, Lot.remaining), else_=0)), 0),
+    func.coalesce(func.sum(Lot.amount), 0),
+    _debt_line(MEMBER),
+)
+_BALANCES = select(*_BALANCE_COLUMNS).where(Lot.member_id == MEMBER)
+_BALANCES_AND_CREDITS = {
+    with_since: select(*_BALANCE_COLUMNS, _credits_in_window(since=with_since)).where(Lot.member_id == MEMBER)
+    for with_since in (False, True)
+}
+
+
 def balances(session: Session, member_id: int) -> Balances:
     """Available and pending points, lifetime earnings and debt, from the member's lots and debt line in one query.
 
     Every lot was opened by the entries that earned it (``amount``: an earn, or a positive adjustment), and holds what
     is left of it (``remaining``: in ``pending_points`` while pending, in ``points`` after).
     """
-    return _balances(session, member_id, None)[0]
+    return _found(session.connection().execute(_BALANCES, {"member_id": member_id}).one())
 
 
 def balances_and_credits(
     session: Session, member_id: int, since: datetime | None, until: datetime
 ) -> tuple[Balances, int]:
     """``balances`` and ``sum_account(tier_credits, since, until)`` (what the tier counts) in one round trip."""
-    found, credits = _balances(session, member_id, (since, until))
-    assert credits is not None
-    return found, credits
+    statement = _BALANCES_AND_CREDITS[since is not None]
+    parameters = {"member_id": member_id, "until": until, **({"since": since} if since is not None else {})}
+    row = session.connection().execute(statement, parameters).one()
+    return _found(row), int(row[4])
 
 
-def _balances(
-    session: Session, member_id: int, window: tuple[datetime | None, datetime] | None
-) -> tuple[Balances, int | None]:
-    pending = Lot.is_pending.is_(True)
-    columns: list[Any] = [
-        func.coalesce(func.sum(case((pending, 0), else_=Lot.remaining)), 0),
-        func.coalesce(func.sum(case((pending, Lot.remaining), else_=0)), 0),
-        func.coalesce(func.sum(Lot.amount), 0),
-        _debt_line(member_id),
-    ]
-    if window is not None:
-        columns.append(_account_sum(member_id, Account.TIER_CREDITS, *window).scalar_subquery())
-    row = session.execute(select(*columns).where(Lot.member_id == member_id)).one()
+def _found(row: Sequence[Any]) -> Balances:
     debt_line = int(row[3])
-    found = Balances(
+    return Balances(
         available=int(row[0]) + debt_line, pending=int(row[1]), lifetime_earned=int(row[2]), debt=-debt_line
     )
-    return found, int(row[4]) if window is not None else None
 
 
 def debt(session: Session, member_id: int) -> int:
@@ -93,16 +124,36 @@ class Due:
     expire: bool
     debt: int
 
+    NOTHING: ClassVar[Due]
 
-def due(session: Session, member_id: int, at: datetime) -> Due:
-    """One query telling ``ledger.service.settle_member`` which of its steps have anything to do at ``at``.
+    @property
+    def anything(self) -> bool:
+        return self.vest or self.expire or self.debt > 0
 
-    A lot that is still pending counts as expiring too (it vests first, then expires in the same settlement).
-    """
+
+Due.NOTHING = Due(vest=False, expire=False, debt=0)
+
+
+def due_columns(member_id: Any, at: Any) -> tuple[Any, Any, Any]:
+    """Whether the member has lots to vest or to expire at ``at``, and their debt line: columns for ``due`` or for a
+    caller's own first query (``member_id`` may be the member's id column, to correlate with). A lot that is still
+    pending counts as expiring too (it vests first, then expires in the same settlement)."""
     to_vest = exists().where(Lot.member_id == member_id, Lot.is_pending.is_(True), Lot.available_at <= at)
     to_expire = exists().where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at <= at)
-    row = session.execute(select(to_vest, to_expire, _debt_line(member_id))).one()
-    return Due(vest=bool(row[0]), expire=bool(row[1]), debt=-int(row[2]))
+    return to_vest, to_expire, _debt_line(member_id)
+
+
+def due_from(vest: Any, expire: Any, debt_line: Any) -> Due:
+    """``Due`` from the values of ``due_columns``."""
+    return Due(vest=bool(vest), expire=bool(expire), debt=-int(debt_line))
+
+
+_DUE = select(*due_columns(MEMBER, bindparam("at", type_=Lot.expires_at.type)))
+
+
+def due(session: Session, member_id: int, at: datetime) -> Due:
+    """One query telling ``ledger.service.settle_member`` which of its steps have anything to do at ``at``."""
+    return due_from(*session.connection().execute(_DUE, {"member_id": member_id, "at": at}).one())
 
 
 def spendable_lots(session: Session, member_id: int, now: datetime) -> list[LotView]:
@@ -121,6 +172,14 @@ def spendable_lots(session: Session, member_id: int, now: datetime) -> list[LotV
     return [LotView(row.id, row.remaining, row.expires_at) for row in rows]
 
 
+_OPEN_LOT = insert(Lot).returning(Lot.id)
+
+
+def open_lot(session: Session, **values: Any) -> int:
+    """Insert a lot (``ledger.service.credit`` writes the entries that explain it) and return its id."""
+    return int(session.connection().execute(_OPEN_LOT, values).scalar_one())
+
+
 def lock_lot(session: Session, lot_id: int) -> Lot:
     query = select(Lot).where(Lot.id == lot_id).with_for_update().execution_options(populate_existing=True)
     return session.execute(query).scalar_one()
@@ -131,14 +190,19 @@ def take_from_lot(session: Session, lot_id: int, points: int) -> None:
     session.execute(update(Lot).where(Lot.id == lot_id).values(remaining=Lot.remaining - points))
 
 
+_EXPIRING = (
+    select(Lot.expires_at, func.sum(Lot.remaining))
+    .where(Lot.member_id == MEMBER, Lot.remaining > 0, Lot.expires_at > bindparam("now"))
+    .group_by(Lot.expires_at)
+    .order_by(Lot.expires_at)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def expiring(session: Session, member_id: int, now: datetime, limit: int = 5) -> list[tuple[datetime, int]]:
-    rows = session.execute(
-        select(Lot.expires_at, func.sum(Lot.remaining))
-        .where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at > now)
-        .group_by(Lot.expires_at)
-        .order_by(Lot.expires_at)
-        .limit(limit)
-    ).all()
+    """The member's points by expiry moment, soonest first (the next ``limit`` moments after ``now``)."""
+    parameters = {"member_id": member_id, "now": now, "limit": limit}
+    rows = session.connection().execute(_EXPIRING, parameters).all()
     return [(row[0], int(row[1])) for row in rows if row[0] is not None]
 
 

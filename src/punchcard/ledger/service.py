@@ -11,10 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from punchcard.ledger import repository
+from punchcard.ledger import repository, settlement
 from punchcard.ledger.domain import (
     Account,
     EntryKind,
@@ -25,7 +25,7 @@ from punchcard.ledger.domain import (
     consume,
 )
 from punchcard.ledger.errors import InsufficientPoints
-from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.ledger.models import LedgerEntry
 from punchcard.member import repository as members
 
 
@@ -72,10 +72,13 @@ class Credit:
     rule_code: str | None = None
 
 
+_APPEND = insert(LedgerEntry)
+
+
 def write(session: Session, entries: Sequence[dict[str, object]]) -> None:
     """Append entries (the only way they are ever written), as one multi-row INSERT on the table."""
     if entries:
-        session.execute(insert(LedgerEntry.__table__), list(entries))  # type: ignore[arg-type]
+        session.connection().execute(_APPEND, list(entries))
 
 
 def credit(
@@ -102,7 +105,8 @@ def credit(
         write(session, also)
         return None
     available_at = policy.available_at(posting.occurred_at, zone) if allow_pending else None
-    lot = Lot(
+    lot_id = repository.open_lot(
+        session,
         program_id=posting.program_id,
         member_id=posting.member_id,
         amount=total,
@@ -112,21 +116,19 @@ def credit(
         is_pending=available_at is not None,
         available_at=available_at,
     )
-    session.add(lot)
-    session.flush()
-    account = Account.PENDING_POINTS if lot.is_pending else Account.POINTS
+    account = Account.PENDING_POINTS if available_at is not None else Account.POINTS
     earned = [
-        posting.entry(account, kind, part.points, lot_id=lot.id, rule_code=part.rule_code, description=part.description)
+        posting.entry(account, kind, part.points, lot_id=lot_id, rule_code=part.rule_code, description=part.description)
         for part in parts
         if part.points != 0
     ]
-    if lot.is_pending or debt == 0:
+    if available_at is not None or debt == 0:
         write(session, [*earned, *also])  # nothing to repay: the operation's entries in one statement
-        return lot.id
+        return lot_id
     write(session, earned)
     repay_debt(session, posting, debt=debt)
     write(session, also)
-    return lot.id
+    return lot_id
 
 
 def _debit(session: Session, posting: Posting, takes: Sequence[Take], kind: EntryKind, description: str) -> None:
@@ -216,34 +218,34 @@ def add_tier_credits(session: Session, posting: Posting, amount: int, kind: Entr
 # --- scheduled settlement: vesting and expiry, set-wise in bounded batches --------------------------------------------
 
 
-def vest_batch(session: Session, posting: Posting, *, at: datetime, limit: int, member_id: int | None = None) -> int:
+def _stamp(posting: Posting) -> settlement.Stamp:
+    return settlement.Stamp(
+        posting.program_id,
+        posting.program_version,
+        posting.occurred_at,
+        posting.recorded_at,
+        posting.event_id,
+        posting.order_id,
+        posting.operation,
+    )
+
+
+def vest_batch(
+    session: Session,
+    posting: Posting,
+    *,
+    at: datetime,
+    limit: int,
+    member_id: int | None = None,
+    cursor: settlement.Cursor | None = None,
+) -> int:
     """Make a batch of pending lots whose return window closed by ``at`` available; returns how many lots moved.
 
-    Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two runs at once split the work instead of
-    doing it twice; the ``is_pending`` filter makes a second run find nothing.
+    Written set-wise in the database (``ledger.settlement``). Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL, so two runs at once split the work instead of doing it twice; the ``is_pending`` filter makes a second
+    run find nothing. ``cursor`` (program-wide batches) continues after the previous batch's last lot.
     """
-    query = select(Lot.id, Lot.member_id, Lot.remaining).where(
-        Lot.program_id == posting.program_id, Lot.is_pending.is_(True), Lot.available_at <= at
-    )
-    if member_id is not None:
-        query = query.where(Lot.member_id == member_id).order_by(Lot.id)
-    else:  # the program's whole backlog: in the order of ix_lots_pending, so each batch reads only its own lots
-        query = query.order_by(Lot.available_at, Lot.id)
-    rows = session.execute(query.limit(limit).with_for_update(skip_locked=True)).all()
-    if not rows:
-        return 0
-    entries = []
-    for row in rows:
-        if row.remaining > 0:
-            owner = replace(posting, member_id=row.member_id)
-            text = "Return window closed: points available"
-            entries.append(
-                owner.entry(Account.PENDING_POINTS, EntryKind.VEST, -row.remaining, lot_id=row.id, description=text)
-            )
-            entries.append(owner.entry(Account.POINTS, EntryKind.VEST, row.remaining, lot_id=row.id, description=text))
-    write(session, entries)
-    session.execute(update(Lot).where(Lot.id.in_([row.id for row in rows])).values(is_pending=False))
-    return len(rows)
+    return settlement.vest(session, _stamp(posting), at=at, limit=limit, member_id=member_id, cursor=cursor)
 
 
 def repay_debts_batch(session: Session, posting: Posting, *, limit: int) -> int:
@@ -272,41 +274,33 @@ def repay_debts_batch(session: Session, posting: Posting, *, limit: int) -> int:
     return paid
 
 
-def expire_batch(session: Session, posting: Posting, *, at: datetime, limit: int, member_id: int | None = None) -> int:
+def expire_batch(
+    session: Session,
+    posting: Posting,
+    *,
+    at: datetime,
+    limit: int,
+    member_id: int | None = None,
+    cursor: settlement.Cursor | None = None,
+) -> int:
     """Expire a batch of available lots whose expiry is at or before ``at``; returns how many lots expired.
 
     Each expiry entry is dated at the lot's own expiry, not at the run, so reports put breakage in the right period.
+    Written set-wise in the database (``ledger.settlement``), claimed like ``vest_batch``.
     """
-    query = select(Lot.id, Lot.member_id, Lot.remaining, Lot.expires_at).where(
-        Lot.program_id == posting.program_id, Lot.remaining > 0, Lot.is_pending.is_(False), Lot.expires_at <= at
-    )
-    if member_id is not None:
-        query = query.where(Lot.member_id == member_id).order_by(Lot.id)
-    else:  # the program's whole backlog: in the order of ix_lots_expiring, so each batch reads only its own lots
-        query = query.order_by(Lot.expires_at, Lot.id)
-    rows = session.execute(query.limit(limit).with_for_update(skip_locked=True)).all()
-    if not rows:
-        return 0
-    write(
-        session,
-        [
-            replace(posting, member_id=row.member_id, occurred_at=row.expires_at).entry(
-                Account.POINTS, EntryKind.EXPIRE, -row.remaining, lot_id=row.id, description="Points expired"
-            )
-            for row in rows
-        ],
-    )
-    session.execute(update(Lot).where(Lot.id.in_([row.id for row in rows])).values(remaining=0))
-    return len(rows)
+    return settlement.expire(session, _stamp(posting), at=at, limit=limit, member_id=member_id, cursor=cursor)
 
 
-def settle_member(session: Session, posting: Posting, at: datetime) -> int:
+def settle_member(session: Session, posting: Posting, at: datetime, due: repository.Due | None = None) -> int:
     """Vest, repay debt and expire what is due for one member (whose row the caller has locked) before an operation
     on their balance; returns the debt still owed afterwards.
 
-    One query finds out which steps have anything to do (usually none), so settling costs one round trip.
+    One query finds out which steps have anything to do (usually none), so settling costs one round trip, or none
+    when the caller read ``due`` with the member's lock (``repository.due_columns``).
     """
-    due = repository.due(session, posting.member_id, at)
+    due = repository.due(session, posting.member_id, at) if due is None else due
+    if not due.anything:
+        return 0
     while due.vest and vest_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
         pass
     repaid = repay_debt(session, posting, debt=due.debt) if due.debt > 0 else 0

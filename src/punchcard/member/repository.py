@@ -1,17 +1,21 @@
 """Finding and locking members. Every balance-changing operation starts with ``lock``: one writer per member."""
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from punchcard.member.errors import MemberNotFound
 from punchcard.member.models import Member
 
+_BY_EXTERNAL_ID = select(Member).where(
+    Member.program_id == bindparam("program_id"), Member.external_id == bindparam("external_id")
+)
+_BY_EXTERNAL_ID_LOCKED = _BY_EXTERNAL_ID.with_for_update().execution_options(populate_existing=True)
+"""Built once: the API reads a member on almost every request (docs/performance.md, finding 14)."""
+
 
 def find(session: Session, program_id: int, external_id: str, *, lock: bool = False) -> Member | None:
-    query = select(Member).where(Member.program_id == program_id, Member.external_id == external_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.execute(query).scalar_one_or_none()
+    query = _BY_EXTERNAL_ID_LOCKED if lock else _BY_EXTERNAL_ID
+    return session.execute(query, {"program_id": program_id, "external_id": external_id}).scalar_one_or_none()
 
 
 def get(session: Session, program_id: int, external_id: str, *, lock: bool = False) -> Member:

@@ -10,9 +10,12 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from punchcard.auth.models import ApiKey
+from punchcard.auth.service import UNKNOWN_KEY, Caller, Scope, bearer_key_hash
+from punchcard.kit.errors import Unauthorized
 from punchcard.program.domain import ProgramVersion
 from punchcard.program.errors import ProgramFileInvalid, ProgramNotFound
 from punchcard.program.models import ProgramRow, ProgramVersionRow
@@ -89,6 +92,23 @@ def program_id_for(session: Session, slug: str) -> int:
     if found is None:
         raise ProgramNotFound(f"no program with slug {slug!r}")
     return int(found)
+
+
+_KEY_AND_VERSION = (
+    select(ApiKey.program_id, ApiKey.scope, ProgramRow.current_version)
+    .join(ProgramRow, ProgramRow.id == ApiKey.program_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+)
+"""Built once: constructing a statement costs more Python than running a cached one (docs/performance.md)."""
+
+
+def for_key(session: Session, authorization: str | None) -> tuple[Caller, ProgramVersion]:
+    """Who is calling (``Authorization: Bearer <key>``) and the version of their program in force, in one query;
+    a missing, malformed, unknown or revoked key is 401."""
+    row = session.connection().execute(_KEY_AND_VERSION, {"key_hash": bearer_key_hash(authorization)}).one_or_none()
+    if row is None:
+        raise Unauthorized(UNKNOWN_KEY)
+    return Caller(row.program_id, Scope(row.scope)), _load(session, row.program_id, int(row.current_version))
 
 
 def current(session: Session, program_id: int) -> ProgramVersion:

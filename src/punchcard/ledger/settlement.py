@@ -1,0 +1,261 @@
+"""Scheduled settlement written set-wise: vesting and expiring a batch of lots in the database, without the rows
+coming to Python.
+
+A batch is claimed, its entries are written with ``INSERT … SELECT`` from the claimed lots and the lots are updated,
+all in the caller's transaction:
+
+- on PostgreSQL in one statement: a ``SELECT … FOR UPDATE SKIP LOCKED`` claim, an ``UPDATE … RETURNING`` of the
+  claimed lots (with the values read under the lock) and the ``INSERT`` of their entries, as data-modifying CTEs. Two
+  runs at once claim disjoint batches; the claim filters on the state the batch changes, so nothing is done twice;
+- on SQLite (no ``SKIP LOCKED``, no data-modifying CTEs) in two statements, ``INSERT … SELECT`` then ``UPDATE`` over
+  the same claim query: the transaction holds the database's write lock from ``BEGIN IMMEDIATE``, so both statements
+  see the same lots.
+
+Program-wide batches follow the partial indexes (``ix_lots_expiring``: ``(program_id, expires_at)`` over lots with
+points left; ``ix_lots_pending``: ``(program_id, available_at)`` over pending lots) in ``(date, id)`` order, and a
+``Cursor`` continues each batch after the previous one's last key, so no batch walks over the lots earlier batches
+settled. Per-member batches (settling a member before an operation) go in id order. The entries are the ones
+``ledger.service.Posting.entry`` gives: the same columns, values and order as when they were built in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    and_,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from punchcard.kit.db import UtcDateTime
+from punchcard.ledger.domain import Account, EntryKind
+from punchcard.ledger.models import LedgerEntry, Lot
+
+LOTS = cast(Table, Lot.__table__)
+ENTRIES = cast(Table, LedgerEntry.__table__)
+
+EXPIRED = "Points expired"
+VESTED = "Return window closed: points available"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What every entry of a batch shares (``ledger.service.Posting`` without the member and the moment)."""
+
+    program_id: int
+    program_version: int
+    occurred_at: datetime
+    """When vesting counts (the run's moment, or the operation settling the member); expiry uses the lot's date."""
+    recorded_at: datetime
+    event_id: int | None = None
+    order_id: str | None = None
+    operation: str | None = None
+
+
+@dataclass
+class Cursor:
+    """Where a worker's program-wide batches got to along the index: the last (date, lot id) it settled."""
+
+    after: tuple[datetime, int] | None = None
+
+
+def _key_after(date: Any, after: tuple[datetime, int] | None) -> list[ColumnElement[bool]]:
+    """Lots after ``after`` in (date, id) order; ``date >= …`` alone is what the index range starts from."""
+    if after is None:
+        return []
+    moment, lot_id = after
+    return [date >= moment, or_(date > moment, and_(date == moment, LOTS.c.id > lot_id))]
+
+
+def _claim(
+    conditions: list[ColumnElement[bool]], date: Any, *, member_id: int | None, cursor: Cursor | None, limit: int
+) -> Select[Any]:
+    columns = (LOTS.c.id, LOTS.c.member_id, LOTS.c.remaining, date.label("date"))
+    if member_id is not None:
+        return select(*columns).where(*conditions, LOTS.c.member_id == member_id).order_by(LOTS.c.id).limit(limit)
+    after = cursor.after if cursor is not None else None
+    return select(*columns).where(*conditions, *_key_after(date, after)).order_by(date, LOTS.c.id).limit(limit)
+
+
+def _entry_columns(
+    stamp: Stamp, source: Any, *, account: Any, kind: EntryKind, amount: Any, occurred_at: Any, description: str
+) -> list[Any]:
+    """The SELECT list for ``ENTRY_COLUMNS`` from a claimed lot (``source`` has id, member_id, remaining, date)."""
+    return [
+        literal(stamp.program_id, Integer),
+        source.c.member_id,
+        account,
+        literal(kind.value),
+        amount,
+        occurred_at,
+        literal(stamp.recorded_at, UtcDateTime()),
+        literal(stamp.program_version, Integer),
+        source.c.id,
+        literal(stamp.event_id, Integer) if stamp.event_id is not None else null(),
+        literal(stamp.order_id) if stamp.order_id is not None else null(),
+        null(),
+        null(),
+        literal(stamp.operation) if stamp.operation is not None else null(),
+        literal(description),
+    ]
+
+
+ENTRY_COLUMNS = [
+    "program_id",
+    "member_id",
+    "account",
+    "kind",
+    "amount",
+    "occurred_at",
+    "recorded_at",
+    "program_version",
+    "lot_id",
+    "event_id",
+    "order_id",
+    "rule_code",
+    "reference_entry_id",
+    "operation",
+    "description",
+]
+
+
+def _run(
+    session: Session,
+    claim: Select[Any],
+    *,
+    change: dict[str, Any],
+    entries: Any,
+    cursor: Cursor | None,
+) -> int:
+    """Claim, write the entries ``entries(source)`` builds from the claimed lots, change the lots; return how many
+    lots the batch settled and move ``cursor`` past them."""
+    if session.get_bind().dialect.name == "postgresql":
+        due = claim.with_for_update(skip_locked=True).cte("due")
+        changed = (
+            update(LOTS)
+            .where(LOTS.c.id == due.c.id)
+            .values(**change)
+            .returning(due.c.id, due.c.member_id, due.c.remaining, due.c.date)
+            .cte("changed")
+        )
+        written = insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(changed)).cte("written")
+        last = (
+            select(changed.c.date, changed.c.id, func.count().over().label("lots"))
+            .order_by(changed.c.date.desc(), changed.c.id.desc())
+            .limit(1)
+            .add_cte(written)
+        )
+        row = session.execute(last).one_or_none()
+        if row is None:
+            return 0
+        if cursor is not None:
+            cursor.after = (row.date, row.id)
+        return int(row.lots)
+    # SQLite: the write lock taken at BEGIN IMMEDIATE makes the claim query give the same lots both times.
+    claimed = claim.subquery("due")
+    session.execute(insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(claimed)))
+    ids = select(claim.subquery("claimed").c.id)
+    if cursor is not None:
+        newest = select(claimed.c.date, claimed.c.id).order_by(claimed.c.date.desc(), claimed.c.id.desc()).limit(1)
+        found = session.execute(newest).one_or_none()
+        if found is not None:
+            cursor.after = (found.date, found.id)
+    result = cast(CursorResult[Any], session.execute(update(LOTS).where(LOTS.c.id.in_(ids)).values(**change)))
+    return int(result.rowcount)
+
+
+def expire(
+    session: Session,
+    stamp: Stamp,
+    *,
+    at: datetime,
+    limit: int,
+    member_id: int | None = None,
+    cursor: Cursor | None = None,
+) -> int:
+    """Expire a batch of available lots with points left whose expiry is at or before ``at``: one ``expire`` entry
+    per lot for what it had left, dated at the lot's own expiry; the lot keeps nothing. Returns how many lots."""
+    date = LOTS.c.expires_at
+    conditions = [
+        LOTS.c.program_id == stamp.program_id,
+        LOTS.c.remaining > literal_column("0"),  # a literal, so PostgreSQL matches the partial index's predicate
+        LOTS.c.is_pending.is_(False),
+        date <= at,
+    ]
+    claim = _claim(conditions, date, member_id=member_id, cursor=cursor, limit=limit)
+
+    def entries(source: Any) -> Select[Any]:
+        columns = _entry_columns(
+            stamp,
+            source,
+            account=literal(Account.POINTS.value),
+            kind=EntryKind.EXPIRE,
+            amount=-source.c.remaining,
+            occurred_at=source.c.date,
+            description=EXPIRED,
+        )
+        order = [source.c.id] if member_id is not None else [source.c.date, source.c.id]
+        return select(*columns).order_by(*order)
+
+    return _run(session, claim, change={"remaining": 0}, entries=entries, cursor=cursor)
+
+
+def vest(
+    session: Session,
+    stamp: Stamp,
+    *,
+    at: datetime,
+    limit: int,
+    member_id: int | None = None,
+    cursor: Cursor | None = None,
+) -> int:
+    """Make a batch of pending lots whose return window closed by ``at`` available: per lot with points left, its
+    remaining points leave ``pending_points`` and enter ``points`` (two entries, in that order). Returns how many
+    lots moved."""
+    date = LOTS.c.available_at
+    conditions = [LOTS.c.program_id == stamp.program_id, LOTS.c.is_pending.is_(True), date <= at]
+    claim = _claim(conditions, date, member_id=member_id, cursor=cursor, limit=limit)
+    sides = union_all(
+        select(
+            literal(1, Integer).label("side"),
+            literal(Account.PENDING_POINTS.value).label("account"),
+            literal(-1, Integer).label("sign"),
+        ),
+        select(literal(2, Integer), literal(Account.POINTS.value), literal(1, Integer)),
+    ).subquery("sides")
+
+    def entries(source: Any) -> Select[Any]:
+        columns = _entry_columns(
+            stamp,
+            source,
+            account=sides.c.account,
+            kind=EntryKind.VEST,
+            amount=sides.c.sign * source.c.remaining,
+            occurred_at=literal(stamp.occurred_at, UtcDateTime()),
+            description=VESTED,
+        )
+        order = [source.c.id] if member_id is not None else [source.c.date, source.c.id]
+        return (
+            select(*columns)
+            .select_from(source.join(sides, literal_column("1") == literal_column("1")))
+            .where(source.c.remaining > literal_column("0"))
+            .order_by(*order, sides.c.side)
+        )
+
+    return _run(session, claim, change={"is_pending": False}, entries=entries, cursor=cursor)

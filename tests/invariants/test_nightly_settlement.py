@@ -1,0 +1,325 @@
+"""Set-based vesting and expiry (``ledger.settlement``): the rows they write are exactly the rows the former
+row-by-row code wrote, a second run finds nothing, two runs at once settle each lot once, a batch boundary inside a
+run of equal expiry dates loses no lot, and a batch that fails leaves nothing behind for the next run to trip on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from punchcard.jobs import service as jobs
+from punchcard.kit.db import unit_of_work
+from punchcard.ledger import service as ledger
+from punchcard.ledger.domain import Account, EntryKind
+from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.ledger.settlement import Cursor
+from punchcard.program import service as programs
+from tests.factories import ApiClient, ProgramMaker, at_moment, line
+
+AT = datetime(2026, 6, 1, tzinfo=UTC)
+NOW = datetime(2026, 6, 1, 3, tzinfo=UTC)
+
+
+# --- the former row-by-row code, kept here as the reference the set-based code must match --------------------------
+
+
+def reference_vest(
+    session: Session, posting: ledger.Posting, *, at: datetime, limit: int, member_id: int | None
+) -> int:
+    query = select(Lot.id, Lot.member_id, Lot.remaining).where(
+        Lot.program_id == posting.program_id, Lot.is_pending.is_(True), Lot.available_at <= at
+    )
+    if member_id is not None:
+        query = query.where(Lot.member_id == member_id).order_by(Lot.id)
+    else:
+        query = query.order_by(Lot.available_at, Lot.id)
+    rows = session.execute(query.limit(limit)).all()
+    if not rows:
+        return 0
+    entries = []
+    for row in rows:
+        if row.remaining > 0:
+            owner = replace(posting, member_id=row.member_id)
+            text = "Return window closed: points available"
+            entries.append(
+                owner.entry(Account.PENDING_POINTS, EntryKind.VEST, -row.remaining, lot_id=row.id, description=text)
+            )
+            entries.append(owner.entry(Account.POINTS, EntryKind.VEST, row.remaining, lot_id=row.id, description=text))
+    ledger.write(session, entries)
+    session.execute(update(Lot).where(Lot.id.in_([row.id for row in rows])).values(is_pending=False))
+    return len(rows)
+
+
+def reference_expire(
+    session: Session, posting: ledger.Posting, *, at: datetime, limit: int, member_id: int | None
+) -> int:
+    query = select(Lot.id, Lot.member_id, Lot.remaining, Lot.expires_at).where(
+        Lot.program_id == posting.program_id, Lot.remaining > 0, Lot.is_pending.is_(False), Lot.expires_at <= at
+    )
+    if member_id is not None:
+        query = query.where(Lot.member_id == member_id).order_by(Lot.id)
+    else:
+        query = query.order_by(Lot.expires_at, Lot.id)
+    rows = session.execute(query.limit(limit)).all()
+    if not rows:
+        return 0
+    ledger.write(
+        session,
+        [
+            replace(posting, member_id=row.member_id, occurred_at=row.expires_at).entry(
+                Account.POINTS, EntryKind.EXPIRE, -row.remaining, lot_id=row.id, description="Points expired"
+            )
+            for row in rows
+        ],
+    )
+    session.execute(update(Lot).where(Lot.id.in_([row.id for row in rows])).values(remaining=0))
+    return len(rows)
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------------
+
+Step = Callable[..., int]
+
+
+def history(make_program: ProgramMaker) -> ApiClient:
+    """Members who bought 400 to 5 days before AT with a 14-day return window and 12-month expiry; some spent part
+    of their points, so lots are due to vest, to expire, both, or neither, and some have only part left."""
+    api = make_program({"points": {"pending_days": 14}})
+    for number, days in enumerate((400, 398, 395, 380, 370, 370, 200, 100, 30, 10, 5)):
+        bought = AT - timedelta(days=days)
+        member = api.member(enrolled_at=(bought - timedelta(days=1)).isoformat())
+        api.purchase(member, [line("MUG", "merch", f"{20 + number}.00")], occurred_at=bought.isoformat())
+        api.purchase(
+            member, [line("BEANS", "coffee-beans", "12.50")], occurred_at=(bought + timedelta(hours=1)).isoformat()
+        )
+        if number % 3 == 0:  # spend part of the welcome lot (the soonest-expiring one)
+            adjustment = {"points": -20, "reason": "test"}
+            spent_at = (bought + timedelta(hours=2)).isoformat()
+            response = at_moment(api, spent_at, "POST", f"/api/v1/members/{member}/adjustments", adjustment)
+            assert response.status_code == 201, response.text
+    return api
+
+
+def due(engine: Engine, api: ApiClient) -> tuple[int, int]:
+    """How many lots are due to vest and to expire at AT (a pending lot may do both)."""
+    with Session(engine) as session:
+        lots = session.execute(select(Lot).where(Lot.program_id == api.program_id)).scalars().all()
+        vest = {lot.id for lot in lots if lot.is_pending and lot.available_at is not None and lot.available_at <= AT}
+        expire = {
+            lot.id
+            for lot in lots
+            if lot.remaining > 0
+            and lot.expires_at is not None
+            and lot.expires_at <= AT
+            and (not lot.is_pending or lot.id in vest)
+        }
+    return len(vest), len(expire)
+
+
+def posting_for(engine: Engine, api: ApiClient, **fields: Any) -> ledger.Posting:
+    with unit_of_work(engine) as session:
+        version = programs.current(session, api.program_id).version
+    return ledger.Posting(api.program_id, 0, version, AT, NOW, operation="job", **fields)
+
+
+def entry_rows(session: Session, program_id: int, since_id: int) -> list[tuple[Any, ...]]:
+    """Every entry written after ``since_id``, in id order, without the id itself."""
+    table = LedgerEntry.__table__
+    columns = [column for column in table.columns if column.name != "id"]
+    query = select(*columns).where(table.c.program_id == program_id, table.c.id > since_id).order_by(table.c.id)
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def lot_rows(session: Session, program_id: int) -> list[tuple[Any, ...]]:
+    query = select(Lot.id, Lot.remaining, Lot.is_pending).where(Lot.program_id == program_id).order_by(Lot.id)
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def settle(
+    session: Session, posting: ledger.Posting, vest: Step, expire: Step, limit: int, member_id: int | None
+) -> None:
+    while vest(session, posting, at=AT, limit=limit, member_id=member_id):
+        pass
+    while expire(session, posting, at=AT, limit=limit, member_id=member_id):
+        pass
+
+
+def written(
+    engine: Engine,
+    api: ApiClient,
+    posting: ledger.Posting,
+    vest: Step,
+    expire: Step,
+    limit: int,
+    member_ids: Sequence[int | None],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The entries and lot states ``vest`` and ``expire`` leave, then undone (the transaction is rolled back)."""
+    with Session(engine) as session:
+        since = session.execute(select(LedgerEntry.id).order_by(LedgerEntry.id.desc()).limit(1)).scalar_one()
+        for member_id in member_ids:
+            settle(session, posting, vest, expire, limit, member_id)
+        result = entry_rows(session, api.program_id, since), lot_rows(session, api.program_id)
+        session.rollback()
+    return result
+
+
+def new_vest(session: Session, posting: ledger.Posting, **kwargs: Any) -> int:
+    return ledger.vest_batch(session, posting, cursor=Cursor() if kwargs["member_id"] is None else None, **kwargs)
+
+
+def new_expire(session: Session, posting: ledger.Posting, **kwargs: Any) -> int:
+    return ledger.expire_batch(session, posting, cursor=Cursor() if kwargs["member_id"] is None else None, **kwargs)
+
+
+def member_ids(engine: Engine, api: ApiClient) -> list[int]:
+    with Session(engine) as session:
+        query = select(Lot.member_id).where(Lot.program_id == api.program_id).distinct().order_by(Lot.member_id)
+        return list(session.execute(query).scalars())
+
+
+# --- the tests ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [1, 3, 1000])
+def test_set_based_settlement_writes_exactly_the_rows_the_row_by_row_code_wrote(
+    make_program: ProgramMaker, engine: Engine, limit: int
+) -> None:
+    # Given lots due to vest, to expire, both and neither, some partly spent
+    api = history(make_program)
+    posting = posting_for(engine, api)
+
+    # When the whole program is settled by the former code and (after undoing that) by the set-based code
+    before = written(engine, api, posting, reference_vest, reference_expire, limit, [None])
+    after = written(engine, api, posting, new_vest, new_expire, limit, [None])
+
+    # Then both wrote the same entries, column for column and in the same order, and left the lots the same
+    vest, expire = due(engine, api)
+    kinds = Counter((row[3], row[2]) for row in before[0])  # (kind, account)
+    assert kinds == {("vest", "pending_points"): vest, ("vest", "points"): vest, ("expire", "points"): expire}
+    assert vest > 0
+    assert expire > 0
+    assert after == before
+
+
+def test_settling_one_member_writes_exactly_the_rows_the_row_by_row_code_wrote(
+    make_program: ProgramMaker, engine: Engine
+) -> None:
+    # Given the same history, settled member by member as an operation does, with the operation's event and order
+    api = history(make_program)
+    posting = posting_for(engine, api, event_id=None, order_id="O-settle")
+    members = member_ids(engine, api)
+    vest, expire = due(engine, api)
+    before = written(engine, api, posting, reference_vest, reference_expire, 2, members)
+    after = written(engine, api, posting, new_vest, new_expire, 2, members)
+    assert len(before[0]) == 2 * vest + expire
+    assert after == before
+
+
+def test_a_second_run_finds_nothing_to_vest_or_expire(make_program: ProgramMaker, engine: Engine) -> None:
+    api = history(make_program)
+    counts = due(engine, api)
+    first = jobs.run(engine, at=AT, now=NOW, batch_size=4, only=[api.slug])
+    second = jobs.run(engine, at=AT, now=NOW, batch_size=4, only=[api.slug], workers=2)
+    assert (first.lots_vested, first.lots_expired) == counts
+    assert (second.lots_vested, second.lots_expired) == (0, 0)
+
+
+def test_two_runs_with_two_workers_each_settle_every_lot_exactly_once(
+    make_program: ProgramMaker, engine: Engine
+) -> None:
+    # Given a program with many lots due to vest and expire
+    api = history(make_program)
+    vest, expire = due(engine, api)
+    with Session(engine) as session:
+        query = select(Lot.id).where(Lot.program_id == api.program_id, Lot.remaining > 0, Lot.expires_at <= AT)
+        to_expire = set(session.execute(query).scalars())
+
+    # When two runs of two connections each start at once, in batches of one lot so that they interleave
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(
+            pool.map(lambda _: jobs.run(engine, at=AT, now=NOW, batch_size=1, only=[api.slug], workers=2), range(2))
+        )
+
+    # Then each lot vested once and expired once between them
+    assert sum(report.lots_vested for report in reports) == vest
+    assert sum(report.lots_expired for report in reports) == len(to_expire) == expire
+    with Session(engine) as session:
+        rows = session.execute(
+            select(LedgerEntry.lot_id, LedgerEntry.kind, LedgerEntry.account).where(
+                LedgerEntry.program_id == api.program_id, LedgerEntry.kind.in_(["vest", "expire"])
+            )
+        ).all()
+        left = session.execute(select(Lot.id).where(Lot.id.in_(to_expire), Lot.remaining > 0)).scalars().all()
+    counts = Counter(rows)
+    assert all(count == 1 for count in counts.values()), counts
+    assert {lot_id for lot_id, kind, _ in rows if kind == "expire"} == to_expire
+    assert left == []
+
+
+def test_a_batch_boundary_inside_equal_expiry_dates_loses_no_lot(make_program: ProgramMaker, engine: Engine) -> None:
+    # Given seven members who bought at the same moment: their purchase lots all expire at the same instant
+    api = make_program()
+    bought = AT - timedelta(days=380)
+    for _ in range(7):
+        member = api.member(enrolled_at=(bought - timedelta(days=1)).isoformat())
+        api.purchase(member, [line("MUG", "merch", "20.00")], occurred_at=bought.isoformat())
+    with Session(engine) as session:
+        lots = session.execute(
+            select(Lot.id, Lot.expires_at).where(Lot.program_id == api.program_id, Lot.expires_at <= AT)
+        ).all()
+    assert len(lots) == 14  # 7 welcome lots and 7 purchase lots
+    assert len({expires for _, expires in lots}) == 2
+
+    # When they expire two at a time, each batch continuing after the previous one's last lot
+    posting, cursor, batches = posting_for(engine, api), Cursor(), []
+    while True:
+        with unit_of_work(engine) as session:
+            done = ledger.expire_batch(session, posting, at=AT, limit=2, cursor=cursor)
+        if not done:
+            break
+        batches.append(done)
+
+    # Then every lot expired exactly once, in (expiry, id) order
+    assert batches == [2] * 7
+    with Session(engine) as session:
+        expired = session.execute(
+            select(LedgerEntry.lot_id)
+            .where(LedgerEntry.program_id == api.program_id, LedgerEntry.kind == "expire")
+            .order_by(LedgerEntry.id)
+        ).scalars()
+        assert list(expired) == [lot_id for lot_id, _ in sorted(lots, key=lambda lot: (lot[1], lot[0]))]
+
+
+def test_a_batch_that_fails_leaves_nothing_and_the_next_run_does_it(make_program: ProgramMaker, engine: Engine) -> None:
+    # Given a batch that expires lots and then fails before its commit
+    api = history(make_program)
+    posting = posting_for(engine, api)
+    vest, expire = due(engine, api)
+
+    def crashing_batch() -> None:
+        with unit_of_work(engine) as session:
+            assert ledger.vest_batch(session, posting, at=AT, limit=100, cursor=Cursor()) == vest
+            assert ledger.expire_batch(session, posting, at=AT, limit=3, cursor=Cursor()) == 3
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        crashing_batch()
+
+    # Then nothing of it is left, and the next run does everything once
+    report = jobs.run(engine, at=AT, now=NOW, batch_size=5, only=[api.slug])
+    assert (report.lots_vested, report.lots_expired) == (vest, expire)
+    with Session(engine) as session:
+        rows = session.execute(
+            select(LedgerEntry.lot_id, LedgerEntry.kind, LedgerEntry.account).where(
+                LedgerEntry.program_id == api.program_id, LedgerEntry.kind.in_(["vest", "expire"])
+            )
+        ).all()
+    assert len(rows) == len(set(rows)) == 2 * vest + expire
