@@ -153,6 +153,44 @@ def test_ten_posts_of_one_event_at_once_award_its_points_once(
     ]
 
 
+def test_one_order_id_posted_for_eight_members_at_once_is_recorded_once(
+    api: ApiClient, http: httpx.Client, engine: Engine
+) -> None:
+    # Given eight members, each locked on their own row, so nothing but the order id itself stands between the posts
+    members = [api.member() for _ in range(8)]
+    order = f"O-{uuid.uuid4().hex[:8]}"
+
+    # When the shop posts the same order id for each of them at once, under eight different event ids
+    responses = at_once(
+        8,
+        lambda i: http.post(
+            "/api/v1/events",
+            json={
+                "id": f"evt-{order}-{i}",
+                "type": "purchase",
+                "member_external_id": members[i],
+                "occurred_at": "2026-06-01T12:00:00+00:00",
+                "order_id": order,
+                "currency": "EUR",
+                "lines": [line("BEANS-1", "coffee-beans", "12.50", 2)],
+            },
+            headers=auth(api),
+        ),
+    )
+
+    # Then exactly one member earned for it; the others were told the order is taken, and earned nothing
+    assert statuses(responses) == {201: 1, 409: 7}, [r.text for r in responses]
+    assert codes(responses, 409) == {"order_already_recorded"}
+    winner = next(i for i, response in enumerate(responses) if response.status_code == 201)
+    assert [api.available(member) for member in members] == [100 if i == winner else 50 for i in range(8)]
+    assert all(
+        entry.order_id is None
+        for i, member in enumerate(members)
+        if i != winner
+        for entry in ledger_of(engine, api, member)
+    )
+
+
 def test_one_coupon_redeemed_for_ten_orders_at_once_is_used_by_exactly_one(api: ApiClient, http: httpx.Client) -> None:
     # Given a member's five-euro-off coupon
     member = api.member()
