@@ -1,6 +1,10 @@
 """Assembles the FastAPI application from the feature routers."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from punchcard import __version__
@@ -9,6 +13,7 @@ from punchcard.api import errors
 from punchcard.api.deps import reject_nul, require_json
 from punchcard.coupon.endpoints import router as coupons
 from punchcard.event.endpoints import router as events
+from punchcard.event.group_commit import GroupCommit
 from punchcard.kit.db import get_engine, session_factory
 from punchcard.kit.settings import Settings, get_settings
 from punchcard.mail.catcher import router as mail_catcher
@@ -26,9 +31,24 @@ Errors are always `{"error": {"code", "message", "details"}}`. Money is a decima
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Punchcard", version=__version__, description=DESCRIPTION, dependencies=[Depends(reject_nul)])
+    sessions = session_factory(get_engine(settings.database_url, settings.database_pool_size))
+    group_commit = GroupCommit(sessions, settings.group_commit_max)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(group_commit.close)  # answer the events already queued before the process ends
+
+    app = FastAPI(
+        title="Punchcard",
+        version=__version__,
+        description=DESCRIPTION,
+        dependencies=[Depends(reject_nul)],
+        lifespan=lifespan,
+    )
     app.state.settings = settings
-    app.state.sessions = session_factory(get_engine(settings.database_url, settings.database_pool_size))
+    app.state.sessions = sessions
+    app.state.group_commit = group_commit
     errors.install(app)
     for router in (members, events, rewards, coupons, program):
         app.include_router(router, dependencies=[Depends(require_json)])

@@ -50,6 +50,16 @@ def get_access(session: SessionDep, authorization: Annotated[str | None, Header(
 AccessDep = Annotated[Access, Depends(get_access)]
 
 
+def get_own_access(request: Request, authorization: Annotated[str | None, Header()] = None) -> Access:
+    """``get_access`` in a short session of its own, opened and closed in the same trip to the thread pool: for
+    endpoints whose work happens elsewhere (events, on the group-commit writer)."""
+    with request.app.state.sessions() as session:
+        return Access(*programs.for_key(session, authorization))
+
+
+OwnAccessDep = Annotated[Access, Depends(get_own_access)]
+
+
 async def get_caller(access: AccessDep) -> Caller:
     return access.caller
 

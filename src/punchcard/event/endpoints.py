@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from punchcard.api.deps import NowDep, SessionDep, VersionDep
+from punchcard.api.deps import NowDep, OwnAccessDep, SessionDep, VersionDep
 from punchcard.event import service
+from punchcard.event.group_commit import GroupCommit
 from punchcard.event.schemas import EventIn, PreviewIn
 from punchcard.kit.idempotency import request_hash
 
@@ -14,11 +15,15 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 
 
 @router.post("/events", status_code=201, responses={200: {"description": "a replay of an event already processed"}})
-def post_event(body: EventIn, session: SessionDep, version: VersionDep, now: NowDep) -> JSONResponse:
-    """Process a purchase, refund or custom event exactly once; a retry with the same id returns the first response."""
+async def post_event(body: EventIn, request: Request, access: OwnAccessDep, now: NowDep) -> JSONResponse:
+    """Process a purchase, refund or custom event exactly once; a retry with the same id returns the first response.
+
+    The event is recorded by the process's group-commit writer, together with the events that arrive with it, and
+    answered after their common commit (``event.group_commit``).
+    """
     digest = request_hash(body.model_dump(mode="json"))
-    outcome = service.record(session, version, body, digest, now)
-    session.commit()
+    committer: GroupCommit = request.app.state.group_commit
+    outcome = await committer.record(access.version, body, digest, now)
     return JSONResponse(outcome.body, status_code=outcome.status)
 
 

@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///punchcard.db"
     database_pool_size: int = 10
     job_batch_size: int = 1000
+    group_commit_max: int = 32
+    """The most events one transaction records together (``event.group_commit``); 1 gives every event its own."""
 
     public_url: str = "http://127.0.0.1:8000"
     """Where members and staff reach this server; e-mailed links start with it."""
