@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import machine, pg, report, scenarios
+from bench import cpu, machine, pg, report, scenarios
 from bench.scenarios import Bench, Result, ServerConfig, Sizes
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -30,7 +30,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="punchcard serve --workers")
     parser.add_argument("--pool-size", type=int, default=20, help="PUNCHCARD_DATABASE_POOL_SIZE per worker")
     parser.add_argument("--sqlite-workers", type=int, default=1, help="workers for the embedded (SQLite) scenario")
-    parser.add_argument("--only", default="", help="comma-separated groups: earn,read,hot,import,nightly,embedded")
+    parser.add_argument("--only", default="", help="comma-separated groups: earn,read,hot,cpu,import,nightly,embedded")
     parser.add_argument(
         "--out", type=Path, help="where report.md and report.json go (default bench/results, or bench/results/quick)"
     )
@@ -42,7 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     options = parse(argv)
     sizes = Sizes.quick() if options.quick else Sizes.full()
     out = options.out or (RESULTS / "quick" if options.quick else RESULTS)
-    groups = set(filter(None, options.only.split(","))) or {"earn", "read", "hot", "import", "nightly", "embedded"}
+    groups = set(filter(None, options.only.split(","))) or {
+        "earn",
+        "read",
+        "hot",
+        "cpu",
+        "import",
+        "nightly",
+        "embedded",
+    }
     database = pg.Server(options.postgres.rstrip("/"), options.database)
     config = ServerConfig(options.workers, options.pool_size, options.sqlite_workers)
     workdir = Path(tempfile.mkdtemp(prefix="punchcard-bench-"))
@@ -90,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                                 f"{group} at {clients} clients",
                                 lambda s=scenario, c=clients: s(bench, running, c),  # type: ignore[misc]
                             )
+        if "cpu" in groups:
+            attempt("cpu-read", "CPU per operation (in-process)", lambda: cpu.cpu(bench))
         if "import" in groups:
             attempt("import", "history import", lambda: scenarios.history_import(bench))
         if "nightly" in groups:
