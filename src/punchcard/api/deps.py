@@ -1,9 +1,9 @@
 """Request-scoped dependencies: a session (the request commits it), the caller's key, and the program in force."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
@@ -14,6 +14,8 @@ from punchcard.kit.clock import utc_now
 from punchcard.kit.errors import PunchcardError, ValidationFailed
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
+
+T = TypeVar("T")
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -58,6 +60,20 @@ def get_own_access(request: Request, authorization: Annotated[str | None, Header
 
 
 OwnAccessDep = Annotated[Access, Depends(get_own_access)]
+
+
+async def in_one_trip(request: Request, authorization: str | None, work: Callable[[Session, Access], T]) -> T:
+    """Authenticate and do ``work`` (which must not commit: it reads) in one session and one trip to the thread pool.
+
+    A synchronous dependency, a synchronous endpoint and closing a session that read each take a trip of their own;
+    for the most frequent read that was three trips, more CPU than its queries (docs/performance.md, finding 18).
+    """
+
+    def trip() -> T:
+        with request.app.state.sessions() as session:
+            return work(session, Access(*programs.for_key(session, authorization)))
+
+    return await run_in_threadpool(trip)
 
 
 async def get_caller(access: AccessDep) -> Caller:

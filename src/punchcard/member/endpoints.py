@@ -3,10 +3,11 @@
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
-from punchcard.api.deps import CallerDep, NowDep, SessionDep, VersionDep
+from punchcard.api.deps import Access, CallerDep, NowDep, SessionDep, VersionDep, in_one_trip
 from punchcard.api.member_view import member_view
 from punchcard.event import service as events
 from punchcard.kit.errors import IdempotencyConflict
@@ -31,9 +32,17 @@ def create_member(body: MemberIn, session: SessionDep, version: VersionDep, now:
 
 
 @router.get("/{external_id}")
-def read_member(external_id: str, session: SessionDep, version: VersionDep, now: NowDep) -> dict[str, Any]:
-    member = members.get(session, version.program_id, external_id)
-    return member_view(session, version, member, now)
+async def read_member(
+    external_id: str, request: Request, now: NowDep, authorization: Annotated[str | None, Header()] = None
+) -> dict[str, Any]:
+    """The member with points, expiring points and tier progress: the API's most frequent call, so one trip to the
+    thread pool (``in_one_trip``)."""
+
+    def read(session: Session, access: Access) -> dict[str, Any]:
+        member = members.get(session, access.version.program_id, external_id)
+        return member_view(session, access.version, member, now)
+
+    return await in_one_trip(request, authorization, read)
 
 
 @router.patch("/{external_id}")
