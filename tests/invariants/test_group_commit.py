@@ -80,15 +80,20 @@ def events_recorded(engine: Engine, api: ApiClient) -> int:
         return int(session.execute(select(func.count()).where(Event.program_id == api.program_id)).scalar_one())
 
 
+@pytest.mark.parametrize("writers", [1, 4])
 def test_events_arriving_together_share_transactions_and_each_counts_once(
-    api: ApiClient, engine: Engine, committer: GroupCommit
+    api: ApiClient, engine: Engine, writers: int
 ) -> None:
     # Given twelve members, and forty purchases for them arriving at once (several per member)
     members = [api.member() for _ in range(12)]
     events = [purchase(members[i % 12]) for i in range(40)]
 
-    # When they are recorded
-    answers = arriving_together(committer, version_of(engine, api), events)
+    # When they are recorded by one writer, or by four writers at once (each batch locking members in order)
+    committer = GroupCommit(session_factory(engine), max_batch=32, writers=writers)
+    try:
+        answers = arriving_together(committer, version_of(engine, api), events)
+    finally:
+        committer.close()
 
     # Then every one was processed, in fewer transactions than events, and every member has exactly their points
     assert codes(answers) == [201] * 40

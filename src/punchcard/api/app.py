@@ -32,7 +32,7 @@ Errors are always `{"error": {"code", "message", "details"}}`. Money is a decima
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     sessions = session_factory(get_engine(settings.database_url, settings.database_pool_size))
-    group_commit = GroupCommit(sessions, settings.group_commit_max)
+    group_commit = GroupCommit(sessions, settings.group_commit_max, settings.group_commit_writers)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -2,10 +2,10 @@
 that transaction committed.
 
 Per event, the transaction around it (a pooled connection and its ping, the session, the commit and its WAL flush)
-cost as much CPU as recording the event itself (docs/performance.md, finding 17). One writer thread per process takes
-every event waiting when it is free, at most ``max_batch``, and runs ``service.record`` for each in arrival order
-inside one transaction: exactly what a serial run would do, with one commit. Nothing waits for a batch to fill, so a
-lone event is recorded at once.
+cost as much CPU as recording the event itself (docs/performance.md, finding 17). Each of a few writer threads per
+process takes every event waiting when it is free, at most ``max_batch``, and runs ``service.record`` for each in
+arrival order inside one transaction: exactly what a serial run would do, with one commit. Nothing waits for a batch
+to fill, so a lone event is recorded at once.
 
 Guarantees, unchanged from one transaction per event:
 
@@ -17,7 +17,7 @@ Guarantees, unchanged from one transaction per event:
   every answer, after the others committed. A database failure (a deadlock, a lost connection, a failed commit) sends
   every event of the batch back to a transaction of its own, as if there were no batching.
 - **Lock order.** A batch handles its events in member order (a stable sort: one member's events keep their order), so
-  two processes' batches lock members in the same order and cannot deadlock each other.
+  concurrent batches (other writers, other processes) lock members in the same order and cannot deadlock each other.
 """
 
 from __future__ import annotations
@@ -68,14 +68,15 @@ def _settle(answer: asyncio.Future[service.Outcome], outcome: service.Outcome | 
 
 
 class GroupCommit:
-    """Records events in shared transactions on one writer thread (started on first use); see the module docstring."""
+    """Records events in shared transactions on ``writers`` threads (started on first use); see the module docstring."""
 
-    def __init__(self, sessions: Callable[[], Session], max_batch: int) -> None:
+    def __init__(self, sessions: Callable[[], Session], max_batch: int, writers: int = 1) -> None:
         self._sessions = sessions
         self._max_batch = max(1, max_batch)
+        self._writer_count = max(1, writers)
         self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         self._start = threading.Lock()
-        self._writer: threading.Thread | None = None
+        self._writers: list[threading.Thread] = []
         self.batches = 0
         """Transactions committed so far (for tests and curiosity)."""
 
@@ -83,24 +84,29 @@ class GroupCommit:
         """Record the event exactly once and return its outcome once it is committed; refusals are raised."""
         loop = asyncio.get_running_loop()
         waiting = _Waiting(version, body, digest, now, loop, loop.create_future())
-        self._ensure_writer()
+        self._ensure_writers()
         self._queue.put(waiting)
         return await waiting.answer
 
     def close(self) -> None:
-        """Let the writer finish what is queued, then stop it."""
+        """Let the writers finish what is queued, then stop them."""
         with self._start:
-            writer, self._writer = self._writer, None
-        if writer is not None:
+            writers, self._writers = self._writers, []
+        for _ in writers:
             self._queue.put(None)
+        for writer in writers:
             writer.join()
 
-    def _ensure_writer(self) -> None:
-        if self._writer is None:
+    def _ensure_writers(self) -> None:
+        if not self._writers:
             with self._start:
-                if self._writer is None:
-                    self._writer = threading.Thread(target=self._write, name="punchcard-group-commit", daemon=True)
-                    self._writer.start()
+                if not self._writers:
+                    self._writers = [
+                        threading.Thread(target=self._write, name=f"punchcard-group-commit-{n}", daemon=True)
+                        for n in range(self._writer_count)
+                    ]
+                    for writer in self._writers:
+                        writer.start()
 
     def _write(self) -> None:
         while True:
@@ -154,7 +160,7 @@ class GroupCommit:
                     break
             # The session closed uncommitted: what ran with the refused event rolled back with it.
             remaining = [waiting for waiting in remaining if waiting is not refused[-1][0]]
-        self.batches += 1
+        self._count_batch()
         for waiting, outcome in zip(remaining, outcomes, strict=True):
             waiting.settle(outcome)
         for waiting, error in refused:
@@ -168,5 +174,9 @@ class GroupCommit:
         except Exception as failure:  # a refusal, a database failure or a bug: the request's error handlers answer it
             waiting.settle(failure)
         else:
-            self.batches += 1
+            self._count_batch()
             waiting.settle(outcome)
+
+    def _count_batch(self) -> None:
+        with self._start:
+            self.batches += 1

@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     job_batch_size: int = 1000
     group_commit_max: int = 32
     """The most events one transaction records together (``event.group_commit``); 1 gives every event its own."""
+    group_commit_writers: int = 4
+    """Writer threads per worker process, each with its own transaction: while one waits for the database, another
+    works."""
 
     public_url: str = "http://127.0.0.1:8000"
     """Where members and staff reach this server; e-mailed links start with it."""
