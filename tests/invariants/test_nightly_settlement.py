@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from punchcard.jobs import service as jobs
 from punchcard.kit.db import unit_of_work
 from punchcard.ledger import service as ledger
+from punchcard.ledger import settlement
 from punchcard.ledger.domain import Account, EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
 from punchcard.ledger.settlement import Cursor
@@ -138,6 +139,12 @@ def entry_rows(session: Session, program_id: int, since_id: int) -> list[tuple[A
     return [tuple(row) for row in session.execute(query).all()]
 
 
+def by_lot(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Entries in the order of their lot id, kind and account (the columns after ``id``: see ``entry_rows``)."""
+    names = [column.name for column in LedgerEntry.__table__.columns if column.name != "id"]
+    return row[names.index("lot_id")], row[names.index("kind")], row[names.index("account")]
+
+
 def lot_rows(session: Session, program_id: int) -> list[tuple[Any, ...]]:
     query = select(Lot.id, Lot.remaining, Lot.is_pending).where(Lot.program_id == program_id).order_by(Lot.id)
     return [tuple(row) for row in session.execute(query).all()]
@@ -179,6 +186,15 @@ def new_expire(session: Session, posting: ledger.Posting, **kwargs: Any) -> int:
     return ledger.expire_batch(session, posting, cursor=Cursor() if kwargs["member_id"] is None else None, **kwargs)
 
 
+def ranged_expire(session: Session, posting: ledger.Posting, **kwargs: Any) -> int:
+    """The nightly job's way: the program's due lots in two ranges of ids, each walked in id order."""
+    done = 0
+    for within in settlement.expiry_ranges(session, posting.program_id, kwargs["at"], 2):
+        while batch := ledger.expire_batch(session, posting, within=within, **kwargs):
+            done += batch
+    return done
+
+
 def member_ids(engine: Engine, api: ApiClient) -> list[int]:
     with Session(engine) as session:
         query = select(Lot.member_id).where(Lot.program_id == api.program_id).distinct().order_by(Lot.member_id)
@@ -200,13 +216,17 @@ def test_set_based_settlement_writes_exactly_the_rows_the_row_by_row_code_wrote(
     before = written(engine, api, posting, reference_vest, reference_expire, limit, [None])
     after = written(engine, api, posting, new_vest, new_expire, limit, [None])
 
-    # Then both wrote the same entries, column for column and in the same order, and left the lots the same
+    # Then both wrote the same entries, column for column and in the same order, and left the lots the same; the
+    # nightly job's walk in ranges of lot ids writes the same entries too, in id order
     vest, expire = due(engine, api)
     kinds = Counter((row[3], row[2]) for row in before[0])  # (kind, account)
     assert kinds == {("vest", "pending_points"): vest, ("vest", "points"): vest, ("expire", "points"): expire}
     assert vest > 0
     assert expire > 0
     assert after == before
+    ranged = written(engine, api, posting, new_vest, ranged_expire, limit, [None])
+    assert ranged[1] == before[1]
+    assert sorted(ranged[0], key=by_lot) == sorted(before[0], key=by_lot)
 
 
 def test_settling_one_member_writes_exactly_the_rows_the_row_by_row_code_wrote(

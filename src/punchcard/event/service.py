@@ -294,7 +294,7 @@ def _purchase(
     )
     if not recorded:  # another member's event recorded the same order after we read (the rows above roll back)
         raise _order_recorded(body.order_id)
-    if program.tiers is None:
+    if program.tiers is None or not tiers.can_rise(member, program.tiers):
         return effects, balance(session, member.id)
     # The balance for the response and the credits the tier counts, in one round trip.
     since = program.tiers.window.start(body.occurred_at, program.zone)

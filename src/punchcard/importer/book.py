@@ -15,6 +15,7 @@ functions; ``tests/importer`` checks that importing gives exactly what posting t
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,6 +30,7 @@ from punchcard.ledger.domain import Account, EntryKind, LotView, consume
 from punchcard.member.service import attributes
 from punchcard.program.domain import ProgramVersion
 from punchcard.rules.domain import MEMBER_ENROLLED, PURCHASE, Context, Evaluation, EventFacts, MemberFacts, evaluate
+from punchcard.tier.domain import Tier
 
 
 @dataclass
@@ -74,6 +76,35 @@ class MemberBook:
     """Per limited rule: (when, lot id) of each earn entry, as ``ledger.repository.firing_count`` counts them."""
     order_count: int = 0
     is_changed: bool = False
+    _credits_from: int = 0
+    """``tier_credits[:_credits_from]`` have left the window (orders come oldest first, so they never come back)."""
+    _credits_sum: int | None = None
+    """The sum of ``tier_credits[_credits_from:]``; ``None`` until the list (as loaded) has been sorted."""
+
+    # --- tier credits in the window (``tier.repository`` sums them for ``upgrade_if_earned``) ----------------------
+
+    def _sorted_credits(self) -> int:
+        if self._credits_sum is None:
+            self.tier_credits.sort()
+            self._credits_from, self._credits_sum = 0, sum(amount for _, amount in self.tier_credits)
+        return self._credits_sum
+
+    def add_tier_credit(self, at: datetime, amount: int) -> None:
+        self._credits_sum = self._sorted_credits() + amount
+        bisect.insort(self.tier_credits, (at, amount), lo=self._credits_from)
+
+    def window_value(self, since: datetime | None, at: datetime) -> int:
+        """The credits from ``since`` (``None``: all) up to ``at``; what is before ``since`` is dropped for good."""
+        total, credits = self._sorted_credits(), self.tier_credits
+        start = self._credits_from
+        if since is not None:
+            while start < len(credits) and credits[start][0] < since:
+                total -= credits[start][1]
+                start += 1
+            self._credits_from, self._credits_sum = start, total
+        if not credits or credits[-1][0] <= at:
+            return total
+        return sum(amount for moment, amount in credits[start:] if moment <= at)  # credits after ``at`` (live ones)
 
     # --- the balances ``ledger.repository.balances`` would sum from the entries ------------------------------------
 
@@ -129,6 +160,7 @@ class Book:
         self.rows = Rows()
         self._lot_rows: dict[int, dict[str, Any]] = {}
         self._member_rows: dict[int, dict[str, Any]] = {}
+        self._tiers: dict[str | None, tuple[Tier, int]] = {}
 
     # --- writing ---------------------------------------------------------------------------------------------------
 
@@ -230,7 +262,7 @@ class Book:
 
     def _facts(self, member: MemberBook, now: datetime) -> MemberFacts:
         program = self.program
-        tier = program.tiers.by_code(member.tier_code) if program.tiers else None
+        tier = self._tier(member.tier_code)[0] if program.tiers else None
         counts = {}
         for rule in program.rules:
             if rule.limit is not None:
@@ -352,7 +384,7 @@ class Book:
         credits = tier_credits(program, evaluation, facts)
         if credits != 0:
             self._entry(posting, Account.TIER_CREDITS, EntryKind.EARN, credits, description=f"Order {order.order_id}")
-            member.tier_credits.append((at, credits))
+            member.add_tier_credit(at, credits)
         self.rows.orders.append(
             {
                 "program_id": self.version.program_id,
@@ -407,17 +439,25 @@ class Book:
             }
         )
 
+    def _tier(self, code: str | None) -> tuple[Tier, int]:
+        """(code, rank) of ``tier.domain.TierPolicy.by_code``, looked up once per code."""
+        found = self._tiers.get(code)
+        if found is None:
+            policy = self.program.tiers
+            assert policy is not None
+            tier = policy.by_code(code)
+            found = self._tiers[code] = (tier, policy.rank(tier.code))
+        return found
+
     def _upgrade(self, member: MemberBook, at: datetime, event_id: int) -> dict[str, object] | None:
         """``tier.service.upgrade_if_earned``: a higher tier at once; earning the current one back ends grace."""
         policy = self.program.tiers
         if policy is None:
             return None
-        since = policy.window.start(at, self.program.zone)
-        if since is not None:  # orders come oldest first: what left this order's window has left every later one's
-            member.tier_credits = [(moment, amount) for moment, amount in member.tier_credits if moment >= since]
-        value = sum(amount for moment, amount in member.tier_credits if moment <= at)
+        value = member.window_value(policy.window.start(at, self.program.zone), at)
         qualified = policy.qualifying(value)
-        if policy.rank(qualified.code) > policy.rank(member.tier_code):
+        current, rank = self._tier(member.tier_code)
+        if self._tier(qualified.code)[1] > rank:
             effect: dict[str, object] = {
                 "type": "tier_changed",
                 "from": member.tier_code,
@@ -428,7 +468,7 @@ class Book:
             member.tier_code, member.tier_since, member.tier_grace_until = qualified.code, at, None
             member.is_changed = True
             return effect
-        if qualified.code == policy.by_code(member.tier_code).code and member.tier_grace_until is not None:
+        if qualified.code == current.code and member.tier_grace_until is not None:
             member.tier_grace_until = None
             member.is_changed = True
         return None

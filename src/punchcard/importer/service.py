@@ -14,10 +14,11 @@ committed batch ended.
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -26,10 +27,10 @@ from sqlalchemy.orm import Session
 from punchcard.event.models import Event
 from punchcard.event.service import CLOCK_SKEW
 from punchcard.importer import repository
-from punchcard.importer.book import Book, Ids, MemberBook, OpenLot, Profile
+from punchcard.importer.book import Book, Ids, MemberBook, OpenLot, Profile, Rows
 from punchcard.importer.errors import ImportFileInvalid
 from punchcard.importer.source import FileFormat, Order, Problem, RawOrder, convert, read, validate
-from punchcard.kit.db import unit_of_work
+from punchcard.kit.db import session_factory, unit_of_work
 from punchcard.ledger.models import Lot
 from punchcard.member import service as member_service
 from punchcard.member.errors import MemberBlocked
@@ -133,27 +134,121 @@ def run(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
-    """The second pass: apply the orders ``check`` accepted, oldest first, one transaction per batch."""
+    """The second pass: apply the orders ``check`` accepted, oldest first, one transaction per batch.
+
+    On PostgreSQL the batches run in two lanes, each on its own connection: members are split between the lanes by a
+    hash of their external id, so two consecutive batches never share a member, and the next batch is read, locked
+    and applied in Python while a writer thread sends the previous one (COPY, then commit). A lane's next batch starts
+    only after its previous batch has committed, so every batch reads committed state, and each member's orders are
+    committed oldest first: whatever stops the run (an error in either thread, Ctrl-C), every batch is committed whole
+    or not at all, and what a member has recorded is always the oldest part of its history, so a rerun imports the
+    rest exactly once. SQLite has one writer at a time: one lane, no thread."""
     started = time.monotonic()
     with unit_of_work(engine) as session:
         version = programs.current(session, programs.program_id_for(session, slug))
     summary = Summary(orders=plan.orders)
-    orders = _chronological(path, file_format, plan)
+    pipelined = engine.dialect.name == "postgresql"
+    batches = _batches(_chronological(path, file_format, plan), batch_size, LANES if pipelined else 1)
+    sessions = session_factory(engine)
     analyzed_at = batch_size
-    while batch := list(islice(orders, batch_size)):
-        with unit_of_work(engine) as session:
-            imported, created = _apply(session, version, batch, plan, now)
+    pending: _Pending | None = None
+
+    def finish(done: _Pending) -> None:
+        nonlocal analyzed_at
+        imported, created = done.result()  # raises what the writer raised; that batch was rolled back
         summary.imported += imported
-        summary.skipped += len(batch) - imported
+        summary.skipped += done.size - imported
         summary.members_created += created
         if summary.imported >= analyzed_at:  # after 1, 2, 4, 8 ... batches: the tables have doubled
             with unit_of_work(engine) as session:
                 repository.analyze(session)
             analyzed_at *= 2
         if progress is not None:
-            progress(len(batch))
+            progress(done.size)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+        try:
+            for lane, batch in batches:
+                if pending is not None and pending.lane == lane:  # same members: the previous batch commits first
+                    done, pending = pending, None
+                    finish(done)
+                session = sessions()
+                try:
+                    prepared = _prepare(session, version, batch, plan, now)
+                    if pending is not None:
+                        done, pending = pending, None
+                        finish(done)
+                except BaseException:
+                    session.close()  # rolls back: this batch wrote nothing
+                    raise
+                pending = _Pending(lane, len(batch), _submit(writer if pipelined else None, session, prepared))
+            if pending is not None:
+                done, pending = pending, None
+                finish(done)
+        finally:
+            if pending is not None:  # stopping early: the batch in flight commits or rolls back whole
+                wait([pending.future])
     summary.seconds = time.monotonic() - started
     return summary
+
+
+LANES = 2
+"""Batches in flight on PostgreSQL: one being written while the next is prepared (two cores: Python and PostgreSQL)."""
+
+
+def _batches(orders: Iterator[Order], size: int, lanes: int) -> Iterator[tuple[int, list[Order]]]:
+    """Batches of ``size`` orders, each from one lane (members are split between lanes by a stable hash), in order."""
+    queues: list[list[Order]] = [[] for _ in range(lanes)]
+    for order in orders:
+        lane = zlib.crc32(order.member_external_id.encode()) % lanes if lanes > 1 else 0
+        queue = queues[lane]
+        queue.append(order)
+        if len(queue) >= size:
+            yield lane, queue
+            queues[lane] = []
+    for lane, queue in enumerate(queues):
+        if queue:
+            yield lane, queue
+
+
+@dataclass
+class _Prepared:
+    """A batch applied in memory, in its open transaction (its members locked): the rows to write."""
+
+    rows: Rows | None
+    imported: int
+    created: int
+
+
+@dataclass
+class _Pending:
+    lane: int
+    size: int
+    future: Future[tuple[int, int]]
+
+    def result(self) -> tuple[int, int]:
+        return self.future.result()
+
+
+def _submit(writer: ThreadPoolExecutor | None, session: Session, prepared: _Prepared) -> Future[tuple[int, int]]:
+    """Write and commit the batch: in the writer thread, or here (SQLite)."""
+    if writer is not None:
+        return writer.submit(_write, session, prepared)
+    future: Future[tuple[int, int]] = Future()
+    try:
+        future.set_result(_write(session, prepared))
+    except Exception as error:  # reported when the caller asks for the result, as from the thread
+        future.set_exception(error)
+    return future
+
+
+def _write(session: Session, prepared: _Prepared) -> tuple[int, int]:
+    """Write the batch's rows and commit; on any error the transaction rolls back and nothing of it stays."""
+    with session:
+        if prepared.rows is not None:
+            repository.write(session, prepared.rows)
+        session.commit()
+    return prepared.imported, prepared.created
 
 
 def _chronological(path: Path, file_format: FileFormat, plan: Plan) -> Iterator[Order]:
@@ -165,12 +260,12 @@ def _chronological(path: Path, file_format: FileFormat, plan: Plan) -> Iterator[
     return iter(sorted(orders, key=lambda order: (order.occurred_at, order.line)))
 
 
-def _apply(session: Session, version: ProgramVersion, batch: list[Order], plan: Plan, now: datetime) -> tuple[int, int]:
-    """Apply one batch in the session's transaction; returns (orders imported, members created)."""
+def _prepare(session: Session, version: ProgramVersion, batch: list[Order], plan: Plan, now: datetime) -> _Prepared:
+    """Apply one batch in the session's transaction (its members locked until it ends): the rows to write."""
     recorded = repository.recorded_orders(session, version.program_id, [order.order_id for order in batch])
     batch = [order for order in batch if order.order_id not in recorded]
     if not batch:
-        return 0, 0
+        return _Prepared(None, 0, 0)
     names = sorted({order.member_external_id for order in batch})
     found = {row.external_id: row for row in repository.lock_members(session, version.program_id, names)}
     blocked = sorted(name for name, row in found.items() if row.status == member_service.BLOCKED)
@@ -197,8 +292,7 @@ def _apply(session: Session, version: ProgramVersion, batch: list[Order], plan: 
             book.enrol(member, plan.first_order[member.external_id])
             enrolled.add(member.external_id)
         book.purchase(member, order)
-    repository.write(session, book.finish())
-    return len(batch), len(missing)
+    return _Prepared(book.finish(), len(batch), len(missing))
 
 
 def _load_state(

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from punchcard.kit.db import unit_of_work
 from punchcard.ledger import service as ledger
-from punchcard.ledger.settlement import Cursor
+from punchcard.ledger import settlement
+from punchcard.ledger.settlement import Cursor, IdRange
 from punchcard.member.models import Member
 from punchcard.program import service as programs
 from punchcard.program.models import ProgramRow
@@ -50,9 +51,11 @@ def run(
 ) -> Report:
     """Do what is due at ``at`` for every program, or only for the programs whose slugs are in ``only``.
 
-    With ``workers`` above one, each step runs on that many connections at once: the vesting and expiry batches
-    split the work through ``SKIP LOCKED``, the tier review takes a range of member ids each. While one connection's
-    batch is written by PostgreSQL, another's is prepared in Python.
+    With ``workers`` above one, each step runs on that many connections at once: the vesting batches split the work
+    through ``SKIP LOCKED``, expiry takes a range of the due lots' ids each (walked in id order, so that each page of
+    the lots and of the member-keyed indexes is changed once, see ``ledger.settlement.expiry_ranges``), the tier
+    review a range of member ids each. Batches are claimed with ``SKIP LOCKED`` throughout, so another run at the same
+    time (or a request settling a member) never makes a lot or a member be settled twice.
     """
     report = Report()
     query = select(ProgramRow.id, ProgramRow.slug).order_by(ProgramRow.id)
@@ -74,8 +77,10 @@ def run(
         _drain(engine, partial(ledger.repay_debts_batch, posting=posting, limit=batch_size), 1)
         report.timed("repay_debts", started)
         started = time.monotonic()
+        with unit_of_work(engine) as session:
+            due = settlement.expiry_ranges(session, program_id, at, workers)
         expire = partial(ledger.expire_batch, posting=posting, at=at, limit=batch_size)
-        report.lots_expired += _drain_along(engine, expire, workers)
+        report.lots_expired += sum(_parallel(workers, [partial(_expire_range, engine, expire, r) for r in due]))
         report.timed("expire", started)
         policy = version.program.tiers
         started = time.monotonic()
@@ -107,6 +112,17 @@ def _drain(engine: Engine, step: Callable[[Session], int], workers: int) -> int:
             total += done
 
     return sum(_parallel(workers, [drain] * workers))
+
+
+def _expire_range(engine: Engine, expire: Callable[..., int], within: IdRange) -> int:
+    """Expire what is due among the lot ids of ``within``, batch after batch in id order, each its own transaction."""
+    total = 0
+    while True:
+        with unit_of_work(engine) as session:
+            done = expire(session, within=within)
+        if not done:
+            return total
+        total += done
 
 
 def _drain_along(engine: Engine, step: Callable[..., int], workers: int) -> int:

@@ -282,13 +282,16 @@ def expire_batch(
     limit: int,
     member_id: int | None = None,
     cursor: settlement.Cursor | None = None,
+    within: settlement.IdRange | None = None,
 ) -> int:
     """Expire a batch of available lots whose expiry is at or before ``at``; returns how many lots expired.
 
     Each expiry entry is dated at the lot's own expiry, not at the run, so reports put breakage in the right period.
-    Written set-wise in the database (``ledger.settlement``), claimed like ``vest_batch``.
+    Written set-wise in the database (``ledger.settlement``), claimed like ``vest_batch``; the nightly job walks the
+    program's due lots in ranges of ids (``within``, from ``settlement.expiry_ranges``).
     """
-    return settlement.expire(session, _stamp(posting), at=at, limit=limit, member_id=member_id, cursor=cursor)
+    stamp = _stamp(posting)
+    return settlement.expire(session, stamp, at=at, limit=limit, member_id=member_id, cursor=cursor, within=within)
 
 
 def settle_member(session: Session, posting: Posting, at: datetime, due: repository.Due | None = None) -> int:

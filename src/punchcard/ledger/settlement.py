@@ -11,11 +11,12 @@ all in the caller's transaction:
   the same claim query: the transaction holds the database's write lock from ``BEGIN IMMEDIATE``, so both statements
   see the same lots.
 
-Program-wide batches follow the partial indexes (``ix_lots_expiring``: ``(program_id, expires_at)`` over lots with
-points left; ``ix_lots_pending``: ``(program_id, available_at)`` over pending lots) in ``(date, id)`` order, and a
-``Cursor`` continues each batch after the previous one's last key, so no batch walks over the lots earlier batches
-settled. Per-member batches (settling a member before an operation) go in id order. The entries are the ones
-``ledger.service.Posting.entry`` gives: the same columns, values and order as when they were built in Python.
+Program-wide vesting follows ``ix_lots_pending`` (``(program_id, available_at)`` over pending lots) in
+``(available_at, id)`` order, and a ``Cursor`` continues each batch after the previous one's last key, so no batch walks
+over the lots earlier batches settled. The nightly expiry walks ranges of lot ids in id order (``expiry_ranges`` says
+why); without a range it follows ``ix_lots_expiring`` in ``(expires_at, id)`` order like vesting. Per-member batches
+(settling a member before an operation) go in id order. The entries are the ones ``ledger.service.Posting.entry``
+gives, column for column, written in the order of the batch.
 """
 
 from __future__ import annotations
@@ -75,6 +76,15 @@ class Cursor:
     after: tuple[datetime, int] | None = None
 
 
+@dataclass
+class IdRange:
+    """A worker's share of a program-wide expiry: lot ids after ``after_id`` up to ``up_to_id``, walked in id order;
+    ``after_id`` moves past each batch."""
+
+    after_id: int
+    up_to_id: int
+
+
 def _key_after(date: Any, after: tuple[datetime, int] | None) -> list[ColumnElement[bool]]:
     """Lots after ``after`` in (date, id) order; ``date >= …`` alone is what the index range starts from."""
     if after is None:
@@ -84,11 +94,20 @@ def _key_after(date: Any, after: tuple[datetime, int] | None) -> list[ColumnElem
 
 
 def _claim(
-    conditions: list[ColumnElement[bool]], date: Any, *, member_id: int | None, cursor: Cursor | None, limit: int
+    conditions: list[ColumnElement[bool]],
+    date: Any,
+    *,
+    member_id: int | None,
+    cursor: Cursor | None,
+    limit: int,
+    within: IdRange | None = None,
 ) -> Select[Any]:
     columns = (LOTS.c.id, LOTS.c.member_id, LOTS.c.remaining, date.label("date"))
     if member_id is not None:
         return select(*columns).where(*conditions, LOTS.c.member_id == member_id).order_by(LOTS.c.id).limit(limit)
+    if within is not None:
+        in_range = (LOTS.c.id > within.after_id, LOTS.c.id <= within.up_to_id)
+        return select(*columns).where(*conditions, *in_range).order_by(LOTS.c.id).limit(limit)
     after = cursor.after if cursor is not None else None
     return select(*columns).where(*conditions, *_key_after(date, after)).order_by(date, LOTS.c.id).limit(limit)
 
@@ -142,9 +161,10 @@ def _run(
     change: dict[str, Any],
     entries: Any,
     cursor: Cursor | None,
+    within: IdRange | None = None,
 ) -> int:
     """Claim, write the entries ``entries(source)`` builds from the claimed lots, change the lots; return how many
-    lots the batch settled and move ``cursor`` past them."""
+    lots the batch settled and move ``cursor`` or ``within`` past them."""
     if session.get_bind().dialect.name == "postgresql":
         due = claim.with_for_update(skip_locked=True).cte("due")
         changed = (
@@ -155,29 +175,36 @@ def _run(
             .cte("changed")
         )
         written = insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(changed)).cte("written")
+        newest = [changed.c.id.desc()] if within is not None else [changed.c.date.desc(), changed.c.id.desc()]
         last = (
             select(changed.c.date, changed.c.id, func.count().over().label("lots"))
-            .order_by(changed.c.date.desc(), changed.c.id.desc())
+            .order_by(*newest)
             .limit(1)
             .add_cte(written)
         )
         row = session.execute(last).one_or_none()
         if row is None:
             return 0
-        if cursor is not None:
-            cursor.after = (row.date, row.id)
+        _advance(cursor, within, row.date, row.id)
         return int(row.lots)
     # SQLite: the write lock taken at BEGIN IMMEDIATE makes the claim query give the same lots both times.
     claimed = claim.subquery("due")
     session.execute(insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(claimed)))
     ids = select(claim.subquery("claimed").c.id)
-    if cursor is not None:
-        newest = select(claimed.c.date, claimed.c.id).order_by(claimed.c.date.desc(), claimed.c.id.desc()).limit(1)
-        found = session.execute(newest).one_or_none()
+    if cursor is not None or within is not None:
+        order = [claimed.c.id.desc()] if within is not None else [claimed.c.date.desc(), claimed.c.id.desc()]
+        found = session.execute(select(claimed.c.date, claimed.c.id).order_by(*order).limit(1)).one_or_none()
         if found is not None:
-            cursor.after = (found.date, found.id)
+            _advance(cursor, within, found.date, found.id)
     result = cast(CursorResult[Any], session.execute(update(LOTS).where(LOTS.c.id.in_(ids)).values(**change)))
     return int(result.rowcount)
+
+
+def _advance(cursor: Cursor | None, within: IdRange | None, date: datetime, lot_id: int) -> None:
+    if cursor is not None:
+        cursor.after = (date, lot_id)
+    if within is not None:
+        within.after_id = lot_id
 
 
 def expire(
@@ -188,17 +215,18 @@ def expire(
     limit: int,
     member_id: int | None = None,
     cursor: Cursor | None = None,
+    within: IdRange | None = None,
 ) -> int:
     """Expire a batch of available lots with points left whose expiry is at or before ``at``: one ``expire`` entry
-    per lot for what it had left, dated at the lot's own expiry; the lot keeps nothing. Returns how many lots."""
+    per lot for what it had left, dated at the lot's own expiry; the lot keeps nothing. Returns how many lots.
+
+    One member's lots (``member_id``) go in id order; the program's go in id order inside ``within`` (what the nightly
+    job does, see ``expiry_ranges``) or else in (expiry, id) order along ``ix_lots_expiring``, after ``cursor``.
+    """
     date = LOTS.c.expires_at
-    conditions = [
-        LOTS.c.program_id == stamp.program_id,
-        LOTS.c.remaining > literal_column("0"),  # a literal, so PostgreSQL matches the partial index's predicate
-        LOTS.c.is_pending.is_(False),
-        date <= at,
-    ]
-    claim = _claim(conditions, date, member_id=member_id, cursor=cursor, limit=limit)
+    claim = _claim(
+        _expiring(stamp.program_id, at), date, member_id=member_id, cursor=cursor, limit=limit, within=within
+    )
 
     def entries(source: Any) -> Select[Any]:
         columns = _entry_columns(
@@ -210,10 +238,44 @@ def expire(
             occurred_at=source.c.date,
             description=EXPIRED,
         )
-        order = [source.c.id] if member_id is not None else [source.c.date, source.c.id]
-        return select(*columns).order_by(*order)
+        by_id = member_id is not None or within is not None
+        return select(*columns).order_by(*([source.c.id] if by_id else [source.c.date, source.c.id]))
 
-    return _run(session, claim, change={"remaining": 0}, entries=entries, cursor=cursor)
+    return _run(session, claim, change={"remaining": 0}, entries=entries, cursor=cursor, within=within)
+
+
+def _expiring(program_id: int, at: datetime) -> list[ColumnElement[bool]]:
+    return [
+        LOTS.c.program_id == program_id,
+        LOTS.c.remaining > literal_column("0"),  # a literal, so PostgreSQL matches the partial index's predicate
+        LOTS.c.is_pending.is_(False),
+        LOTS.c.expires_at <= at,
+    ]
+
+
+def expiry_ranges(session: Session, program_id: int, at: datetime, parts: int) -> list[IdRange]:
+    """The ids of the program's lots due to expire at ``at``, cut into ``parts`` consecutive ranges.
+
+    The nightly expiry walks these in id order rather than in expiry order: lots due on one day belong to members all
+    over the tables, so in expiry order every lot's update and entry land on a different page of the lots table and of
+    the member-keyed indexes (far larger than ``shared_buffers``), each written to the WAL as a full page after every
+    checkpoint. In id order (the order lots were written, hence of members' lots and of pages) each page is changed
+    once, by consecutive lots.
+
+    A first look along ``ix_lots_expiring`` says whether anything is due at all: when nothing is (a second run, or
+    the scheduler of ``serve``), the min/max below would otherwise walk the whole primary key in vain, since the
+    planner's statistics still expect the share of due lots the last ``ANALYZE`` saw. That look also steps over (and
+    marks dead) the index entries of lots the previous run expired, once.
+    """
+    conditions = _expiring(program_id, at)
+    probe = select(LOTS.c.id).where(*conditions).order_by(LOTS.c.expires_at).limit(1)
+    if session.execute(probe).first() is None:
+        return []
+    low, high = session.execute(select(func.min(LOTS.c.id), func.max(LOTS.c.id)).where(*conditions)).one()
+    if low is None:
+        return []
+    step = (high - low) // parts + 1
+    return [IdRange(low - 1 + step * part, min(low - 1 + step * (part + 1), high)) for part in range(parts)]
 
 
 def vest(
@@ -229,7 +291,9 @@ def vest(
     remaining points leave ``pending_points`` and enter ``points`` (two entries, in that order). Returns how many
     lots moved."""
     date = LOTS.c.available_at
-    conditions = [LOTS.c.program_id == stamp.program_id, LOTS.c.is_pending.is_(True), date <= at]
+    # ``is_pending`` itself, not ``is_pending IS true``: PostgreSQL proves the partial index's predicate only from the
+    # former, and otherwise scans the whole lots table for every batch (1–2 s at 10 M lots, even with nothing pending).
+    conditions = [LOTS.c.program_id == stamp.program_id, LOTS.c.is_pending, date <= at]
     claim = _claim(conditions, date, member_id=member_id, cursor=cursor, limit=limit)
     sides = union_all(
         select(

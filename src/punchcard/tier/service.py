@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from punchcard.kit.db import UtcDateTime
 from punchcard.ledger import repository as ledger
 from punchcard.ledger.domain import Account
 from punchcard.ledger.models import LedgerEntry
@@ -63,6 +64,12 @@ def assign_entry_tier(session: Session, member: Member, policy: TierPolicy, at: 
     _change(session, member, policy.tiers[0].code, "enrolment", at, None)
 
 
+def can_rise(member: Member, policy: TierPolicy) -> bool:
+    """Whether earning can change the member's tier: not when already in the top tier and not in grace (nothing to
+    rise to or to earn back), so the caller need not read the qualifying value at all."""
+    return member.tier_grace_until is not None or policy.rank(member.tier_code) < len(policy.tiers) - 1
+
+
 def upgrade_if_earned(
     session: Session,
     member: Member,
@@ -76,8 +83,8 @@ def upgrade_if_earned(
 
     ``value`` is the qualifying value at ``now`` when the caller already read it.
     """
-    if member.tier_grace_until is None and policy.rank(member.tier_code) == len(policy.tiers) - 1:
-        return None  # already in the top tier and not in grace: nothing to rise to or to earn back
+    if not can_rise(member, policy):
+        return None
     value = qualifying_value(session, member.id, policy, zone, now) if value is None else value
     qualified = policy.qualifying(value)
     if policy.rank(qualified.code) > policy.rank(member.tier_code):
@@ -126,11 +133,13 @@ def _credits_by_member(
     instead of descending the index once per member, about a tenth of the pages for a batch of members (members
     skipped by the batch, or of other programs, are summed too and ignored).
     """
+    # The bounds are written into the statement: with parameters, PostgreSQL switches to a generic plan after a few
+    # batches and walks ix_ledger_entries_rule_firings instead, visiting the heap for every entry of every account.
     query = (
         select(LedgerEntry.member_id, func.sum(LedgerEntry.amount))
         .where(
-            LedgerEntry.member_id >= first_id,
-            LedgerEntry.member_id <= last_id,
+            LedgerEntry.member_id >= bindparam("first_id", first_id, literal_execute=True),
+            LedgerEntry.member_id <= bindparam("last_id", last_id, literal_execute=True),
             LedgerEntry.account == Account.TIER_CREDITS.value,
             LedgerEntry.occurred_at <= until,
         )
@@ -185,21 +194,68 @@ def review_batch(
             )
         elif decision.outcome in (ReviewOutcome.START_GRACE, ReviewOutcome.END_GRACE):
             updates.append({"id": row.id, "tier_grace_until": decision.grace_until})
-    # One statement per kind of change, executed for many rows at once (not one round trip per member).
+    _write_review(session, updates, changes, at)
+    return int(members[-1].id), len(members)
+
+
+_SET_TIERS = text(
+    "UPDATE members SET tier_code = v.tier_code, tier_since = :at, tier_grace_until = NULL"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS varchar[])) AS v(id, tier_code) WHERE members.id = v.id"
+).bindparams(bindparam("at", type_=UtcDateTime()))
+_SET_GRACE = text(
+    "UPDATE members SET tier_grace_until = v.grace_until"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:graces AS timestamptz[])) AS v(id, grace_until)"
+    " WHERE members.id = v.id"
+)
+_RECORD_CHANGES = text(
+    "INSERT INTO tier_changes (program_id, member_id, from_code, to_code, reason, changed_at)"
+    " SELECT :program, v.member_id, v.from_code, v.to_code, v.reason, :at"
+    " FROM unnest(CAST(:members AS bigint[]), CAST(:froms AS varchar[]), CAST(:tos AS varchar[]),"
+    " CAST(:reasons AS varchar[])) WITH ORDINALITY AS v(member_id, from_code, to_code, reason, n)"
+    " ORDER BY v.n"
+).bindparams(bindparam("at", type_=UtcDateTime()))
+
+
+def _write_review(
+    session: Session, updates: list[dict[str, object]], changes: list[dict[str, object]], at: datetime
+) -> None:
+    """Write a review batch's decisions: new tiers, grace periods started or ended, and the tier changes.
+
+    On PostgreSQL one statement per kind of change, the rows passed as arrays (``unnest``): about a fifth of the
+    server's time of the same rows executed one by one. SQLite runs one statement executed for many rows.
+    """
+    tiers = [values for values in updates if "tier_code" in values]
+    graces = [values for values in updates if "tier_code" not in values]
+    if session.get_bind().dialect.name == "postgresql":
+        if tiers:
+            codes = [values["tier_code"] for values in tiers]
+            session.execute(_SET_TIERS, {"ids": [values["id"] for values in tiers], "codes": codes, "at": at})
+        if graces:
+            until = [values["tier_grace_until"] for values in graces]
+            session.execute(_SET_GRACE, {"ids": [values["id"] for values in graces], "graces": until})
+        if changes:
+            session.execute(
+                _RECORD_CHANGES,
+                {
+                    "program": changes[0]["program_id"],
+                    "members": [change["member_id"] for change in changes],
+                    "froms": [change["from_code"] for change in changes],
+                    "tos": [change["to_code"] for change in changes],
+                    "reasons": [change["reason"] for change in changes],
+                    "at": at,
+                },
+            )
+        return
     table = Member.__table__
-    for columns in (("tier_code", "tier_since", "tier_grace_until"), ("tier_grace_until",)):
-        rows = [
-            {"member_id": values["id"], **{name: values[name] for name in columns}}
-            for values in updates
-            if set(values) == {"id", *columns}
-        ]
+    for rows, columns in ((tiers, ("tier_code", "tier_since", "tier_grace_until")), (graces, ("tier_grace_until",))):
         if rows:
             statement = (
                 update(table)  # type: ignore[arg-type]
                 .where(table.c.id == bindparam("member_id"))
                 .values({name: bindparam(name) for name in columns})
             )
-            session.execute(statement, rows)
+            session.execute(
+                statement, [{"member_id": row["id"], **{name: row[name] for name in columns}} for row in rows]
+            )
     if changes:
         session.execute(insert(TierChange.__table__), changes)  # type: ignore[arg-type]
-    return int(members[-1].id), len(members)
