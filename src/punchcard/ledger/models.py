@@ -35,6 +35,14 @@ class Lot(Base):
             postgresql_where=text("remaining > 0"),
             sqlite_where=text("remaining > 0"),
         ),
+        # Settling a member asks whether one of their open lots has expired: without this, every lot they ever had.
+        Index(
+            "ix_lots_member_expiring",
+            "member_id",
+            "expires_at",
+            postgresql_where=text("remaining > 0"),
+            sqlite_where=text("remaining > 0"),
+        ),
         Index(
             "ix_lots_pending",
             "program_id",
