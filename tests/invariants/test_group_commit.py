@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -26,12 +27,20 @@ from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 from tests.factories import ApiClient, earned, line
 
+T = TypeVar("T")
+
 
 @pytest.fixture
 def committer(engine: Engine) -> Iterator[GroupCommit]:
     group_commit = GroupCommit(session_factory(engine), max_batch=32)
     yield group_commit
     group_commit.close()
+
+
+def in_own_loop(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine on an event loop in a thread of its own: a browser test may have left one running on this."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine())).result()
 
 
 def version_of(engine: Engine, api: ApiClient) -> ProgramVersion:
@@ -63,7 +72,7 @@ def arriving_together(
         calls = [committer.record(version, body, request_hash(body.model_dump(mode="json")), now) for body in events]
         return await asyncio.gather(*calls, return_exceptions=True)
 
-    answers = asyncio.run(all_at_once())
+    answers = in_own_loop(all_at_once)
     assert all(isinstance(answer, Outcome | Exception) for answer in answers), answers
     return answers  # type: ignore[return-value]
 
@@ -181,7 +190,7 @@ def test_no_event_is_answered_before_its_transaction_commits(
 
     # When the writer is inside the commit, nothing has been answered; once it commits, all are
     try:
-        assert asyncio.run(scenario()) == [False, False]
+        assert in_own_loop(scenario) == [False, False]
     finally:
         released.set()
         committer.close()

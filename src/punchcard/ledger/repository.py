@@ -138,7 +138,9 @@ def due_columns(member_id: Any, at: Any) -> tuple[Any, Any, Any]:
     """Whether the member has lots to vest or to expire at ``at``, and their debt line: columns for ``due`` or for a
     caller's own first query (``member_id`` may be the member's id column, to correlate with). A lot that is still
     pending counts as expiring too (it vests first, then expires in the same settlement)."""
-    to_vest = exists().where(Lot.member_id == member_id, Lot.is_pending.is_(True), Lot.available_at <= at)
+    # ``is_pending`` itself, not ``IS true``: only the former lets PostgreSQL use the partial index ``ix_lots_pending``
+    # (otherwise it reads every lot of the member).
+    to_vest = exists().where(Lot.member_id == member_id, Lot.is_pending, Lot.available_at <= at)
     to_expire = exists().where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at <= at)
     return to_vest, to_expire, _debt_line(member_id)
 

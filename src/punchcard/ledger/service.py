@@ -26,41 +26,8 @@ from punchcard.ledger.domain import (
 )
 from punchcard.ledger.errors import InsufficientPoints
 from punchcard.ledger.models import LedgerEntry
+from punchcard.ledger.posting import Posting as Posting
 from punchcard.member import repository as members
-
-
-@dataclass(frozen=True)
-class Posting:
-    """Who and what a group of entries belongs to; every entry of one operation shares it."""
-
-    program_id: int
-    member_id: int
-    program_version: int
-    occurred_at: datetime
-    recorded_at: datetime
-    event_id: int | None = None
-    order_id: str | None = None
-    operation: str | None = None
-
-    def entry(self, account: Account, kind: EntryKind, amount: int, **fields: object) -> dict[str, object]:
-        return {
-            "program_id": self.program_id,
-            "member_id": self.member_id,
-            "account": account.value,
-            "kind": kind.value,
-            "amount": amount,
-            "occurred_at": self.occurred_at,
-            "recorded_at": self.recorded_at,
-            "program_version": self.program_version,
-            "event_id": self.event_id,
-            "order_id": self.order_id,
-            "operation": self.operation,
-            "lot_id": None,
-            "rule_code": None,
-            "reference_entry_id": None,
-            "description": "",
-            **fields,
-        }
 
 
 @dataclass(frozen=True)
@@ -218,18 +185,6 @@ def add_tier_credits(session: Session, posting: Posting, amount: int, kind: Entr
 # --- scheduled settlement: vesting and expiry, set-wise in bounded batches --------------------------------------------
 
 
-def _stamp(posting: Posting) -> settlement.Stamp:
-    return settlement.Stamp(
-        posting.program_id,
-        posting.program_version,
-        posting.occurred_at,
-        posting.recorded_at,
-        posting.event_id,
-        posting.order_id,
-        posting.operation,
-    )
-
-
 def vest_batch(
     session: Session,
     posting: Posting,
@@ -245,7 +200,7 @@ def vest_batch(
     PostgreSQL, so two runs at once split the work instead of doing it twice; the ``is_pending`` filter makes a second
     run find nothing. ``cursor`` (program-wide batches) continues after the previous batch's last lot.
     """
-    return settlement.vest(session, _stamp(posting), at=at, limit=limit, member_id=member_id, cursor=cursor)
+    return settlement.vest(session, posting, at=at, limit=limit, member_id=member_id, cursor=cursor)
 
 
 def repay_debts_batch(session: Session, posting: Posting, *, limit: int) -> int:
@@ -290,7 +245,7 @@ def expire_batch(
     Written set-wise in the database (``ledger.settlement``), claimed like ``vest_batch``; the nightly job walks the
     program's due lots in ranges of ids (``within``, from ``settlement.expiry_ranges``).
     """
-    stamp = _stamp(posting)
+    stamp = posting
     return settlement.expire(session, stamp, at=at, limit=limit, member_id=member_id, cursor=cursor, within=within)
 
 

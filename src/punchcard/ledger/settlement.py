@@ -16,7 +16,8 @@ Program-wide vesting follows ``ix_lots_pending`` (``(program_id, available_at)``
 over the lots earlier batches settled. The nightly expiry walks ranges of lot ids in id order (``expiry_ranges`` says
 why); without a range it follows ``ix_lots_expiring`` in ``(expires_at, id)`` order like vesting. Per-member batches
 (settling a member before an operation) go in id order. The entries are the ones ``ledger.service.Posting.entry``
-gives, column for column, written in the order of the batch.
+gives, column for column, written in the order of the batch. A batch's ``Posting`` names no member (its ``member_id``
+is unused): each entry belongs to its own lot's member.
 """
 
 from __future__ import annotations
@@ -47,26 +48,13 @@ from sqlalchemy.orm import Session
 from punchcard.kit.db import UtcDateTime
 from punchcard.ledger.domain import Account, EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.ledger.posting import Posting
 
 LOTS = cast(Table, Lot.__table__)
 ENTRIES = cast(Table, LedgerEntry.__table__)
 
 EXPIRED = "Points expired"
 VESTED = "Return window closed: points available"
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """What every entry of a batch shares (``ledger.service.Posting`` without the member and the moment)."""
-
-    program_id: int
-    program_version: int
-    occurred_at: datetime
-    """When vesting counts (the run's moment, or the operation settling the member); expiry uses the lot's date."""
-    recorded_at: datetime
-    event_id: int | None = None
-    order_id: str | None = None
-    operation: str | None = None
 
 
 @dataclass
@@ -113,24 +101,24 @@ def _claim(
 
 
 def _entry_columns(
-    stamp: Stamp, source: Any, *, account: Any, kind: EntryKind, amount: Any, occurred_at: Any, description: str
+    posting: Posting, source: Any, *, account: Any, kind: EntryKind, amount: Any, occurred_at: Any, description: str
 ) -> list[Any]:
     """The SELECT list for ``ENTRY_COLUMNS`` from a claimed lot (``source`` has id, member_id, remaining, date)."""
     return [
-        literal(stamp.program_id, Integer),
+        literal(posting.program_id, Integer),
         source.c.member_id,
         account,
         literal(kind.value),
         amount,
         occurred_at,
-        literal(stamp.recorded_at, UtcDateTime()),
-        literal(stamp.program_version, Integer),
+        literal(posting.recorded_at, UtcDateTime()),
+        literal(posting.program_version, Integer),
         source.c.id,
-        literal(stamp.event_id, Integer) if stamp.event_id is not None else null(),
-        literal(stamp.order_id) if stamp.order_id is not None else null(),
+        literal(posting.event_id, Integer) if posting.event_id is not None else null(),
+        literal(posting.order_id) if posting.order_id is not None else null(),
         null(),
         null(),
-        literal(stamp.operation) if stamp.operation is not None else null(),
+        literal(posting.operation) if posting.operation is not None else null(),
         literal(description),
     ]
 
@@ -209,7 +197,7 @@ def _advance(cursor: Cursor | None, within: IdRange | None, date: datetime, lot_
 
 def expire(
     session: Session,
-    stamp: Stamp,
+    posting: Posting,
     *,
     at: datetime,
     limit: int,
@@ -225,12 +213,12 @@ def expire(
     """
     date = LOTS.c.expires_at
     claim = _claim(
-        _expiring(stamp.program_id, at), date, member_id=member_id, cursor=cursor, limit=limit, within=within
+        _expiring(posting.program_id, at), date, member_id=member_id, cursor=cursor, limit=limit, within=within
     )
 
     def entries(source: Any) -> Select[Any]:
         columns = _entry_columns(
-            stamp,
+            posting,
             source,
             account=literal(Account.POINTS.value),
             kind=EntryKind.EXPIRE,
@@ -280,7 +268,7 @@ def expiry_ranges(session: Session, program_id: int, at: datetime, parts: int) -
 
 def vest(
     session: Session,
-    stamp: Stamp,
+    posting: Posting,
     *,
     at: datetime,
     limit: int,
@@ -293,7 +281,7 @@ def vest(
     date = LOTS.c.available_at
     # ``is_pending`` itself, not ``is_pending IS true``: PostgreSQL proves the partial index's predicate only from the
     # former, and otherwise scans the whole lots table for every batch (1–2 s at 10 M lots, even with nothing pending).
-    conditions = [LOTS.c.program_id == stamp.program_id, LOTS.c.is_pending, date <= at]
+    conditions = [LOTS.c.program_id == posting.program_id, LOTS.c.is_pending, date <= at]
     claim = _claim(conditions, date, member_id=member_id, cursor=cursor, limit=limit)
     sides = union_all(
         select(
@@ -306,12 +294,12 @@ def vest(
 
     def entries(source: Any) -> Select[Any]:
         columns = _entry_columns(
-            stamp,
+            posting,
             source,
             account=sides.c.account,
             kind=EntryKind.VEST,
             amount=sides.c.sign * source.c.remaining,
-            occurred_at=literal(stamp.occurred_at, UtcDateTime()),
+            occurred_at=literal(posting.occurred_at, UtcDateTime()),
             description=VESTED,
         )
         order = [source.c.id] if member_id is not None else [source.c.date, source.c.id]
