@@ -90,6 +90,11 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {scenario['id']} | {value} | {base} | {ratio} | {_latency(measured)} | {scenario['goal']} | "
             f"{_verdict(scenario)} |"
         )
+    lines += [
+        "",
+        "By how much each goal is missed, why, and what was tried: docs/performance.md ('Latest full-size results',",
+        "'What limits each number').",
+    ]
     lines += ["", "Baseline latencies (p50 / p99 / p99.9 ms):", ""]
     for scenario in report["scenarios"]:
         if scenario["baseline"].get("latency_ms"):
