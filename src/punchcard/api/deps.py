@@ -66,7 +66,7 @@ async def in_one_trip(request: Request, authorization: str | None, work: Callabl
     """Authenticate and do ``work`` (which must not commit: it reads) in one session and one trip to the thread pool.
 
     A synchronous dependency, a synchronous endpoint and closing a session that read each take a trip of their own;
-    for the most frequent read that was three trips, more CPU than its queries (docs/performance.md, finding 18).
+    for the most frequent read that was three trips, more CPU than its queries (docs/performance.md, finding 17).
     """
 
     def trip() -> T:

@@ -2,7 +2,7 @@
 that transaction committed.
 
 Per event, the transaction around it (a pooled connection and its ping, the session, the commit and its WAL flush)
-cost as much CPU as recording the event itself (docs/performance.md, finding 17). Each of a few writer threads per
+is a large part of the CPU of recording it (docs/performance.md, finding 18). Each of a few writer threads per
 process takes every event waiting when it is free, at most ``max_batch``, and runs ``service.record`` for each in
 arrival order inside one transaction: exactly what a serial run would do, with one commit. Nothing waits for a batch
 to fill, so a lone event is recorded at once.

@@ -8,7 +8,7 @@ filters on the state it changes, so running again finds nothing more to do.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,7 +80,10 @@ def run(
         with unit_of_work(engine) as session:
             due = settlement.expiry_ranges(session, program_id, at, workers)
         expire = partial(ledger.expire_batch, posting=posting, at=at, limit=batch_size)
-        report.lots_expired += sum(_parallel(workers, [partial(_expire_range, engine, expire, r) for r in due]))
+        walks: list[Callable[[], int]] = [
+            partial(_until_done, engine, partial(expire, within=within)) for within in due
+        ]
+        report.lots_expired += sum(_parallel(workers, walks))
         report.timed("expire", started)
         policy = version.program.tiers
         started = time.monotonic()
@@ -94,32 +97,22 @@ def run(
                 limit=batch_size,
             )
             ranges = _id_ranges(engine, program_id, workers)
-            report.members_reviewed += sum(_parallel(workers, [partial(_review, engine, review, *r) for r in ranges]))
+            report.members_reviewed += sum(_parallel(workers, [partial(_review, engine, review, r) for r in ranges]))
         report.timed("tier_review", started)
     return report
 
 
 def _drain(engine: Engine, step: Callable[[Session], int], workers: int) -> int:
-    """Run ``step`` in its own transaction until it finds nothing more to do, on ``workers`` connections at once."""
-
-    def drain() -> int:
-        total = 0
-        while True:
-            with unit_of_work(engine) as session:
-                done = step(session)
-            if not done:
-                return total
-            total += done
-
-    return sum(_parallel(workers, [drain] * workers))
+    """Run ``step`` until it finds nothing more to do, on ``workers`` connections at once."""
+    return sum(_parallel(workers, [partial(_until_done, engine, step)] * workers))
 
 
-def _expire_range(engine: Engine, expire: Callable[..., int], within: IdRange) -> int:
-    """Expire what is due among the lot ids of ``within``, batch after batch in id order, each its own transaction."""
+def _until_done(engine: Engine, step: Callable[[Session], int]) -> int:
+    """Run ``step``, each time in its own transaction, until it does nothing; returns how much it did in all."""
     total = 0
     while True:
         with unit_of_work(engine) as session:
-            done = expire(session, within=within)
+            done = step(session)
         if not done:
             return total
         total += done
@@ -145,30 +138,28 @@ def _drain_along(engine: Engine, step: Callable[..., int], workers: int) -> int:
     return sum(_parallel(workers, [drain] * workers))
 
 
-def _review(engine: Engine, review: Callable[..., tuple[int, int] | None], after_id: int, up_to_id: int) -> int:
-    reviewed = 0
+def _review(engine: Engine, review: Callable[..., tuple[int, int] | None], within: IdRange) -> int:
+    """Review the members whose ids are in ``within``, batch after batch, each its own transaction."""
+    after_id, reviewed = within.after_id, 0
     while True:
         with unit_of_work(engine) as session:
-            batch = review(session, after_id=after_id, up_to_id=up_to_id)
+            batch = review(session, after_id=after_id, up_to_id=within.up_to_id)
         if batch is None:
             return reviewed
         after_id, seen = batch
         reviewed += seen
 
 
-def _id_ranges(engine: Engine, program_id: int, parts: int) -> list[tuple[int, int]]:
-    """``parts`` consecutive ranges (after, up to] of the program's member ids."""
+def _id_ranges(engine: Engine, program_id: int, parts: int) -> list[IdRange]:
+    """``parts`` consecutive ranges of the program's member ids."""
     with unit_of_work(engine) as session:
         low, high = session.execute(
             select(func.min(Member.id), func.max(Member.id)).where(Member.program_id == program_id)
         ).one()
-    if low is None:
-        return []
-    step = (high - low) // parts + 1
-    return [(low - 1 + step * part, min(low - 1 + step * (part + 1), high)) for part in range(parts)]
+    return [] if low is None else IdRange.split(low, high, parts)
 
 
-def _parallel(workers: int, tasks: list[Callable[[], int]]) -> list[int]:
+def _parallel(workers: int, tasks: Sequence[Callable[[], int]]) -> list[int]:
     if workers <= 1 or len(tasks) <= 1:
         return [task() for task in tasks]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="punchcard-jobs") as pool:

@@ -59,16 +59,21 @@ def _debt_line(member_id: Any) -> ScalarSelect[Any]:
     )
 
 
-def _credits_in_window(*, since: bool) -> ScalarSelect[Any]:
+def _credits_in_window(*, since: bool) -> Select[Any]:
     """The member's tier credits that occurred in ``[:since, :until]`` (from the beginning without ``since``)."""
     query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
         LedgerEntry.member_id == MEMBER,
         LedgerEntry.account == Account.TIER_CREDITS.value,
         LedgerEntry.occurred_at <= bindparam("until"),
     )
-    if since:
-        query = query.where(LedgerEntry.occurred_at >= bindparam("since"))
-    return query.scalar_subquery()
+    return query.where(LedgerEntry.occurred_at >= bindparam("since")) if since else query
+
+
+_CREDITS_IN_WINDOW = {with_since: _credits_in_window(since=with_since) for with_since in (False, True)}
+
+
+def _window(member_id: int, since: datetime | None, until: datetime) -> dict[str, Any]:
+    return {"member_id": member_id, "until": until, **({"since": since} if since is not None else {})}
 
 
 _PENDING = Lot.is_pending.is_(True)
@@ -80,8 +85,8 @@ _BALANCE_COLUMNS = (
 )
 _BALANCES = select(*_BALANCE_COLUMNS).where(Lot.member_id == MEMBER)
 _BALANCES_AND_CREDITS = {
-    with_since: select(*_BALANCE_COLUMNS, _credits_in_window(since=with_since)).where(Lot.member_id == MEMBER)
-    for with_since in (False, True)
+    with_since: select(*_BALANCE_COLUMNS, credits.scalar_subquery()).where(Lot.member_id == MEMBER)
+    for with_since, credits in _CREDITS_IN_WINDOW.items()
 }
 
 
@@ -97,10 +102,9 @@ def balances(session: Session, member_id: int) -> Balances:
 def balances_and_credits(
     session: Session, member_id: int, since: datetime | None, until: datetime
 ) -> tuple[Balances, int]:
-    """``balances`` and ``sum_account(tier_credits, since, until)`` (what the tier counts) in one round trip."""
+    """``balances`` and ``tier_credits(since, until)`` (what the tier counts) in one round trip."""
     statement = _BALANCES_AND_CREDITS[since is not None]
-    parameters = {"member_id": member_id, "until": until, **({"since": since} if since is not None else {})}
-    row = session.connection().execute(statement, parameters).one()
+    row = session.connection().execute(statement, _window(member_id, since, until)).one()
     return _found(row), int(row[4])
 
 
@@ -208,16 +212,10 @@ def expiring(session: Session, member_id: int, now: datetime, limit: int = 5) ->
     return [(row[0], int(row[1])) for row in rows if row[0] is not None]
 
 
-def _account_sum(member_id: int, account: Account, since: datetime | None, until: datetime) -> Select[Any]:
-    query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-        LedgerEntry.member_id == member_id, LedgerEntry.account == account.value, LedgerEntry.occurred_at <= until
-    )
-    return query if since is None else query.where(LedgerEntry.occurred_at >= since)
-
-
-def sum_account(session: Session, member_id: int, account: Account, since: datetime | None, until: datetime) -> int:
-    """The account's balance counting only entries that occurred in ``[since, until]``."""
-    return int(session.execute(_account_sum(member_id, account, since, until)).scalar_one())
+def tier_credits(session: Session, member_id: int, since: datetime | None, until: datetime) -> int:
+    """The member's tier credits counting only entries that occurred in ``[since, until]``."""
+    statement = _CREDITS_IN_WINDOW[since is not None]
+    return int(session.connection().execute(statement, _window(member_id, since, until)).scalar_one())
 
 
 def firing_count(session: Session, member_id: int, rule_code: str, since: datetime | None, until: datetime) -> int:
@@ -239,21 +237,3 @@ def history(session: Session, member_id: int, before_id: int | None, limit: int)
     if before_id is not None:
         query = query.where(LedgerEntry.id < before_id)
     return session.execute(query.order_by(LedgerEntry.id.desc()).limit(limit)).scalars().all()
-
-
-def sum_account_by_member(
-    session: Session, member_ids: Sequence[int], account: Account, since: datetime | None, until: datetime
-) -> dict[int, int]:
-    """``sum_account`` for many members in one grouped query (the tier review)."""
-    query = (
-        select(LedgerEntry.member_id, func.sum(LedgerEntry.amount))
-        .where(
-            LedgerEntry.member_id.in_(member_ids),
-            LedgerEntry.account == account.value,
-            LedgerEntry.occurred_at <= until,
-        )
-        .group_by(LedgerEntry.member_id)
-    )
-    if since is not None:
-        query = query.where(LedgerEntry.occurred_at >= since)
-    return {member_id: int(total) for member_id, total in session.execute(query).all()}

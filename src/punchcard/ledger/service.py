@@ -245,8 +245,7 @@ def expire_batch(
     Written set-wise in the database (``ledger.settlement``), claimed like ``vest_batch``; the nightly job walks the
     program's due lots in ranges of ids (``within``, from ``settlement.expiry_ranges``).
     """
-    stamp = posting
-    return settlement.expire(session, stamp, at=at, limit=limit, member_id=member_id, cursor=cursor, within=within)
+    return settlement.expire(session, posting, at=at, limit=limit, member_id=member_id, cursor=cursor, within=within)
 
 
 def settle_member(session: Session, posting: Posting, at: datetime, due: repository.Due | None = None) -> int:

@@ -72,6 +72,12 @@ class IdRange:
     after_id: int
     up_to_id: int
 
+    @classmethod
+    def split(cls, low: int, high: int, parts: int) -> list[IdRange]:
+        """Ids ``low..high`` cut into ``parts`` consecutive ranges (fewer when there are fewer ids)."""
+        step = (high - low) // parts + 1
+        return [cls(low - 1 + step * part, min(low - 1 + step * (part + 1), high)) for part in range(parts)]
+
 
 def _key_after(date: Any, after: tuple[datetime, int] | None) -> list[ColumnElement[bool]]:
     """Lots after ``after`` in (date, id) order; ``date >= …`` alone is what the index range starts from."""
@@ -262,8 +268,7 @@ def expiry_ranges(session: Session, program_id: int, at: datetime, parts: int) -
     low, high = session.execute(select(func.min(LOTS.c.id), func.max(LOTS.c.id)).where(*conditions)).one()
     if low is None:
         return []
-    step = (high - low) // parts + 1
-    return [IdRange(low - 1 + step * part, min(low - 1 + step * (part + 1), high)) for part in range(parts)]
+    return IdRange.split(low, high, parts)
 
 
 def vest(

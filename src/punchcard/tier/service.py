@@ -29,7 +29,7 @@ class TierChanged:
 
 
 def qualifying_value(session: Session, member_id: int, policy: TierPolicy, zone: ZoneInfo, now: datetime) -> int:
-    return ledger.sum_account(session, member_id, Account.TIER_CREDITS, policy.window.start(now, zone), now)
+    return ledger.tier_credits(session, member_id, policy.window.start(now, zone), now)
 
 
 def status(
