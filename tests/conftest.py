@@ -16,6 +16,7 @@ from punchcard.api.app import create_app
 from punchcard.kit.db import get_engine, normalise_url
 from punchcard.kit.migrate import upgrade
 from punchcard.kit.settings import Settings
+from tests.clock import NOW
 from tests.factories import ApiClient, ProgramMaker
 from tests.smtp import Mailbox, serve_mailbox
 
@@ -50,7 +51,7 @@ def engine(database_url: str) -> Engine:
 
 @pytest.fixture(scope="session")
 def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url))
+    app = create_app(Settings(fixed_now=NOW, database_url=database_url))
     with TestClient(app) as test_client:
         yield test_client
     app.state.sessions.kw["bind"].dispose()  # the app's own pooled engine; unclosed connections warn (= fail)

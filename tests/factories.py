@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from punchcard.auth.service import Scope, create_key
-from punchcard.kit.clock import utc_now
 from punchcard.kit.db import unit_of_work
 from punchcard.program import service as programs
+from tests.clock import NOW
 
 
 def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -155,10 +155,10 @@ class ProgramMaker:
         definition["slug"] = f"p-{uuid.uuid4().hex[:12]}"
         text = yaml.safe_dump(definition)
         with unit_of_work(self.engine) as session:
-            programs.apply(session, programs.parse_text(text, "yaml"), text, "yaml", utc_now())
+            programs.apply(session, programs.parse_text(text, "yaml"), text, "yaml", NOW)
             program_id = programs.program_id_for(session, definition["slug"])
-            admin = create_key(session, program_id, Scope.ADMIN, utc_now())
-            integration = create_key(session, program_id, Scope.INTEGRATION, utc_now())
+            admin = create_key(session, program_id, Scope.ADMIN, NOW)
+            integration = create_key(session, program_id, Scope.INTEGRATION, NOW)
         return ApiClient(self.client, admin, definition["slug"], program_id, integration)
 
 

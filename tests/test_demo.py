@@ -276,7 +276,7 @@ def test_the_demo_command_prints_an_admin_key_that_works_and_the_urls(
     assert "Demo program 'bean-there': 20 members" in outcome.output
     assert "http://127.0.0.1:8000/docs" in outcome.output
     assert f"Bearer {key}' http://127.0.0.1:8000/api/v1/members/demo-anna" in outcome.output
-    with TestClient(create_app(Settings(database_url=f"sqlite:///{path}"))) as client:
+    with TestClient(create_app(Settings(fixed_now=NOW, database_url=f"sqlite:///{path}"))) as client:
         response = client.get("/api/v1/members/demo-anna", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200, response.text
     assert response.json()["tier"]["code"] == "silver"

@@ -129,7 +129,7 @@ def signed_in(make_staff: Callable[..., StaffLogin], new_console: Callable[[], C
 
 @dataclass
 class Clock:
-    """What ``now`` the app sees; ``None`` is the real clock."""
+    """What ``now`` the app sees; until a test sets it, the fixed moment of ``tests.clock``."""
 
     app: FastAPI
 

@@ -16,11 +16,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from tests.admin.conftest import PASSWORD, Console, StaffLogin
+from tests.clock import NOW
 from tests.factories import ApiClient
 
 from punchcard.admin.endpoints import router
 from punchcard.auth.models import ApiKey
-from punchcard.kit.clock import utc_now
 from punchcard.kit.db import unit_of_work
 from punchcard.program import service as programs
 from punchcard.staff import service as staff_service
@@ -138,7 +138,7 @@ def consoles(engine: Engine, client: TestClient) -> dict[Role, Console]:
     for role in Role:
         email = f"{role.value}-roles-{uuid.uuid4().hex[:10]}@example.com"
         with unit_of_work(engine) as session:
-            staff_service.create(session, email, role, utc_now(), actor_id=None, password=PASSWORD)
+            staff_service.create(session, email, role, NOW, actor_id=None, password=PASSWORD)
         console = Console(TestClient(client.app, follow_redirects=False))
         assert console.sign_in(email, PASSWORD).status_code == 303
         found[role] = console

@@ -46,7 +46,7 @@ def test_the_session_cookie_is_httponly_samesite_strict_and_limited_to_the_conso
 
 
 def test_over_https_the_session_cookie_is_also_secure(database_url: str, make_staff: Callable[..., StaffLogin]) -> None:
-    app = create_app(Settings(database_url=database_url, public_url="https://loyalty.example.com"))
+    app = create_app(Settings(fixed_now=NOW, database_url=database_url, public_url="https://loyalty.example.com"))
     console = Console(TestClient(app, base_url="https://testserver", follow_redirects=False))
     login = make_staff(Role.VIEWER)
     response = console.sign_in(login.email, login.password)

@@ -20,6 +20,7 @@ from punchcard.cli import main as cli_main
 from punchcard.cli.main import app
 from punchcard.kit.db import get_engine
 from punchcard.kit.settings import Settings
+from tests.clock import NOW
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEMO = yaml.safe_load((ROOT / "examples" / "demo" / "program.yaml").read_text())
@@ -84,7 +85,7 @@ def create_key(cli: Cli, slug: str, scope: str) -> str:
 
 @pytest.fixture
 def http(cli_database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=cli_database_url))) as client:
+    with TestClient(create_app(Settings(fixed_now=NOW, database_url=cli_database_url))) as client:
         yield client
 
 

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from punchcard.api.app import create_app
 from punchcard.kit.settings import Settings
+from tests.clock import NOW
 from tests.smtp import Mailbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +41,7 @@ def live_server(database_url: str, engine: Any, mailbox: Mailbox) -> Iterator[Li
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(
+        fixed_now=NOW,
         database_url=database_url,
         public_url=url,
         secret_key="test-secret-key-0123456789abcdef",

@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
-from punchcard.kit.clock import utc_now
 from punchcard.kit.db import unit_of_work
 from punchcard.staff import service as staff_service
 from punchcard.staff.domain import Role
+from tests.clock import NOW
 from tests.e2e.conftest import LiveServer, axe_violations, screenshot
 from tests.factories import ApiClient, ProgramMaker, line
 
@@ -35,7 +35,7 @@ class Shop:
 def shop(make_program: ProgramMaker, live_server: LiveServer) -> Shop:
     """A program with a year of orders from a handful of members, so the dashboard has something to show."""
     api = make_program()
-    now = utc_now()
+    now = NOW
     people = [
         ("anna", "Anna Tamm"),
         ("jaan", "Jaan Kask"),
@@ -65,7 +65,7 @@ def staff(engine: Engine, role: Role) -> str:
     """A new staff account with ``role``; returns its e-mail (the password is ``PASSWORD``)."""
     email = f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
     with unit_of_work(engine) as session:
-        staff_service.create(session, email, role, utc_now(), actor_id=None, password=PASSWORD)
+        staff_service.create(session, email, role, NOW, actor_id=None, password=PASSWORD)
     return email
 
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from punchcard.i18n.catalogue import LANGUAGES
 from punchcard.i18n.translator import Translator
-from punchcard.kit.clock import utc_now
+from tests.clock import NOW
 from tests.e2e.conftest import LiveServer, axe_violations, screenshot
 from tests.factories import ApiClient, ProgramMaker, line
 from tests.portal.conftest import link_in
@@ -34,7 +34,7 @@ def member(make_program: ProgramMaker, live_server: LiveServer) -> Member:
     points."""
     api: ApiClient = make_program()
     email = f"anna-{uuid.uuid4().hex[:8]}@example.com"
-    now = utc_now()
+    now = NOW
     api.member("anna", email=email, name="Anna Tamm", language="en", enrolled_at=(now - timedelta(days=3)).isoformat())
     for order, days_ago, beans in (
         ("O-1", 2, line("BEANS-1", "coffee-beans", "29.50")),

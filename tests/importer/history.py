@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, select
 from punchcard.event.models import Event
 from punchcard.importer import service
 from punchcard.importer.source import FileFormat
-from punchcard.kit.clock import utc_now
 from punchcard.kit.db import unit_of_work
 from punchcard.member.models import Member
+from tests.clock import NOW
 from tests.factories import ApiClient, ledger_items, member_at
 
 START = datetime(2024, 1, 3, 8, 15, tzinfo=UTC)
@@ -112,7 +112,7 @@ def write_jsonl(path: Path, orders: list[HistoricOrder]) -> Path:
 def import_file(engine: Engine, api: ApiClient, path: Path, *, batch_size: int = service.BATCH_SIZE) -> service.Summary:
     """``punchcard import orders PATH --program <api's program>``, through the service the command calls."""
     file_format = FileFormat.of(path)
-    now = utc_now()
+    now = NOW
     plan = service.check(engine, api.slug, path, file_format, now)
     return service.run(engine, api.slug, path, file_format, now=now, plan=plan, batch_size=batch_size)
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from punchcard.importer import service
 from punchcard.importer.source import FileFormat
-from punchcard.kit.clock import utc_now
+from tests.clock import NOW
 from tests.factories import ProgramMaker
 from tests.importer.history import counts, history, import_file, post_through_api, responses, state, write_csv
 
@@ -69,7 +69,7 @@ def test_an_interrupted_import_resumes_where_it_stopped(
         if batches == stop_after:
             raise Interrupted
 
-    now = utc_now()
+    now = NOW
     plan = service.check(engine, interrupted.slug, path, FileFormat.CSV, now)
     with pytest.raises(Interrupted):
         service.run(engine, interrupted.slug, path, FileFormat.CSV, now=now, plan=plan, batch_size=4, progress=stop)

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 from punchcard.importer import repository, service
 from punchcard.importer.book import Rows
 from punchcard.importer.source import FileFormat, Order
-from punchcard.kit.clock import utc_now
 from punchcard.rules.domain import Line
+from tests.clock import NOW
 from tests.factories import ProgramMaker
 from tests.importer.history import counts, history, import_file, responses, state, write_csv
 
@@ -75,7 +75,7 @@ def test_a_failure_while_writing_a_batch_leaves_nothing_of_it_and_a_rerun_finish
             raise DiskFull
 
     monkeypatch.setattr(repository, "write", write_then_fail)
-    now = utc_now()
+    now = NOW
     plan = service.check(engine, failing.slug, path, FileFormat.CSV, now)
     with pytest.raises(DiskFull):
         service.run(engine, failing.slug, path, FileFormat.CSV, now=now, plan=plan, batch_size=4)
@@ -111,7 +111,7 @@ def test_a_failure_while_reading_stops_the_import_with_every_batch_whole(
             yield order
 
     monkeypatch.setattr(service, "_chronological", failing_reader)
-    now = utc_now()
+    now = NOW
     plan = service.check(engine, failing.slug, path, FileFormat.CSV, now)
     with pytest.raises(Unreadable):
         service.run(engine, failing.slug, path, FileFormat.CSV, now=now, plan=plan, batch_size=4)

@@ -19,12 +19,12 @@ from punchcard.event.group_commit import GroupCommit
 from punchcard.event.models import Event
 from punchcard.event.schemas import EventIn
 from punchcard.event.service import Outcome
-from punchcard.kit.clock import utc_now
 from punchcard.kit.db import session_factory
 from punchcard.kit.errors import PunchcardError
 from punchcard.kit.idempotency import request_hash
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
+from tests.clock import NOW
 from tests.factories import ApiClient, earned, line
 
 T = TypeVar("T")
@@ -68,7 +68,7 @@ def arriving_together(
     """Submit every event at once, from one event loop, and collect each answer (or the error it was refused with)."""
 
     async def all_at_once() -> list[Outcome | BaseException]:
-        now = utc_now()
+        now = NOW
         calls = [committer.record(version, body, request_hash(body.model_dump(mode="json")), now) for body in events]
         return await asyncio.gather(*calls, return_exceptions=True)
 
@@ -176,7 +176,7 @@ def test_no_event_is_answered_before_its_transaction_commits(
     version = version_of(engine, api)
 
     async def scenario() -> list[bool]:
-        now = utc_now()
+        now = NOW
         calls = [
             asyncio.ensure_future(committer.record(version, body, request_hash(body.model_dump(mode="json")), now))
             for body in (purchase(member), purchase(member))

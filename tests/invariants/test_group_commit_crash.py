@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from punchcard.event.models import Event
+from tests.clock import NOW
 from tests.factories import ApiClient, earned, line
 
 PUNCHCARD = Path(sys.executable).with_name("punchcard")
@@ -35,7 +36,10 @@ def server(database_url: str, log: Path) -> Iterator[tuple[str, subprocess.Popen
         port = sock.getsockname()[1]
     command = [str(PUNCHCARD), "--database-url", database_url, "serve", "--port", str(port), "--jobs-every", "0"]
     with log.open("ab") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        environment = {**os.environ, "PUNCHCARD_FIXED_NOW": NOW.isoformat()}  # the server's clock, set by the test
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True, env=environment
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -25,6 +25,7 @@ from punchcard.kit.settings import Settings
 from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
 from punchcard.member.models import Member
+from tests.clock import NOW
 from tests.factories import ApiClient, ProgramMaker, earned, line
 
 T = TypeVar("T")
@@ -37,7 +38,10 @@ def server(database_url: str, engine: Engine) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(Settings(database_url=database_url)), log_level="warning", access_log=False, lifespan="off"
+        create_app(Settings(fixed_now=NOW, database_url=database_url)),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
     )
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -32,6 +32,7 @@ LINK = re.compile(r"https?://\S+/auth/link\?token=[A-Za-z0-9_-]+")
 @pytest.fixture(scope="session")
 def portal_app(database_url: str, engine: object, mailbox: Mailbox) -> FastAPI:
     settings = Settings(
+        fixed_now=NOW,
         database_url=database_url,
         public_url="http://portal.test",
         smtp_host="127.0.0.1",

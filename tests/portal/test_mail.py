@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from punchcard.api.app import create_app
 from punchcard.kit.settings import Settings
 from punchcard.mail import catcher, compose, sender
+from tests.clock import NOW
 from tests.smtp import free_port
 
 
@@ -52,7 +53,7 @@ def test_the_catcher_lists_caught_mail_with_its_links(database_url: str, engine:
         sender.send(Settings(smtp_port=port), [sign_in_mail("anna@example.com", link)])
     finally:
         controller.stop()
-    app = create_app(Settings(database_url=database_url, demo_mail_catcher=True))
+    app = create_app(Settings(fixed_now=NOW, database_url=database_url, demo_mail_catcher=True))
     page = TestClient(app).get("/demo/mail")
     assert page.status_code == 200
     assert "To anna@example.com" in page.text
@@ -61,4 +62,6 @@ def test_the_catcher_lists_caught_mail_with_its_links(database_url: str, engine:
 
 
 def test_without_the_setting_there_is_no_catcher_page(database_url: str, engine: object) -> None:
-    assert TestClient(create_app(Settings(database_url=database_url))).get("/demo/mail").status_code == 404
+    assert (
+        TestClient(create_app(Settings(fixed_now=NOW, database_url=database_url))).get("/demo/mail").status_code == 404
+    )

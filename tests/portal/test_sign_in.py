@@ -247,7 +247,7 @@ def test_the_sign_in_form_needs_its_csrf_token(engine: Engine, browser: Browser)
 
 
 def test_cookies_are_secure_when_the_portal_is_served_over_https(database_url: str, api: ApiClient) -> None:
-    app = create_app(Settings(database_url=database_url, public_url="https://rewards.example.com"))
+    app = create_app(Settings(fixed_now=NOW, database_url=database_url, public_url="https://rewards.example.com"))
     page = TestClient(app, base_url="https://rewards.example.com").get(f"/portal/{api.slug}/sign-in")
     cookie = page.headers["set-cookie"].lower()
     assert "punchcard_browser=" in cookie

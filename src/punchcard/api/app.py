@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = settings.clock()
     app.state.sessions = sessions
     app.state.group_commit = group_commit
     errors.install(app)

@@ -10,7 +10,6 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from punchcard.auth.service import Caller
-from punchcard.kit.clock import utc_now
 from punchcard.kit.errors import PunchcardError, ValidationFailed
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
@@ -90,8 +89,10 @@ async def get_version(access: AccessDep) -> ProgramVersion:
 VersionDep = Annotated[ProgramVersion, Depends(get_version)]
 
 
-async def get_now() -> datetime:
-    return utc_now()
+async def get_now(request: Request) -> datetime:
+    """The time the request happens at, from the application's clock (``kit.clock``), which tests set."""
+    now: datetime = request.app.state.clock.now()
+    return now
 
 
 NowDep = Annotated[datetime, Depends(get_now)]

@@ -2,7 +2,10 @@
 
 from functools import lru_cache
 
+from pydantic import AwareDatetime
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from punchcard.kit.clock import Clock, FixedClock, SystemClock
 
 
 class Settings(BaseSettings):
@@ -31,9 +34,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "Punchcard <no-reply@localhost>"
 
+    fixed_now: AwareDatetime | None = None
+    """When set (ISO 8601 with a zone), the server's clock stands still at this moment instead of reading the real
+    time: for tests that run a real server process, never for production."""
+
     demo_mail_catcher: bool = False
     """Serve ``/demo/mail``, the page of the demo's in-memory mail catcher; it shows everyone's sign-in links, so it is
     for ``punchcard demo`` only."""
+
+    def clock(self) -> Clock:
+        return FixedClock(self.fixed_now) if self.fixed_now is not None else SystemClock()
 
 
 @lru_cache(maxsize=1)
