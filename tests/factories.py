@@ -175,19 +175,20 @@ def at_moment(
 
     from fastapi import FastAPI
 
-    from punchcard.api.deps import get_now
+    from punchcard.kit.clock import FixedClock
 
     app = api.client.app
     assert isinstance(app, FastAPI)
-    when = datetime.fromisoformat(moment)
-    app.dependency_overrides[get_now] = lambda: when
+    clock: FixedClock = app.state.clock
+    before = clock.now()
+    clock.set(datetime.fromisoformat(moment))
     try:
         response: httpx.Response = api.client.request(
             method, path, json=body, headers={**api.headers, **(headers or {})}
         )
         return response
     finally:
-        app.dependency_overrides.pop(get_now, None)
+        clock.set(before)
 
 
 def member_at(api: ApiClient, external_id: str, moment: str) -> dict[str, Any]:
@@ -195,6 +196,13 @@ def member_at(api: ApiClient, external_id: str, moment: str) -> dict[str, Any]:
     response = at_moment(api, moment, "GET", f"/api/v1/members/{external_id}")
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def deliver_outbox(client: TestClient) -> int:
+    """Hand what the app's outbox holds to its consumers now (test apps run no dispatcher thread, so that a test
+    knows when mail is sent and the activity log written); returns how many deliveries were made."""
+    delivered: int = client.app.state.dispatcher.drain()  # type: ignore[attr-defined]
+    return delivered
 
 
 def ledger_items(api: ApiClient, external_id: str) -> list[dict[str, Any]]:

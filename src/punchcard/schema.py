@@ -6,6 +6,7 @@ from punchcard.event import models as event_models
 from punchcard.kit.db import Base
 from punchcard.ledger import models as ledger_models
 from punchcard.member import models as member_models
+from punchcard.outbox import models as outbox_models
 from punchcard.portal import models as portal_models
 from punchcard.program import models as program_models
 from punchcard.reward import models as reward_models
@@ -19,6 +20,7 @@ FEATURE_MODELS = (
     event_models,
     ledger_models,
     member_models,
+    outbox_models,
     portal_models,
     program_models,
     reward_models,

@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from punchcard.api.deps import get_now
 from punchcard.kit.db import unit_of_work
 from punchcard.staff import passwords
 from punchcard.staff import service as staff_service
@@ -135,29 +134,32 @@ class Clock:
 
     def set(self, moment: datetime | str) -> None:
         when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-        self.app.dependency_overrides[get_now] = lambda: when
+        self.app.state.clock.set(when)
 
 
 @pytest.fixture
 def clock(client: TestClient) -> Iterator[Clock]:
     app = client.app
     assert isinstance(app, FastAPI)
+    before = app.state.clock.now()
     yield Clock(app)
-    app.dependency_overrides.pop(get_now, None)
+    app.state.clock.set(before)
 
 
 def audit_count(engine: Engine, **where: Any) -> int:
-    """How many audit entries match ``where`` (column = value)."""
+    """How many audit entries of staff actions match ``where`` (column = value); the domain events the activity log
+    records beside them are counted by the tests of the outbox."""
     with unit_of_work(engine) as session:
-        query = select(func.count()).select_from(AuditEntry)
+        query = select(func.count()).select_from(AuditEntry).where(AuditEntry.outbox_event_id.is_(None))
         for column, value in where.items():
             query = query.where(getattr(AuditEntry, column) == value)
         return int(session.execute(query).scalar_one())
 
 
 def audit_entries(engine: Engine, **where: Any) -> list[AuditEntry]:
+    """The audit entries of staff actions that match ``where``, oldest first."""
     with unit_of_work(engine) as session:
-        query = select(AuditEntry)
+        query = select(AuditEntry).where(AuditEntry.outbox_event_id.is_(None))
         for column, value in where.items():
             query = query.where(getattr(AuditEntry, column) == value)
         return list(session.execute(query.order_by(AuditEntry.id)).scalars())

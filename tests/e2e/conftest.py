@@ -36,7 +36,7 @@ class LiveServer:
     settings: Settings
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # stopped after its module: its outbox dispatcher must not outlive the e2e tests
 def live_server(database_url: str, engine: Any, mailbox: Mailbox) -> Iterator[LiveServer]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"

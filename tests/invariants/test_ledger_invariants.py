@@ -26,7 +26,8 @@ in available lots minus the debt are the available balance, and what left the lo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -41,9 +42,20 @@ from sqlalchemy.orm import Session
 from punchcard.api.deps import get_now
 from punchcard.event.models import Event, Order
 from punchcard.jobs import service as jobs
-from punchcard.ledger.domain import Account, EntryKind
+from punchcard.kit.events import DomainEvent
+from punchcard.ledger.domain import (
+    Account,
+    EntryKind,
+    PointsAdjusted,
+    PointsEarned,
+    PointsExpired,
+    PointsReversed,
+)
 from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.member.domain import MemberEnrolled
 from punchcard.member.models import Member
+from punchcard.outbox.models import OutboxEvent
+from punchcard.reward.domain import RewardRedeemed
 from tests.factories import ApiClient, ProgramMaker, earned, reversed_points
 
 START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
@@ -281,6 +293,25 @@ def check_invariants(api: ApiClient, engine: Engine, external_id: str, policy: s
         assert row.refunded_minor == order_sent.refunded_cents
         if order_sent.fully_refunded:
             assert row.points_reversed == row.points_earned, order_sent
+
+    # The outbox holds exactly one event per committed change, and none for a refused one: what its events say
+    # adds up to what the ledger did.
+    with Session(engine) as session:
+        query = select(OutboxEvent.type, OutboxEvent.payload).where(OutboxEvent.member_id == member)
+        events = [(event_type, payload) for event_type, payload in session.execute(query)]
+    told = Counter(event_type for event_type, _ in events)
+    assert told[MemberEnrolled.type] == 1
+    assert told[PointsEarned.type] == len({e.lot_id for e in entries if e.kind == EntryKind.EARN.value})
+    assert said(events, PointsEarned) == total(entries, EntryKind.EARN)
+    assert said(events, PointsReversed) == reversed_total
+    assert said(events, PointsExpired) == expired
+    assert said(events, PointsAdjusted) == total(entries, EntryKind.ADJUST)
+    assert said(events, RewardRedeemed, "points_spent") == spent
+
+
+def said(events: Sequence[tuple[str, dict[str, Any]]], kind: type[DomainEvent], field: str = "points") -> int:
+    """The sum of ``field`` over the outbox events of ``kind``."""
+    return sum(int(payload[field]) for event_type, payload in events if event_type == kind.type)
 
 
 def event_entries(engine: Engine, api: ApiClient, event_id: str, kind: EntryKind) -> int:

@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from punchcard.api.app import create_app
-from punchcard.api.deps import get_now
+from punchcard.kit.clock import FixedClock
 from punchcard.kit.settings import Settings
-from tests.factories import ApiClient, line
+from tests.factories import ApiClient, deliver_outbox, line
 from tests.smtp import Mailbox
 
 NOW = datetime.fromisoformat("2026-06-10T09:00:00+00:00")
@@ -34,6 +34,7 @@ def portal_app(database_url: str, engine: object, mailbox: Mailbox) -> FastAPI:
     settings = Settings(
         fixed_now=NOW,
         database_url=database_url,
+        outbox_poll_seconds=0,  # tests deliver the outbox themselves (``deliver_outbox``), at a known moment
         public_url="http://portal.test",
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
@@ -41,22 +42,12 @@ def portal_app(database_url: str, engine: object, mailbox: Mailbox) -> FastAPI:
     return create_app(settings)
 
 
-class Clock:
-    """The portal's ``now``; tests move it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class Browser:
     """One browser on the portal of one program: its own cookies, the portal's clock and the program's API client."""
 
     http: TestClient
-    clock: Clock
+    clock: FixedClock
     api: ApiClient
     smtp: Mailbox
 
@@ -83,10 +74,14 @@ class Browser:
 
     def link_for(self, email: str) -> str:
         """Ask for a sign-in link and take it from the mail the SMTP server received."""
-        before = len(self.smtp.messages)
+        before = self.mails_to(email)
         assert self.ask_for_link(email).status_code == 200
-        assert len(self.smtp.messages) == before + 1, "no mail was sent"
+        deliver_outbox(self.http)
+        assert self.mails_to(email) == before + 1, "no mail was sent"
         return link_in(self.smtp.wait_for(email))
+
+    def mails_to(self, email: str) -> int:
+        return sum(email in str(message["To"]) for message in self.smtp.messages)
 
     def sign_in(self, email: str) -> httpx.Response:
         link = self.link_for(email)
@@ -115,11 +110,11 @@ def text_of(message: Message) -> str:
 
 @pytest.fixture
 def browser(portal_app: FastAPI, api: ApiClient, mailbox: Mailbox) -> Iterator[Browser]:
-    clock = Clock(NOW)
-    portal_app.dependency_overrides[get_now] = clock
+    clock: FixedClock = portal_app.state.clock  # what the app and its outbox dispatcher read; tests move it
+    clock.set(NOW)
     with TestClient(portal_app) as http:
         yield Browser(http, clock, api, mailbox)
-    portal_app.dependency_overrides.pop(get_now, None)
+    clock.set(NOW)
 
 
 class _Text(HTMLParser):

@@ -13,6 +13,7 @@ import pytest
 
 from punchcard.i18n.catalogue import LANGUAGES, accepted, messages, plural_categories, supported
 from punchcard.i18n.translator import Translator
+from tests.factories import deliver_outbox
 from tests.portal.conftest import Anna, Browser, subject_of, visible
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "punchcard"
@@ -180,6 +181,7 @@ def test_the_sign_in_pages_and_mail_speak_the_chosen_language(browser: Browser, 
     assert ui.t("sign_in.sent.validity") in visible(sent.text)
     if language != "en":
         assert english_leftovers(visible(page.text) + visible(sent.text), browser) == []
+    deliver_outbox(browser.http)
     mail = browser.smtp.wait_for(f"mail-{language}@example.com")
     assert subject_of(mail) == ui.t("mail.sign_in.subject", program="Bean There Coffee Roasters")
 

@@ -49,7 +49,7 @@ def test_home_shows_the_balance_the_tier_progress_and_the_rewards_within_reach(b
 
 
 def test_home_lists_the_points_expiring_within_thirty_days_with_their_last_day(browser: Browser, anna: Anna) -> None:
-    browser.clock.now = datetime.fromisoformat("2026-12-10T09:00:00+00:00")
+    browser.clock.set(datetime.fromisoformat("2026-12-10T09:00:00+00:00"))
     browser.sign_in(anna.email)  # half a year later: the session of June has ended
     text = visible(browser.get().text)
     # The welcome bonus of 1 January 2026 expires after 12 months, at the end of 1 January 2027 in Tallinn.
@@ -93,7 +93,7 @@ def test_history_tells_each_movement_in_words(engine: Engine, browser: Browser, 
     )
     assert adjusted.status_code == 201, adjusted.text
     run_jobs(browser.api, engine, "2027-07-01T00:00:00+00:00")  # the adjustment's 10 points expired on 13 June 2027
-    browser.clock.now = datetime.fromisoformat("2027-07-01T09:00:00+00:00")
+    browser.clock.set(datetime.fromisoformat("2027-07-01T09:00:00+00:00"))
     browser.sign_in(anna.email)
     text = visible(browser.get("/history").text)
     expected = [
@@ -240,13 +240,13 @@ def test_my_coupons_are_grouped_as_ready_used_and_expired(browser: Browser, anna
         occurred_at="2026-06-03T12:00:00+00:00",
     )
     old = redeem(browser, "free-drink")
-    browser.clock.now = NOW + timedelta(days=31)  # the first coupon's 30 days are over, and so is the session
+    browser.clock.set(NOW + timedelta(days=31))  # the first coupon's 30 days are over, and so is the session
     browser.sign_in(anna.email)
     used = redeem(browser, "free-drink")
     fresh = redeem(browser, "free-drink")
-    redeemed = at_moment(
-        browser.api, browser.clock.now.isoformat(), "POST", f"/api/v1/coupons/{used}/redemptions", {"order_id": "O-77"}
-    )
+    # The shop's API (another app here) at the same moment
+    redemption = f"/api/v1/coupons/{used}/redemptions"
+    redeemed = at_moment(browser.api, browser.clock.now().isoformat(), "POST", redemption, {"order_id": "O-77"})
     assert redeemed.status_code == 201, redeemed.text
     text = visible(browser.get("/coupons").text)
     assert f"Ready to use (1) A free drink {fresh} valid until August 10, 2026" in text

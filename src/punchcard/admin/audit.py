@@ -1,5 +1,6 @@
-"""The audit log page: what staff did in a program (and installation-wide), filtered by staff member, action, member
-and local dates, newest first, a hundred at a time."""
+"""The audit log page: what staff did in a program (and installation-wide), and every domain event of the program as
+the activity consumer of the outbox recorded it (``staff.activity``); filtered by staff member, action or event type,
+member and local dates, newest first, a hundred at a time."""
 
 from __future__ import annotations
 
@@ -12,10 +13,20 @@ from fastapi.responses import HTMLResponse
 from punchcard.admin import queries
 from punchcard.admin.frame import Frame
 from punchcard.kit.calendar import start_of_local_day
+from punchcard.kit.events import EVENT_TYPES
 from punchcard.member import repository as member_rows
 from punchcard.staff import service as staff_service
 from punchcard.staff.domain import Action
 from punchcard.staff.repository import AuditFilter
+
+
+def _actions() -> dict[str, str]:
+    """What the log can be filtered by: the staff actions, then the domain events the activity consumer records
+    (known once every feature is imported, so asked at request time)."""
+    return {action.value: action.label for action in Action} | {
+        event_type: f"event: {event_type}" for event_type in sorted(EVENT_TYPES)
+    }
+
 
 PAGE = 100
 NOBODY = -1
@@ -44,7 +55,7 @@ def _day_start(text: str, zone: ZoneInfo, days: int = 0) -> datetime | None:
 
 def page(frame: Frame, query: AuditQuery, before: int | None) -> HTMLResponse:
     assert frame.version is not None
-    session, problems = frame.session, []
+    session, problems, actions = frame.session, [], _actions()
     member = member_rows.find(session, frame.version.program_id, query.member.strip()) if query.member.strip() else None
     if query.member.strip() and member is None:
         problems.append(f"This program has no member {query.member.strip()!r}.")
@@ -57,7 +68,7 @@ def page(frame: Frame, query: AuditQuery, before: int | None) -> HTMLResponse:
     where = AuditFilter(
         program_id=frame.version.program_id,
         staff_id=int(query.staff_id) if query.staff_id.isdigit() else None,
-        action=query.action if query.action in {action.value for action in Action} else None,
+        action=query.action if query.action in actions else None,
         member_id=member.id if member else (NOBODY if query.member.strip() else None),
         since=since,
         until=until,
@@ -70,8 +81,7 @@ def page(frame: Frame, query: AuditQuery, before: int | None) -> HTMLResponse:
         next_before=shown[-1].id if len(entries) > PAGE else None,
         staff_by_id={account.id: account for account in staff_service.everyone(session)},
         members_by_id=queries.members_by_id(session, [e.member_id for e in shown if e.member_id is not None]),
-        actions=list(Action),
-        labels={action.value: action.label for action in Action},
+        actions=actions,
         query=query.as_params(),
         problems=problems,
     )

@@ -40,7 +40,6 @@ from punchcard.auth.service import Scope
 from punchcard.i18n.catalogue import DEFAULT, supported
 from punchcard.kit.errors import NotFound, PunchcardError
 from punchcard.kit.settings import Settings
-from punchcard.mail import sender
 from punchcard.member import repository as member_rows
 from punchcard.portal import service as portal
 from punchcard.program import service as program_service
@@ -323,18 +322,17 @@ def send_sign_in_link(
     """E-mail the member a one-time portal sign-in link, made by the portal (its limits apply); sent after commit."""
     frame = Frame(session, staff, version, "members")
     member = member_rows.get(session, version.program_id, external_id)
-    link = portal.request_link(session, version.program_id, member.email, now) if member.email else None
-    if link is None or link.member.id != member.id:
+    language = supported(version.program.languages[0]) or DEFAULT
+    found = member.email and portal.request_link(
+        session, version.program_id, member.email, now, language=language, source="console"
+    )
+    if not found or found.id != member.id:
         session.rollback()
         view = member_view(session, version, member, now)
         errors = {"sign_in_link": members.NO_LINK if member.email else "this member has no e-mail address"}
         return members.page(frame, member, view, now, 422, errors=errors)
     members.link_sent(session, staff, version, member, now)
-    session.commit()
-    mail = portal.sign_in_mail(
-        version.program, member, link.token, settings.public_url, supported(version.program.languages[0]) or DEFAULT
-    )
-    background.add_task(sender.send, settings, [mail])
+    session.commit()  # the mail goes out from the outbox (``portal.consumers``)
     return redirect(f"{frame.base}/members/{render.path_part(external_id)}", notice="link_sent")
 
 

@@ -61,7 +61,15 @@ def adjust(
     posting = ledger.Posting(version.program_id, member.id, version.version, now, now, operation=operation)
     ledger.settle_member(session, posting, at=now)
     program = version.program
-    ledger.adjust(session, posting, adjustment.points, adjustment.reason, policy=program.points, zone=program.zone)
+    ledger.adjust(
+        session,
+        posting,
+        adjustment.points,
+        adjustment.reason,
+        source="console",
+        policy=program.points,
+        zone=program.zone,
+    )
     staff_service.record(
         session,
         Action.POINTS_ADJUSTED,
@@ -84,7 +92,7 @@ def set_blocked(
     member_rows.lock(session, member)
     if member.status == status:
         return
-    member_service.update(session, member, {"status": status})
+    member_service.update(session, member, {"status": status}, now)
     staff_service.record(
         session,
         Action.MEMBER_BLOCKED if blocked else Action.MEMBER_UNBLOCKED,
@@ -131,7 +139,10 @@ def activity(session: Session, member: Member, before: int | None, now: datetime
         coupons=[(coupon, coupons.status(coupon, use, now)) for coupon, use in coupons.of_member(session, member.id)],
         events=queries.recent_events(session, member.id),
         staff_actions=staff_service.audit_page(
-            session, AuditFilter(program_id=member.program_id, member_id=member.id), before_id=None, limit=10
+            session,
+            AuditFilter(program_id=member.program_id, member_id=member.id, staff_only=True),
+            before_id=None,
+            limit=10,
         ),
         staff_emails={account.id: account.email for account in staff_service.everyone(session)},
     )

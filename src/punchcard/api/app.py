@@ -11,6 +11,8 @@ from punchcard import __version__
 from punchcard.admin.endpoints import router as admin
 from punchcard.api import errors
 from punchcard.api.deps import reject_nul, require_json
+from punchcard.api.limits import BodyLimit, KeyFirst
+from punchcard.consumers import consumers
 from punchcard.coupon.endpoints import router as coupons
 from punchcard.event.endpoints import router as events
 from punchcard.event.group_commit import GroupCommit
@@ -18,6 +20,7 @@ from punchcard.kit.db import get_engine, session_factory
 from punchcard.kit.settings import Settings, get_settings
 from punchcard.mail.catcher import router as mail_catcher
 from punchcard.member.endpoints import router as members
+from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import rendering as portal_assets
 from punchcard.portal.endpoints import router as portal
 from punchcard.program.endpoints import router as program
@@ -33,11 +36,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     sessions = session_factory(get_engine(settings.database_url, settings.database_pool_size))
     group_commit = GroupCommit(sessions, settings.group_commit_max, settings.group_commit_writers)
+    clock = settings.clock()
+    dispatcher = Dispatcher(sessions, consumers(settings), clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.outbox_poll_seconds > 0:
+            dispatcher.start(settings.outbox_poll_seconds)
         yield
         await run_in_threadpool(group_commit.close)  # answer the events already queued before the process ends
+        await run_in_threadpool(dispatcher.stop)
 
     app = FastAPI(
         title="Punchcard",
@@ -47,10 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.clock = settings.clock()
+    app.state.clock = clock
+    app.state.dispatcher = dispatcher
     app.state.sessions = sessions
     app.state.group_commit = group_commit
     errors.install(app)
+    app.add_middleware(KeyFirst, sessions=sessions)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last, so it runs first: size costs nothing
     for router in (members, events, rewards, coupons, program):
         app.include_router(router, dependencies=[Depends(require_json)])
     app.include_router(admin)

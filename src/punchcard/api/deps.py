@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
 from punchcard.auth.service import Caller
 from punchcard.kit.errors import PunchcardError, ValidationFailed
@@ -43,19 +44,53 @@ class Access:
     version: ProgramVersion
 
 
-def get_access(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Access:
-    """The caller's key and the program version in force: one query, and one trip to the thread pool."""
+_REMEMBERED = "punchcard.access"
+
+
+def _read_key(session: Session, authorization: str | None) -> Access:
     return Access(*programs.for_key(session, authorization))
+
+
+def authenticate(sessions: Callable[[], Session], authorization: str | None) -> Access:
+    """The caller's key and program version, read in a short session of its own that is closed before returning:
+    for callers that hold no session (``api.limits.KeyFirst``, ``get_own_access``). Run it in the thread pool."""
+    with sessions() as session:
+        return _read_key(session, authorization)
+
+
+def remember(scope: Scope, access: Access) -> None:
+    """Keep ``access`` for the rest of the request (in its ASGI state), so that no dependency reads the key again."""
+    scope.setdefault("state", {})[_REMEMBERED] = access
+
+
+def remembered(request: Request) -> Access | None:
+    """The access ``api.limits.KeyFirst`` found before the body was read (API writes only), if any."""
+    access: Access | None = request.scope.get("state", {}).get(_REMEMBERED)
+    return access
+
+
+async def get_access(
+    request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> Access:
+    """The caller's key and the program version in force. An API write was authenticated before its body was read,
+    and that is reused; otherwise one query in the request's session, in one trip to the thread pool."""
+    access = remembered(request)
+    if access is None:
+        access = await run_in_threadpool(_read_key, session, authorization)
+    return access
 
 
 AccessDep = Annotated[Access, Depends(get_access)]
 
 
-def get_own_access(request: Request, authorization: Annotated[str | None, Header()] = None) -> Access:
-    """``get_access`` in a short session of its own, opened and closed in the same trip to the thread pool: for
-    endpoints whose work happens elsewhere (events, on the group-commit writer)."""
-    with request.app.state.sessions() as session:
-        return Access(*programs.for_key(session, authorization))
+async def get_own_access(request: Request, authorization: Annotated[str | None, Header()] = None) -> Access:
+    """``get_access`` without the request's session: for endpoints whose work happens elsewhere (events, on the
+    group-commit writer). What was found before the body was read is reused; otherwise the key is read in a short
+    session of its own, opened and closed in one trip to the thread pool."""
+    access = remembered(request)
+    if access is None:
+        access = await run_in_threadpool(authenticate, request.app.state.sessions, authorization)
+    return access
 
 
 OwnAccessDep = Annotated[Access, Depends(get_own_access)]
@@ -67,10 +102,11 @@ async def in_one_trip(request: Request, authorization: str | None, work: Callabl
     A synchronous dependency, a synchronous endpoint and closing a session that read each take a trip of their own;
     for the most frequent read that was three trips, more CPU than its queries (docs/performance.md, finding 17).
     """
+    access = remembered(request)
 
     def trip() -> T:
         with request.app.state.sessions() as session:
-            return work(session, Access(*programs.for_key(session, authorization)))
+            return work(session, access or _read_key(session, authorization))
 
     return await run_in_threadpool(trip)
 

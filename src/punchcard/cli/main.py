@@ -14,13 +14,16 @@ import typer
 from sqlalchemy import Engine
 
 from punchcard.auth.service import Scope, create_key
+from punchcard.consumers import consumers
 from punchcard.importer import cli as importer_cli
 from punchcard.jobs import scheduler
 from punchcard.jobs import service as jobs
 from punchcard.kit.clock import utc_now
-from punchcard.kit.db import get_engine, unit_of_work
+from punchcard.kit.db import get_engine, session_factory, unit_of_work
 from punchcard.kit.errors import PunchcardError
 from punchcard.kit.migrate import upgrade
+from punchcard.kit.settings import Settings
+from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import cli as portal_cli
 from punchcard.program import service as programs
 from punchcard.staff import cli as staff_cli
@@ -145,10 +148,15 @@ def run_jobs(
         moment = _parse_at(at)
     except ValueError as error:
         raise typer.BadParameter(f"not an ISO timestamp: {at}") from error
-    report = jobs.run(get_engine(_url()), at=moment, now=utc_now(), batch_size=batch_size, workers=workers)
+    engine = get_engine(_url())
+    report = jobs.run(engine, at=moment, now=utc_now(), batch_size=batch_size, workers=workers)
+    settings = Settings(database_url=_url())
+    # What the jobs (and anything before them) published is handed to the consumers now, not at a server's next poll.
+    delivered = Dispatcher(session_factory(engine), consumers(settings), settings.clock()).drain()
     typer.echo(
         f"as of {moment.isoformat()}: {report.lots_vested} lots vested, {report.lots_expired} lots expired, "
-        f"{report.members_reviewed} members reviewed in {len(report.programs)} program(s)"
+        f"{report.members_reviewed} members reviewed in {len(report.programs)} program(s); "
+        f"{delivered} outbox deliveries made"
     )
 
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
+from punchcard.kit.events import DomainEvent
 from punchcard.rules.domain import Line, LineFilter
 
 
@@ -91,3 +93,25 @@ def check(
         return Verdict(None, min(benefit.amount or Decimal(0), eligible_total, order.total))
     discount = eligible_total * (benefit.percent or Decimal(0)) / 100
     return Verdict(None, min(discount, order.total))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouponRedeemed(DomainEvent):
+    """A shop used a member's coupon for an order."""
+
+    type: ClassVar[str] = "coupon.redeemed"
+
+    code: str
+    reward: str | None
+    order_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouponReleased(DomainEvent):
+    """The order a coupon was used for was cancelled: the coupon can be used again until it expires."""
+
+    type: ClassVar[str] = "coupon.released"
+
+    code: str
+    reward: str | None
+    order_id: str

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from punchcard.coupon.domain import Benefit, BenefitKind, Order, Verdict, check
+from punchcard.coupon.domain import Benefit, BenefitKind, CouponRedeemed, CouponReleased, Order, Verdict, check
 from punchcard.coupon.errors import CouponAlreadyRedeemed, CouponExpired, CouponNotFound, CouponNotRedeemed
 from punchcard.coupon.models import Coupon, CouponUse
+from punchcard.kit.events import DomainEvent
+from punchcard.outbox import service as outbox
 from punchcard.rules.domain import LineFilter
 
 # No 0/O or 1/I/L: codes are read aloud at tills and typed from screenshots.
@@ -129,7 +131,19 @@ def redeem(session: Session, coupon: Coupon, order_id: str, now: datetime) -> tu
         raise CouponAlreadyRedeemed(
             f"coupon {coupon.code} is already used by another order", [{"code": coupon.code}]
         ) from error
+    outbox.publish(session, [_event(CouponRedeemed, coupon, order_id, now)], now)
     return use, True
+
+
+def _event(kind: type[CouponRedeemed | CouponReleased], coupon: Coupon, order_id: str, now: datetime) -> DomainEvent:
+    return kind(
+        program_id=coupon.program_id,
+        member_id=coupon.member_id,
+        occurred_at=now,
+        code=coupon.code,
+        reward=coupon.reward_code,
+        order_id=order_id,
+    )
 
 
 def release(session: Session, coupon: Coupon, order_id: str, now: datetime) -> CouponUse:
@@ -151,6 +165,7 @@ def release(session: Session, coupon: Coupon, order_id: str, now: datetime) -> C
         )
     use.released_at = now
     session.flush()
+    outbox.publish(session, [_event(CouponReleased, coupon, order_id, now)], now)
     return use
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,9 +13,10 @@ from punchcard.event import repository
 from punchcard.event.errors import OrderNotFound, OrderOfAnotherMember, RefundExceedsOrder
 from punchcard.event.models import Order
 from punchcard.event.schemas import EventIn
+from punchcard.kit.events import DomainEvent
 from punchcard.kit.money import from_minor, to_minor
 from punchcard.ledger import service as ledger
-from punchcard.ledger.domain import EntryKind, reversal_due
+from punchcard.ledger.domain import EntryKind, PointsReversed, reversal_due
 from punchcard.member.models import Member
 from punchcard.program.domain import Program
 from punchcard.tier import service as tiers
@@ -72,7 +72,9 @@ def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[
 
 def take_back(
     session: Session, program: Program, member: Member, body: EventIn, event_id: int, posting: ledger.Posting
-) -> list[dict[str, Any]]:
+) -> list[DomainEvent]:
+    """Take back what the refunded part earned and undo an upgrade it bought; returns the events (for the caller to
+    publish)."""
     assert body.order_id is not None
     order = repository.find_order(session, posting.program_id, body.order_id, lock=True)
     if order is None:
@@ -98,16 +100,18 @@ def take_back(
     order.refunded_minor += amount_minor
     order.refunded_fraction = str(fraction)
     order.refunded_quantities = quantities
-    effects: list[dict[str, Any]] = [
-        {
-            "type": "points_reversed",
-            "points": taken,
-            "order_id": order.order_id,
-            "refunded_fraction": format(fraction.quantize(Decimal("0.000001")).normalize(), "f"),
-        }
+    events: list[DomainEvent] = [
+        PointsReversed(
+            program_id=posting.program_id,
+            member_id=member.id,
+            occurred_at=body.occurred_at,
+            points=taken,
+            order_id=order.order_id,
+            refunded_fraction=format(fraction.quantize(Decimal("0.000001")).normalize(), "f"),
+            not_taken_back=due - taken,  # the return policy forgave these
+            event=body.id,
+        )
     ]
-    if taken < due:
-        effects[0]["not_taken_back"] = due - taken  # the return policy forgave these
     if program.tiers is not None:
         changed = tiers.after_refund(
             session,
@@ -119,5 +123,5 @@ def take_back(
             event_id=event_id,
         )
         if changed is not None:
-            effects.append(changed.effect())
-    return effects
+            events.append(changed)
+    return events

@@ -54,7 +54,7 @@ _ARRIVAL = (
         *due_columns(Member.id, bindparam("at", type_=Event.occurred_at.type)),
     )
     .where(Member.program_id == bindparam("program_id"), Member.external_id == bindparam("member_id"))
-    .with_for_update(of=Member)
+    .with_for_update(of=Member, key_share=True)  # FOR NO KEY UPDATE, like every member lock: see member.repository
     .execution_options(populate_existing=True)
 )
 

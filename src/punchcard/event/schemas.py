@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, JsonValue, model_validator
+from pydantic import AfterValidator, Field, JsonValue, model_validator
 
 from punchcard.kit.money import to_minor
 from punchcard.kit.schemas import Identifier, Moment, Money, Request
@@ -15,6 +16,29 @@ from punchcard.rules.schemas import LineIn
 
 # Orders are stored in minor units in 32-bit integer columns.
 MAX_ORDER_MINOR = 2**31 - 1
+# Every line is validated, then walked by each purchase rule under the member's lock; real orders have far fewer.
+MAX_LINES = 1000
+# Custom events describe one thing that happened (a review, a visit); rules test a few named attributes of it.
+MAX_ATTRIBUTES = 50
+# As long as the longest event type or code a program may name.
+MAX_ATTRIBUTE_NAME = 63
+# Each event's attributes are parsed, validated and hashed on the hot path; 16 KiB is far more than rules test.
+MAX_ATTRIBUTES_JSON = 16 * 1024
+
+
+def _small_json(attributes: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """Measured as compact UTF-8 JSON, so the size does not depend on how the shop spaced or escaped it."""
+    size = len(json.dumps(attributes, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_ATTRIBUTES_JSON:
+        raise ValueError(f"must be at most {MAX_ATTRIBUTES_JSON} bytes as JSON, not {size}")
+    return attributes
+
+
+Attributes = Annotated[
+    dict[Annotated[str, Field(max_length=MAX_ATTRIBUTE_NAME)], JsonValue],
+    Field(max_length=MAX_ATTRIBUTES),
+    AfterValidator(_small_json),
+]
 
 
 class RefundLineIn(Request):
@@ -29,11 +53,11 @@ class EventIn(Request):
     occurred_at: Moment
     order_id: Identifier | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
-    lines: list[LineIn] | None = None
+    lines: Annotated[list[LineIn], Field(max_length=MAX_LINES)] | None = None
     shipping: Money = Decimal(0)
-    refund_lines: list[RefundLineIn] | None = None
+    refund_lines: Annotated[list[RefundLineIn], Field(max_length=MAX_LINES)] | None = None
     amount: Money | None = None
-    attributes: dict[str, JsonValue] = {}
+    attributes: Attributes = {}
 
     @model_validator(mode="after")
     def _fields_for_type(self) -> Self:

@@ -25,14 +25,17 @@ from punchcard.event.models import Event
 from punchcard.event.schemas import EventIn
 from punchcard.kit.calendar import period_start
 from punchcard.kit.errors import IdempotencyConflict
+from punchcard.kit.events import DomainEvent, effects_of
 from punchcard.kit.money import to_minor
 from punchcard.ledger import repository as ledger_queries
 from punchcard.ledger import service as ledger
-from punchcard.ledger.domain import EntryKind
+from punchcard.ledger.domain import Award, EntryKind, PointsEarned
 from punchcard.member import repository as members
 from punchcard.member import service as member_service
+from punchcard.member.domain import MemberEnrolled
 from punchcard.member.errors import MemberBlocked
 from punchcard.member.models import Member
+from punchcard.outbox import service as outbox
 from punchcard.program.domain import Program, ProgramVersion
 from punchcard.rules.domain import (
     MEMBER_ENROLLED,
@@ -112,12 +115,13 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
     if body.type == PURCHASE:
         if arrival.order_recorded:
             raise _order_recorded(body.order_id)
-        effects, points = _purchase(session, program, member, body, event_id, posting, debt)
+        events, points = _purchase(session, program, member, body, event_id, posting, debt)
     elif body.type == REFUND:
-        effects = refund.take_back(session, program, member, body, event_id, posting)
+        events = refund.take_back(session, program, member, body, event_id, posting)
     else:
-        effects = _custom(session, program, member, body.facts(body.occurred_at), posting, debt=debt)
-    response = {"event_id": body.id, "effects": effects, "balance": points or balance(session, member.id)}
+        events = _custom(session, program, member, body.facts(body.occurred_at), posting, debt=debt, event=body.id)
+    outbox.publish(session, events, now)
+    response = {"event_id": body.id, "effects": effects_of(events), "balance": points or balance(session, member.id)}
     repository.store_response(session, event_id, response)
     session.flush()
     return Outcome(201, response)
@@ -199,18 +203,31 @@ def evaluate_for(session: Session, program: Program, member: Member | None, fact
     return evaluate(program.rules, Context(facts, known, program.zone), program.rounding)
 
 
-def earned_effects(evaluation: Evaluation, pending_until: datetime | None) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "points_earned",
-            "points": award.points,
-            "rule": award.rule_code,
-            "rule_name": award.rule_name,
-            "detail": award.detail,
-            **({"pending_until": pending_until.isoformat()} if pending_until else {}),
-        }
-        for award in evaluation.awards
-    ]
+def points_earned(
+    evaluation: Evaluation,
+    posting: ledger.Posting,
+    lot_id: int | None,
+    pending_until: datetime | None,
+    *,
+    cause: str,
+    event: str | None,
+) -> PointsEarned | None:
+    """The event of an earning that opened lot ``lot_id`` (none when the rules gave nothing). ``posting`` says who,
+    when and for which order; the importer passes its own with the same fields."""
+    if lot_id is None:
+        return None
+    return PointsEarned(
+        program_id=posting.program_id,
+        member_id=posting.member_id,
+        occurred_at=posting.occurred_at,
+        points=evaluation.points,
+        awards=tuple(Award(a.points, a.rule_code, a.rule_name, a.detail) for a in evaluation.awards),
+        lot_id=lot_id,
+        pending_until=pending_until,
+        cause=cause,
+        event=event,
+        order_id=posting.order_id,
+    )
 
 
 def _credit(
@@ -219,9 +236,12 @@ def _credit(
     evaluation: Evaluation,
     posting: ledger.Posting,
     allow_pending: bool,
+    *,
+    cause: str,
+    event: str | None,
     debt: int | None = None,
     also: Sequence[dict[str, object]] = (),
-) -> tuple[int | None, list[dict[str, Any]]]:
+) -> tuple[int | None, list[DomainEvent]]:
     parts = [ledger.Credit(a.points, f"{a.rule_name}: {a.detail}", a.rule_code) for a in evaluation.awards]
     lot_id = ledger.credit(
         session,
@@ -235,7 +255,8 @@ def _credit(
         also=also,
     )
     pending_until = program.points.available_at(posting.occurred_at, program.zone) if allow_pending else None
-    return lot_id, earned_effects(evaluation, pending_until if lot_id else None)
+    earned = points_earned(evaluation, posting, lot_id, pending_until, cause=cause, event=event)
+    return lot_id, [earned] if earned is not None else []
 
 
 def tier_credits(program: Program, evaluation: Evaluation, facts: EventFacts) -> int:
@@ -256,16 +277,18 @@ def _purchase(
     event_id: int,
     posting: ledger.Posting,
     debt: int,
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
+) -> tuple[list[DomainEvent], dict[str, int]]:
     """Earn for an order: the lot and its entries with the tier credit, the order row, and an upgrade the credits
-    now reach. Returns the effects and the balance after them."""
+    now reach. Returns the events and the balance after them."""
     assert body.order_id is not None
     assert body.currency is not None
     facts = body.facts(body.occurred_at)
     evaluation = evaluate_for(session, program, member, facts)
     credits = tier_credits(program, evaluation, facts)
     credit_entry = ledger.tier_credit_entries(posting, credits, EntryKind.EARN, f"Order {body.order_id}")
-    lot_id, effects = _credit(session, program, evaluation, posting, allow_pending=True, debt=debt, also=credit_entry)
+    lot_id, events = _credit(
+        session, program, evaluation, posting, True, cause=PURCHASE, event=body.id, debt=debt, also=credit_entry
+    )
     lines = [
         {
             "sku": line.sku,
@@ -295,7 +318,7 @@ def _purchase(
     if not recorded:  # another member's event recorded the same order after we read (the rows above roll back)
         raise _order_recorded(body.order_id)
     if program.tiers is None or not tiers.can_rise(member, program.tiers):
-        return effects, balance(session, member.id)
+        return events, balance(session, member.id)
     # The balance for the response and the credits the tier counts, in one round trip.
     since = program.tiers.window.start(body.occurred_at, program.zone)
     found, value = ledger_queries.balances_and_credits(session, member.id, since, body.occurred_at)
@@ -303,8 +326,8 @@ def _purchase(
         session, member, program.tiers, program.zone, body.occurred_at, event_id, value=value
     )
     if changed is not None:
-        effects.append(changed.effect())
-    return effects, {"available": found.available, "pending": found.pending}
+        events.append(changed)
+    return events, {"available": found.available, "pending": found.pending}
 
 
 def _custom(
@@ -313,11 +336,13 @@ def _custom(
     member: Member,
     facts: EventFacts,
     posting: ledger.Posting,
+    *,
     debt: int | None = None,
-) -> list[dict[str, Any]]:
+    event: str | None = None,
+) -> list[DomainEvent]:
     evaluation = evaluate_for(session, program, member, facts)
-    _, effects = _credit(session, program, evaluation, posting, allow_pending=False, debt=debt)
-    return effects
+    _, events = _credit(session, program, evaluation, posting, False, cause=facts.type, event=event, debt=debt)
+    return events
 
 
 def enrol(
@@ -334,6 +359,18 @@ def enrol(
     member = member_service.create(session, version.program_id, external_id, profile, enrolled_at)
     if program.tiers is not None:
         tiers.assign_entry_tier(session, member, program.tiers, enrolled_at)
+    enrolled = MemberEnrolled(
+        program_id=version.program_id,
+        member_id=member.id,
+        occurred_at=enrolled_at,
+        email=member.email,
+        name=member.name,
+        birth_date=member.birth_date,
+        language=member.language,
+        marketing_consent=member.marketing_consent,
+        tier=member.tier_code,
+    )
     posting = ledger.Posting(version.program_id, member.id, version.version, enrolled_at, now, operation="enrolment")
-    effects = _custom(session, program, member, EventFacts(MEMBER_ENROLLED, enrolled_at), posting, debt=0)
-    return member, effects
+    events = [enrolled, *_custom(session, program, member, EventFacts(MEMBER_ENROLLED, enrolled_at), posting, debt=0)]
+    outbox.publish(session, events, now)
+    return member, effects_of(events)

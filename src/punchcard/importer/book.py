@@ -22,15 +22,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from punchcard.event.service import earned_effects, tier_credits
+from punchcard.event.service import points_earned, tier_credits
 from punchcard.importer.source import Order
 from punchcard.kit.calendar import period_start
+from punchcard.kit.events import DomainEvent, effects_of
 from punchcard.kit.money import to_minor
 from punchcard.ledger.domain import Account, EntryKind, LotView, consume
+from punchcard.ledger.posting import Posting
+from punchcard.member.domain import MemberEnrolled
 from punchcard.member.service import attributes
+from punchcard.outbox import service as outbox
 from punchcard.program.domain import ProgramVersion
 from punchcard.rules.domain import MEMBER_ENROLLED, PURCHASE, Context, Evaluation, EventFacts, MemberFacts, evaluate
-from punchcard.tier.domain import Tier
+from punchcard.tier.domain import Tier, TierChanged, tier_changed
 
 
 @dataclass
@@ -127,6 +131,7 @@ class Rows:
     orders: list[dict[str, Any]] = field(default_factory=list)
     entries: list[dict[str, Any]] = field(default_factory=list)
     tier_changes: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
     lot_updates: list[dict[str, Any]] = field(default_factory=list)
     member_updates: list[dict[str, Any]] = field(default_factory=list)
 
@@ -138,17 +143,6 @@ class Ids:
     members: Iterator[int]
     events: Iterator[int]
     lots: Iterator[int]
-
-
-@dataclass
-class Posting:
-    """Mirrors ``ledger.service.Posting``: what every entry of one operation shares."""
-
-    member_id: int
-    occurred_at: datetime
-    event_id: int | None = None
-    order_id: str | None = None
-    operation: str | None = None
 
 
 class Book:
@@ -176,25 +170,13 @@ class Book:
         description: str = "",
         occurred_at: datetime | None = None,
     ) -> None:
-        self.rows.entries.append(
-            {
-                "program_id": self.version.program_id,
-                "member_id": posting.member_id,
-                "account": account.value,
-                "kind": kind.value,
-                "amount": amount,
-                "occurred_at": occurred_at or posting.occurred_at,
-                "recorded_at": self.now,
-                "program_version": self.version.version,
-                "lot_id": lot_id,
-                "event_id": posting.event_id,
-                "order_id": posting.order_id,
-                "rule_code": rule_code,
-                "reference_entry_id": None,
-                "operation": posting.operation,
-                "description": description,
-            }
-        )
+        moment = {"occurred_at": occurred_at} if occurred_at is not None else {}
+        entry = posting.entry(account, kind, amount, lot_id=lot_id, rule_code=rule_code, description=description)
+        self.rows.entries.append(entry | moment)
+
+    def _posting(self, member_id: int, at: datetime, **cause: Any) -> Posting:
+        """What the entries of one operation share, as ``ledger.posting.Posting`` (the API's very type)."""
+        return Posting(self.version.program_id, member_id, self.version.version, at, self.now, **cause)
 
     @staticmethod
     def _take(lot: OpenLot, points: int) -> None:
@@ -349,12 +331,29 @@ class Book:
         self.rows.members.append(row)
         self._member_rows[member.id] = row
         member.profile.enrolled_at = enrolled_at
-        posting = Posting(member.id, enrolled_at, operation="enrolment")
+        posting = self._posting(member.id, enrolled_at, operation="enrolment")
         facts = EventFacts(MEMBER_ENROLLED, enrolled_at)
         evaluation = evaluate(
             program.rules, Context(facts, self._facts(member, enrolled_at), program.zone), program.rounding
         )
-        self._credit(member, posting, evaluation, allow_pending=False)
+        lot = self._credit(member, posting, evaluation, allow_pending=False)
+        enrolled = MemberEnrolled(
+            program_id=self.version.program_id,
+            member_id=member.id,
+            occurred_at=enrolled_at,
+            email=member.profile.email,
+            name=None,
+            birth_date=member.profile.birth_date,
+            language=member.profile.language,
+            marketing_consent=member.profile.marketing_consent,
+            tier=member.tier_code,
+        )
+        earned = points_earned(evaluation, posting, lot.id if lot else None, None, cause=MEMBER_ENROLLED, event=None)
+        self._publish([enrolled, *([earned] if earned is not None else [])])
+
+    def _publish(self, events: list[DomainEvent]) -> None:
+        """The outbox rows of ``events``, as ``outbox.service.publish`` would write them at the API's commit."""
+        self.rows.outbox.extend(outbox.row(event, self.now) for event in events)
 
     def _tier_change(
         self, member: MemberBook, to_code: str, reason: str, at: datetime, event_id: int | None
@@ -374,13 +373,16 @@ class Book:
     def purchase(self, member: MemberBook, order: Order) -> None:
         program, at = self.program, order.occurred_at
         event_id = next(self.ids.events)
-        posting = Posting(member.id, at, event_id=event_id, order_id=order.order_id)
+        posting = self._posting(member.id, at, event_id=event_id, order_id=order.order_id)
         self._settle(member, posting, at)
         facts = EventFacts(PURCHASE, at, order.lines, order.shipping, {})
         evaluation = evaluate(program.rules, Context(facts, self._facts(member, at), program.zone), program.rounding)
         lot = self._credit(member, posting, evaluation, allow_pending=True)
         pending_until = program.points.available_at(at, program.zone)
-        effects = earned_effects(evaluation, pending_until if lot else None)
+        earned = points_earned(
+            evaluation, posting, lot.id if lot else None, pending_until, cause=PURCHASE, event=order.event_id
+        )
+        events: list[DomainEvent] = [earned] if earned is not None else []
         credits = tier_credits(program, evaluation, facts)
         if credits != 0:
             self._entry(posting, Account.TIER_CREDITS, EntryKind.EARN, credits, description=f"Order {order.order_id}")
@@ -418,10 +420,11 @@ class Book:
         member.order_count += 1
         changed = self._upgrade(member, at, event_id)
         if changed is not None:
-            effects.append(changed)
+            events.append(changed)
+        self._publish(events)
         response = {
             "event_id": order.event_id,
-            "effects": effects,
+            "effects": effects_of(events),
             "balance": {"available": member.available, "pending": member.pending},
         }
         self.rows.events.append(
@@ -449,7 +452,7 @@ class Book:
             found = self._tiers[code] = (tier, policy.rank(tier.code))
         return found
 
-    def _upgrade(self, member: MemberBook, at: datetime, event_id: int) -> dict[str, object] | None:
+    def _upgrade(self, member: MemberBook, at: datetime, event_id: int) -> TierChanged | None:
         """``tier.service.upgrade_if_earned``: a higher tier at once; earning the current one back ends grace."""
         policy = self.program.tiers
         if policy is None:
@@ -458,12 +461,15 @@ class Book:
         qualified = policy.qualifying(value)
         current, rank = self._tier(member.tier_code)
         if self._tier(qualified.code)[1] > rank:
-            effect: dict[str, object] = {
-                "type": "tier_changed",
-                "from": member.tier_code,
-                "to": qualified.code,
-                "reason": "upgrade",
-            }
+            effect = tier_changed(
+                policy,
+                program_id=self.version.program_id,
+                member_id=member.id,
+                from_tier=member.tier_code,
+                to_tier=qualified.code,
+                reason="upgrade",
+                at=at,
+            )
             self.rows.tier_changes.append(self._tier_change(member, qualified.code, "upgrade", at, event_id))
             member.tier_code, member.tier_since, member.tier_grace_until = qualified.code, at, None
             member.is_changed = True

@@ -18,6 +18,7 @@ from punchcard.kit.db import is_postgres
 from punchcard.ledger.domain import Account, EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
 from punchcard.member.models import Member
+from punchcard.outbox import service as outbox
 from punchcard.tier.models import TierChange
 
 CHUNK = 1000
@@ -242,7 +243,7 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
 
 # --- writing -------------------------------------------------------------------------------------------------------
 
-_JSON_COLUMNS = {"response", "lines", "refunded_quantities"}
+_JSON_COLUMNS = {"response", "lines", "refunded_quantities", "payload"}
 
 
 def write(session: Session, rows: Rows) -> None:
@@ -254,6 +255,7 @@ def write(session: Session, rows: Rows) -> None:
         (Order.__table__, rows.orders),
         (LedgerEntry.__table__, rows.entries),
         (TierChange.__table__, rows.tier_changes),
+        (outbox.TABLE, rows.outbox),
     ):
         if records:
             _insert(session, table, records)  # type: ignore[arg-type]

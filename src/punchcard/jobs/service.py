@@ -2,7 +2,8 @@
 
 Each batch is its own transaction, so a long run holds no lock for long and a crash loses at most one batch of work,
 which the next run redoes. Rows are claimed with ``SKIP LOCKED``, so two runs at once split the work; every step
-filters on the state it changes, so running again finds nothing more to do.
+filters on the state it changes, so running again finds nothing more to do. A batch the database gives up for a
+deadlock or a serialization failure runs again from its start (``_batch``), so such a failure does not end the run.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from punchcard.kit.db import unit_of_work
+from punchcard.kit.db import retry_on_conflict, unit_of_work
 from punchcard.ledger import service as ledger
 from punchcard.ledger import settlement
 from punchcard.ledger.settlement import Cursor, IdRange
@@ -25,6 +27,8 @@ from punchcard.member.models import Member
 from punchcard.program import service as programs
 from punchcard.program.models import ProgramRow
 from punchcard.tier import service as tiers
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -81,7 +85,7 @@ def run(
             due = settlement.expiry_ranges(session, program_id, at, workers)
         expire = partial(ledger.expire_batch, posting=posting, at=at, limit=batch_size)
         walks: list[Callable[[], int]] = [
-            partial(_until_done, engine, partial(expire, within=within)) for within in due
+            partial(_until_done, engine, partial(expire, within=within), within) for within in due
         ]
         report.lots_expired += sum(_parallel(workers, walks))
         report.timed("expire", started)
@@ -94,6 +98,7 @@ def run(
                 policy=policy,
                 zone=version.program.zone,
                 at=at,
+                now=now,
                 limit=batch_size,
             )
             ranges = _id_ranges(engine, program_id, workers)
@@ -107,12 +112,28 @@ def _drain(engine: Engine, step: Callable[[Session], int], workers: int) -> int:
     return sum(_parallel(workers, [partial(_until_done, engine, step)] * workers))
 
 
-def _until_done(engine: Engine, step: Callable[[Session], int]) -> int:
-    """Run ``step``, each time in its own transaction, until it does nothing; returns how much it did in all."""
+def _batch(engine: Engine, step: Callable[[Session], T], *moves: Cursor | IdRange) -> T:
+    """Run ``step`` in a transaction of its own, again from its start when the database gives the transaction up for
+    a deadlock or a serialization failure (``kit.db.retry_on_conflict``, at most 3 runs). ``moves`` are the cursor or
+    range the step moves past what it settles: they are put back before each new run, since what the failed run
+    settled was rolled back (it can fail at the commit, after the step moved them)."""
+    saved = [dict(vars(move)) for move in moves]
+
+    def attempt() -> T:
+        for move, before in zip(moves, saved, strict=True):
+            vars(move).update(before)
+        with unit_of_work(engine) as session:
+            return step(session)
+
+    return retry_on_conflict(attempt)
+
+
+def _until_done(engine: Engine, step: Callable[[Session], int], *moves: Cursor | IdRange) -> int:
+    """Run ``step``, each time in its own transaction, until it does nothing; returns how much it did in all.
+    ``moves``: what ``step`` moves along (see ``_batch``)."""
     total = 0
     while True:
-        with unit_of_work(engine) as session:
-            done = step(session)
+        done = _batch(engine, step, *moves)
         if not done:
             return total
         total += done
@@ -127,8 +148,7 @@ def _drain_along(engine: Engine, step: Callable[..., int], workers: int) -> int:
     def drain() -> int:
         total, cursor = 0, Cursor()
         while True:
-            with unit_of_work(engine) as session:
-                done = step(session, cursor=cursor)
+            done = _batch(engine, partial(step, cursor=cursor), cursor)
             if not done and cursor.after is None:
                 return total
             if not done:
@@ -142,8 +162,7 @@ def _review(engine: Engine, review: Callable[..., tuple[int, int] | None], withi
     """Review the members whose ids are in ``within``, batch after batch, each its own transaction."""
     after_id, reviewed = within.after_id, 0
     while True:
-        with unit_of_work(engine) as session:
-            batch = review(session, after_id=after_id, up_to_id=within.up_to_id)
+        batch = _batch(engine, partial(review, after_id=after_id, up_to_id=within.up_to_id))
         if batch is None:
             return reviewed
         after_id, seen = batch

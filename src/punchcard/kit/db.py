@@ -6,18 +6,26 @@ half-way with "database is locked" when a reader tries to become a writer; insid
 ours first (``_WriterTurn``).
 """
 
+import logging
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -151,6 +159,55 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+CONFLICTS = frozenset({"40P01", "40001"})
+"""SQLSTATEs of a transaction the database gave up to let others go on: ``deadlock_detected`` and
+``serialization_failure``. Running the whole transaction again is the documented cure for both."""
+
+CONFLICT_BACKOFF = 0.05
+"""Seconds: the longest pause before the second attempt; it doubles for each further one."""
+
+
+def is_conflict(error: BaseException) -> bool:
+    """Whether ``error`` is the database reporting a deadlock or a serialization failure (as psycopg raises them,
+    wrapped by SQLAlchemy). SQLite has neither: its writers queue (``BEGIN IMMEDIATE``)."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in CONFLICTS
+
+
+def retry_on_conflict(
+    work: Callable[[], T],
+    *,
+    attempts: int = 3,
+    before_retry: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``work``, a whole unit of work in a transaction of its own, again from the start when the database gives
+    its transaction up for a deadlock or a serialization failure: at most ``attempts`` runs in all, after which that
+    failure is raised. Any other error is raised at once, never retried.
+
+    ``work`` must leave nothing behind when it fails: open its own transaction (``unit_of_work``), or pass
+    ``before_retry`` to roll back the session it uses (a request's). Between runs it pauses a random moment, up to
+    ``CONFLICT_BACKOFF`` doubled per run already failed, so the transactions that met do not meet again in step.
+
+    A last resort: lock order and lock modes are what keep transactions apart (docs/decisions.md, Performance 18).
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    attempt = 1
+    while True:
+        try:
+            return work()
+        except DBAPIError as error:
+            if attempt >= attempts or not is_conflict(error):
+                raise
+            log.warning(
+                "attempt %d of %d given up by the database, running it again: %s", attempt, attempts, error.orig
+            )
+        if before_retry is not None:
+            before_retry()
+        sleep(random.uniform(0, CONFLICT_BACKOFF * 2 ** (attempt - 1)))
+        attempt += 1
 
 
 class InsertUnlessTaken:

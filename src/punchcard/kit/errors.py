@@ -51,3 +51,12 @@ class Forbidden(PunchcardError):
 
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
+
+
+class TryAgain(PunchcardError):
+    """The database gave the request's transaction up (a deadlock or a serialization failure) more often than we
+    retry it: nothing was written, and the same request can be sent again after ``retry_after`` seconds."""
+
+    code = "busy_try_again"
+    status = 503
+    retry_after: ClassVar[int] = 1

@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     """Writer threads per worker process, each with its own transaction: while one waits for the database, another
     works."""
 
+    max_body_bytes: int = 1_048_576
+    """The largest request body accepted, in bytes; a larger one is refused (413) before it is read (``api.limits``).
+    An order of the most lines allowed (1,000), each with the longest sku and category, is under half of the default."""
+
+    outbox_poll_seconds: float = 2.0
+    """How often each server process looks for outbox work that no commit of its own announced (events written by
+    another process, retries falling due); 0 turns the server's dispatcher off (``punchcard jobs run`` still drains)."""
+
     public_url: str = "http://127.0.0.1:8000"
     """Where members and staff reach this server; e-mailed links start with it."""
     secret_key: str = ""

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from punchcard.kit.calendar import end_of_local_day_after
+from punchcard.kit.events import JSON, DomainEvent
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
@@ -125,3 +127,91 @@ def allowed_reversal(due: int, *, pending: int, available: int, policy: ReturnPo
     if policy is ReturnPolicy.WITHIN_BALANCE:
         return from_pending, from_available, 0
     return from_pending, from_available, rest - from_available
+
+
+# --- domain events ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Award:
+    """One rule's share of an earning."""
+
+    points: int
+    rule: str
+    rule_name: str
+    detail: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointsEarned(DomainEvent):
+    """Points credited by the program's rules (a purchase, a custom event, enrolment), one lot for all of them."""
+
+    type: ClassVar[str] = "points.earned"
+
+    points: int
+    awards: tuple[Award, ...]
+    lot_id: int
+    pending_until: datetime | None
+    """While the return window is open the points are pending; they become available then."""
+    cause: str
+    """What earned them: ``purchase``, ``member_enrolled`` or a custom event type."""
+    event: str | None = None
+    """The shop's event id, when an event earned them."""
+    order_id: str | None = None
+
+    def effects(self) -> list[dict[str, JSON]]:
+        pending = {"pending_until": self.pending_until.isoformat()} if self.pending_until is not None else {}
+        return [
+            {"type": "points_earned", "points": a.points, "rule": a.rule, "rule_name": a.rule_name, "detail": a.detail}
+            | pending
+            for a in self.awards
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointsReversed(DomainEvent):
+    """Points an order earned taken back because (part of) it was refunded."""
+
+    type: ClassVar[str] = "points.reversed"
+
+    points: int
+    """What was taken back now (pending points of the order, available points, and debt)."""
+    order_id: str
+    refunded_fraction: str
+    """The order's cumulative refunded fraction, rounded to six places for reading."""
+    not_taken_back: int = 0
+    """Points the return policy forgave."""
+    event: str | None = None
+
+    def effects(self) -> list[dict[str, JSON]]:
+        effect: dict[str, JSON] = {
+            "type": "points_reversed",
+            "points": self.points,
+            "order_id": self.order_id,
+            "refunded_fraction": self.refunded_fraction,
+        }
+        if self.not_taken_back:
+            effect["not_taken_back"] = self.not_taken_back
+        return [effect]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointsAdjusted(DomainEvent):
+    """A correction or goodwill gesture by staff or an integration: positive credits a lot, negative spends."""
+
+    type: ClassVar[str] = "points.adjusted"
+
+    points: int
+    reason: str
+    source: str
+    """``api`` or ``console``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointsExpired(DomainEvent):
+    """Points left in lots that reached their expiry; ``occurred_at`` is the expiry moment."""
+
+    type: ClassVar[str] = "points.expired"
+
+    points: int
+    lots: int

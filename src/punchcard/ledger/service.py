@@ -18,6 +18,7 @@ from punchcard.ledger import repository, settlement
 from punchcard.ledger.domain import (
     Account,
     EntryKind,
+    PointsAdjusted,
     PointsPolicy,
     ReturnPolicy,
     Take,
@@ -28,6 +29,7 @@ from punchcard.ledger.errors import InsufficientPoints
 from punchcard.ledger.models import LedgerEntry
 from punchcard.ledger.posting import Posting as Posting
 from punchcard.member import repository as members
+from punchcard.outbox import service as outbox
 
 
 @dataclass(frozen=True)
@@ -267,10 +269,18 @@ def settle_member(session: Session, posting: Posting, at: datetime, due: reposit
 
 
 def adjust(
-    session: Session, posting: Posting, points: int, reason: str, *, policy: PointsPolicy, zone: ZoneInfo
+    session: Session,
+    posting: Posting,
+    points: int,
+    reason: str,
+    *,
+    source: str,
+    policy: PointsPolicy,
+    zone: ZoneInfo,
 ) -> int:
     """A staff correction or goodwill gesture: a positive amount is a new lot, a negative one is spent like a
-    redemption (soonest-expiring first) and cannot take the balance below zero. Returns the amount."""
+    redemption (soonest-expiring first) and cannot take the balance below zero. Returns the amount. ``source`` says
+    where it was asked for (``api``, ``console``) in its ``points.adjusted`` event."""
     description = f"Adjustment: {reason}"
     if points > 0:
         credit(
@@ -284,6 +294,15 @@ def adjust(
         )
     else:
         spend(session, posting, -points, kind=EntryKind.ADJUST, description=description)
+    adjusted = PointsAdjusted(
+        program_id=posting.program_id,
+        member_id=posting.member_id,
+        occurred_at=posting.occurred_at,
+        points=points,
+        reason=reason,
+        source=source,
+    )
+    outbox.publish(session, [adjusted], posting.recorded_at)
     return points
 
 

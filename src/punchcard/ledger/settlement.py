@@ -42,13 +42,13 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from punchcard.kit.db import UtcDateTime
-from punchcard.ledger.domain import Account, EntryKind
+from punchcard.ledger.domain import Account, EntryKind, PointsExpired
 from punchcard.ledger.models import LedgerEntry, Lot
 from punchcard.ledger.posting import Posting
+from punchcard.outbox import service as outbox
 
 LOTS = cast(Table, Lot.__table__)
 ENTRIES = cast(Table, LedgerEntry.__table__)
@@ -148,6 +148,17 @@ ENTRY_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True)
+class Settled:
+    """The lots of one member that a batch settled at one date (their expiry, or when they vested)."""
+
+    member_id: int
+    date: datetime
+    points: int
+    lots: int
+    last_id: int
+
+
 def _run(
     session: Session,
     claim: Select[Any],
@@ -156,9 +167,9 @@ def _run(
     entries: Any,
     cursor: Cursor | None,
     within: IdRange | None = None,
-) -> int:
-    """Claim, write the entries ``entries(source)`` builds from the claimed lots, change the lots; return how many
-    lots the batch settled and move ``cursor`` or ``within`` past them."""
+) -> list[Settled]:
+    """Claim, write the entries ``entries(source)`` builds from the claimed lots, change the lots; return what the
+    batch settled per member and date, and move ``cursor`` or ``within`` past it."""
     if session.get_bind().dialect.name == "postgresql":
         due = claim.with_for_update(skip_locked=True).cte("due")
         changed = (
@@ -169,29 +180,23 @@ def _run(
             .cte("changed")
         )
         written = insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(changed)).cte("written")
-        newest = [changed.c.id.desc()] if within is not None else [changed.c.date.desc(), changed.c.id.desc()]
-        last = (
-            select(changed.c.date, changed.c.id, func.count().over().label("lots"))
-            .order_by(*newest)
-            .limit(1)
-            .add_cte(written)
-        )
-        row = session.execute(last).one_or_none()
-        if row is None:
-            return 0
-        _advance(cursor, within, row.date, row.id)
-        return int(row.lots)
-    # SQLite: the write lock taken at BEGIN IMMEDIATE makes the claim query give the same lots both times.
-    claimed = claim.subquery("due")
-    session.execute(insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(claimed)))
-    ids = select(claim.subquery("claimed").c.id)
-    if cursor is not None or within is not None:
-        order = [claimed.c.id.desc()] if within is not None else [claimed.c.date.desc(), claimed.c.id.desc()]
-        found = session.execute(select(claimed.c.date, claimed.c.id).order_by(*order).limit(1)).one_or_none()
-        if found is not None:
-            _advance(cursor, within, found.date, found.id)
-    result = cast(CursorResult[Any], session.execute(update(LOTS).where(LOTS.c.id.in_(ids)).values(**change)))
-    return int(result.rowcount)
+        rows = session.execute(_by_member_and_date(changed).add_cte(written)).all()
+    else:
+        # SQLite: the write lock taken at BEGIN IMMEDIATE makes the claim query give the same lots every time.
+        session.execute(insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(claim.subquery("due"))))
+        rows = session.execute(_by_member_and_date(claim.subquery("claimed"))).all()
+        session.execute(update(LOTS).where(LOTS.c.id.in_(select(claim.subquery("ids").c.id))).values(**change))
+    groups = [Settled(row[0], row[1], int(row[2]), int(row[3]), int(row[4])) for row in rows]
+    if groups:
+        last = max(groups, key=(lambda g: g.last_id) if within is not None else (lambda g: (g.date, g.last_id)))
+        _advance(cursor, within, last.date, last.last_id)
+    return groups
+
+
+def _by_member_and_date(lots: Any) -> Select[Any]:
+    return select(
+        lots.c.member_id, lots.c.date, func.sum(lots.c.remaining), func.count(), func.max(lots.c.id)
+    ).group_by(lots.c.member_id, lots.c.date)
 
 
 def _advance(cursor: Cursor | None, within: IdRange | None, date: datetime, lot_id: int) -> None:
@@ -235,7 +240,19 @@ def expire(
         by_id = member_id is not None or within is not None
         return select(*columns).order_by(*([source.c.id] if by_id else [source.c.date, source.c.id]))
 
-    return _run(session, claim, change={"remaining": 0}, entries=entries, cursor=cursor, within=within)
+    settled = _run(session, claim, change={"remaining": 0}, entries=entries, cursor=cursor, within=within)
+    expired = [
+        PointsExpired(
+            program_id=posting.program_id,
+            member_id=group.member_id,
+            occurred_at=group.date,
+            points=group.points,
+            lots=group.lots,
+        )
+        for group in settled
+    ]
+    outbox.publish(session, expired, posting.recorded_at)
+    return sum(group.lots for group in settled)
 
 
 def _expiring(program_id: int, at: datetime) -> list[ColumnElement[bool]]:
@@ -315,4 +332,6 @@ def vest(
             .order_by(*order, sides.c.side)
         )
 
-    return _run(session, claim, change={"is_pending": False}, entries=entries, cursor=cursor)
+    return sum(
+        group.lots for group in _run(session, claim, change={"is_pending": False}, entries=entries, cursor=cursor)
+    )

@@ -1,13 +1,12 @@
 """Sending mail over SMTP with the server, port, STARTTLS and login the settings name.
 
-Callers send only after their request has committed (FastAPI background tasks run after the response), so a mail never
-announces something the database then rolled back. A mail server that is down is logged, not raised: the member's
-request already succeeded and they can ask for another link.
+Mail is sent by consumers of the outbox (``punchcard.outbox``), after the change it announces has committed, so a mail
+never announces something the database then rolled back. A mail server that is down raises ``MailNotSent``: the
+dispatcher records the failure and tries again later, so the mail is delayed, not lost.
 """
 
 from __future__ import annotations
 
-import logging
 import smtplib
 from collections.abc import Sequence
 from email.message import EmailMessage
@@ -16,7 +15,6 @@ from email.utils import formatdate, make_msgid
 from punchcard.kit.settings import Settings
 from punchcard.mail.compose import Mail
 
-log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 15
 
 
@@ -34,8 +32,12 @@ def to_message(mail: Mail, sender: str) -> EmailMessage:
     return message
 
 
+class MailNotSent(Exception):
+    """The mail server could not be reached or refused the mail."""
+
+
 def send(settings: Settings, mails: Sequence[Mail]) -> None:
-    """Deliver ``mails`` in one SMTP session; failures are logged with the recipients, never raised."""
+    """Deliver ``mails`` in one SMTP session; ``MailNotSent`` (naming the recipients) when that fails."""
     if not mails:
         return
     try:
@@ -46,10 +48,8 @@ def send(settings: Settings, mails: Sequence[Mail]) -> None:
                 smtp.login(settings.smtp_username, settings.smtp_password)
             for mail in mails:
                 smtp.send_message(to_message(mail, settings.mail_from))
-    except (OSError, smtplib.SMTPException):
-        log.exception(
-            "could not send mail to %s via %s:%s",
-            ", ".join(mail.to for mail in mails),
-            settings.smtp_host,
-            settings.smtp_port,
-        )
+    except (OSError, smtplib.SMTPException) as error:
+        recipients = ", ".join(mail.to for mail in mails)
+        raise MailNotSent(
+            f"could not send mail to {recipients} via {settings.smtp_host}:{settings.smtp_port}"
+        ) from error

@@ -1,16 +1,22 @@
 """/api/v1/members: enrol, read, update, history, adjustments."""
 
+import functools
 import hashlib
-from typing import Annotated, Any
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any, ParamSpec, TypeVar, cast
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from punchcard.api.deps import Access, CallerDep, NowDep, SessionDep, VersionDep, in_one_trip
+from punchcard.api.errors import error_response
 from punchcard.api.member_view import member_view
 from punchcard.event import service as events
-from punchcard.kit.errors import IdempotencyConflict
+from punchcard.kit.db import is_conflict, retry_on_conflict
+from punchcard.kit.errors import IdempotencyConflict, TryAgain
 from punchcard.ledger import repository as ledger_queries
 from punchcard.ledger import service as ledger
 from punchcard.ledger.domain import EntryKind
@@ -19,6 +25,34 @@ from punchcard.member import service
 from punchcard.member.schemas import AdjustmentIn, MemberIn, MemberPatch, iso
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retried_when_busy(endpoint: Callable[P, R]) -> Callable[P, R | JSONResponse]:
+    """For an endpoint that commits its request's ``session`` itself: when the database gives the transaction up (a
+    deadlock or a serialization failure), roll back and run the whole endpoint again on a fresh transaction
+    (``kit.db.retry_on_conflict``, at most 3 runs); after the last, answer 503 ``busy_try_again`` with
+    ``Retry-After`` instead of a 500. For the adjustment and redemption endpoints, until their work moves into a
+    service, where the retry belongs."""
+
+    @functools.wraps(endpoint)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R | JSONResponse:
+        session = cast(Session, kwargs["session"])
+        try:
+            return retry_on_conflict(lambda: endpoint(*args, **kwargs), before_retry=session.rollback)
+        except DBAPIError as error:
+            if not is_conflict(error):
+                raise
+            log.warning("gave the request up after retrying it: %s", error.orig)
+        busy = TryAgain("the database gave this request up for a conflicting change; nothing was done: send it again")
+        response = error_response(busy.status, busy.code, busy.message, busy.details)
+        response.headers["Retry-After"] = str(busy.retry_after)
+        return response
+
+    return run
 
 
 @router.post("", status_code=201)
@@ -54,7 +88,7 @@ def update_member(
     if "status" in changes:
         caller.require_admin()
     member = members.get(session, version.program_id, external_id, lock=True)
-    service.update(session, member, changes)
+    service.update(session, member, changes, now)
     view = member_view(session, version, member, now)
     session.commit()
     return view
@@ -101,6 +135,7 @@ def _adjustment_operation(key: str) -> str:
 
 
 @router.post("/{external_id}/adjustments", status_code=201)
+@retried_when_busy
 def adjust_points(
     external_id: str,
     body: AdjustmentIn,
@@ -132,7 +167,15 @@ def adjust_points(
         )
     posting = ledger.Posting(version.program_id, member.id, version.version, now, now, operation=operation)
     ledger.settle_member(session, posting, at=now)
-    ledger.adjust(session, posting, body.points, body.reason, policy=version.program.points, zone=version.program.zone)
+    ledger.adjust(
+        session,
+        posting,
+        body.points,
+        body.reason,
+        source="api",
+        policy=version.program.points,
+        zone=version.program.zone,
+    )
     result = {"points": body.points, "reason": body.reason, "balance": events.balance(session, member.id)}
     session.commit()
     return result

@@ -8,9 +8,12 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from punchcard.kit.events import to_json
 from punchcard.member import repository
+from punchcard.member.domain import MemberUpdated
 from punchcard.member.errors import MemberExists
 from punchcard.member.models import Member
+from punchcard.outbox import service as outbox
 
 ACTIVE, BLOCKED = "active", "blocked"
 
@@ -47,11 +50,17 @@ def create(session: Session, program_id: int, external_id: str, profile: Profile
     return member
 
 
-def update(session: Session, member: Member, changes: dict[str, object]) -> Member:
-    """Apply profile changes (only the fields given) and status changes."""
-    for field, value in changes.items():
+def update(session: Session, member: Member, changes: dict[str, object], now: datetime) -> Member:
+    """Apply profile changes (only the fields given) and status changes; what really changed is ``member.updated``."""
+    changed = {field: value for field, value in changes.items() if getattr(member, field) != value}
+    for field, value in changed.items():
         setattr(member, field, value)
     session.flush()
+    if changed:
+        event = MemberUpdated(
+            program_id=member.program_id, member_id=member.id, occurred_at=now, changes=to_json(changed)
+        )
+        outbox.publish(session, [event], now)
     return member
 
 

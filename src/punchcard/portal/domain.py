@@ -8,11 +8,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from punchcard.kit.calendar import local_date
+from punchcard.kit.events import DomainEvent
 
 LINK_LIFETIME = timedelta(minutes=15)
 """How long an e-mailed sign-in link works (once)."""
@@ -79,3 +82,20 @@ def expiring_soon(expiring: Sequence[tuple[datetime, int]], now: datetime) -> li
 def valid_idempotency_key(key: str) -> bool:
     """A redemption form's key: what the page generated (URL-safe, 16 to 64 characters), nothing else."""
     return 16 <= len(key) <= 64 and all(char.isascii() and (char.isalnum() or char in "-_") for char in key)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignInLinkRequested(DomainEvent):
+    """A member (on the portal) or support staff (in the console) asked for a one-time sign-in link by e-mail.
+
+    The link itself is made when the mail is sent (``portal.consumers``), so no usable secret is ever stored in the
+    outbox; ``request_id`` is the sign-in token row that the mail's link will open.
+    """
+
+    type: ClassVar[str] = "member.sign_in_link_requested"
+
+    request_id: int
+    language: str
+    """The language of the page it was asked from: the mail's language when the member has none of their own."""
+    source: str
+    """``portal`` or ``console``."""

@@ -21,7 +21,6 @@ from punchcard.i18n.translator import Translator, language_name
 from punchcard.kit.calendar import local_date
 from punchcard.kit.errors import IdempotencyConflict, PunchcardError
 from punchcard.kit.settings import Settings
-from punchcard.mail import sender
 from punchcard.member.models import Member
 from punchcard.portal import barcode, qr, service, views
 from punchcard.portal.domain import SESSION_LIFETIME, csrf_token, csrf_valid, valid_idempotency_key
@@ -189,11 +188,9 @@ def send_sign_in_link(
         address = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError:
         return _page(request, visitor, "sign_in.html", "sign-in", 400, email=email, error="sign_in.email_invalid")
-    link = service.request_link(session, visitor.version.program_id, address, now)
-    session.commit()
-    if link is not None:
-        mail = service.sign_in_mail(visitor.program, link.member, link.token, settings.public_url, visitor.ui.language)
-        background.add_task(sender.send, settings, [mail])
+    program_id = visitor.version.program_id
+    service.request_link(session, program_id, address, now, language=visitor.ui.language, source="portal")
+    session.commit()  # the mail goes out from the outbox (``portal.consumers``)
     return _page(request, visitor, "sign_in_sent.html", "sign-in", email=address)
 
 
@@ -453,7 +450,7 @@ def save_profile(
         born = _birth_date(birth_date.strip(), local_date(now, visitor.program.zone))
     except ValueError:
         return _profile_page(request, visitor, member, status_code=400, error="profile.birth_date_invalid", form=form)
-    service.update_profile(session, member, language=language, birth_date=born, marketing_consent=consent)
+    service.update_profile(session, member, now, language=language, birth_date=born, marketing_consent=consent)
     session.commit()
     set_cookie(request, LANGUAGE_COOKIE, language, path="/portal", max_age=YEAR, secure=visitor.secure)
     return RedirectResponse(visitor.url("/profile?saved=1"), status_code=303)

@@ -75,3 +75,14 @@ def reward_codes(session: Session, redemption_ids: list[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Redemption.id, Redemption.reward_code).where(Redemption.id.in_(redemption_ids))).all()
     return {int(row.id): str(row.reward_code) for row in rows}
+
+
+def arm_token(session: Session, request_id: int, token_hash: str, expires_at: datetime) -> int | None:
+    """Set the fingerprint and expiry of an unused sign-in request; its member id, or ``None`` if there is none."""
+    armed = session.execute(
+        update(SignInToken)
+        .where(SignInToken.id == request_id, SignInToken.used_at.is_(None))
+        .values(token_hash=token_hash, expires_at=expires_at)
+        .returning(SignInToken.member_id)
+    ).scalar_one_or_none()
+    return None if armed is None else int(armed)

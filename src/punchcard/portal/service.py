@@ -8,7 +8,6 @@ nothing here says whether an e-mail address belongs to a member. Nothing here co
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -21,11 +20,13 @@ from punchcard.mail import compose
 from punchcard.member import repository as members
 from punchcard.member import service as member_service
 from punchcard.member.models import Member
+from punchcard.outbox import service as outbox
 from punchcard.portal import repository
 from punchcard.portal.domain import (
     LINK_LIFETIME,
     LINKS_PER_LIFETIME,
     SESSION_LIFETIME,
+    SignInLinkRequested,
     check_shop_link,
     fingerprint,
 )
@@ -50,32 +51,51 @@ def portal_secret(session: Session, program_id: int, now: datetime) -> str:
     return created
 
 
-@dataclass(frozen=True)
-class SignInLink:
-    member: Member
-    token: str
+def request_link(
+    session: Session, program_id: int, email: str, now: datetime, *, language: str, source: str
+) -> Member | None:
+    """Ask for a one-time sign-in link for the member with ``email``; returns the member, or ``None`` when no mail
+    should go out: no such member, a blocked one, or one who was just sent several. The caller answers the same in
+    every case.
 
-
-def request_link(session: Session, program_id: int, email: str, now: datetime) -> SignInLink | None:
-    """A new one-time token for the member with ``email``, or ``None`` when no mail should go out: no such member, a
-    blocked one, or one who was just sent several. The caller answers the same in every case."""
+    The request is a token row and a ``member.sign_in_link_requested`` event; the mail (and the token in its link)
+    is made by the outbox consumer ``portal.consumers.SignInMail`` once this transaction has committed, so a mail
+    never announces a link the database rolled back, and a mail server that is down delays the mail instead of
+    losing it. Until then the row holds the fingerprint of a token nobody knows.
+    """
     member = repository.member_by_email(session, program_id, email.strip())
     if member is None or member.status == member_service.BLOCKED:
         return None
     if repository.links_sent_since(session, member.id, now - LINK_LIFETIME) >= LINKS_PER_LIFETIME:
         return None
-    token = secrets.token_urlsafe(32)
-    session.add(
-        SignInToken(
-            program_id=program_id,
-            member_id=member.id,
-            token_hash=fingerprint(token),
-            created_at=now,
-            expires_at=now + LINK_LIFETIME,
-        )
+    request = SignInToken(
+        program_id=program_id,
+        member_id=member.id,
+        token_hash=fingerprint(secrets.token_urlsafe(32)),
+        created_at=now,
+        expires_at=now + LINK_LIFETIME,
     )
+    session.add(request)
     session.flush()
-    return SignInLink(member, token)
+    requested = SignInLinkRequested(
+        program_id=program_id,
+        member_id=member.id,
+        occurred_at=now,
+        request_id=request.id,
+        language=language,
+        source=source,
+    )
+    outbox.publish(session, [requested], now)
+    return member
+
+
+def arm_link(session: Session, program_id: int, request_id: int, now: datetime) -> tuple[Member, str] | None:
+    """Give a requested sign-in link its token, valid from ``now``: (member, token), or ``None`` when the request is
+    gone or was used."""
+    token = secrets.token_urlsafe(32)
+    member_id = repository.arm_token(session, request_id, fingerprint(token), now + LINK_LIFETIME)
+    member = repository.member_by_id(session, program_id, member_id) if member_id is not None else None
+    return None if member is None else (member, token)
 
 
 def _active(session: Session, program_id: int, member_id: int | None) -> Member | None:
@@ -137,11 +157,20 @@ def end_session(session: Session, program_id: int, token: str, now: datetime) ->
 
 
 def update_profile(
-    session: Session, member: Member, *, language: str, birth_date: date | None, marketing_consent: bool
+    session: Session,
+    member: Member,
+    now: datetime,
+    *,
+    language: str,
+    birth_date: date | None,
+    marketing_consent: bool,
 ) -> None:
-    member_service.update(
-        session, member, {"language": language, "birth_date": birth_date, "marketing_consent": marketing_consent}
-    )
+    changes: dict[str, object] = {
+        "language": language,
+        "birth_date": birth_date,
+        "marketing_consent": marketing_consent,
+    }
+    member_service.update(session, member, changes, now)
 
 
 PORTAL_KEY_PREFIX = "portal:"

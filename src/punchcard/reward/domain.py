@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from punchcard.coupon.domain import Benefit
+from punchcard.kit.events import DomainEvent
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,17 @@ def obstacle(
     if available_points < reward.points_cost:
         return Obstacle.INSUFFICIENT_POINTS
     return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RewardRedeemed(DomainEvent):
+    """A member spent points on a reward and got its coupon."""
+
+    type: ClassVar[str] = "reward.redeemed"
+
+    reward: str
+    reward_name: str
+    points_spent: int
+    redemption_id: int
+    coupon_code: str
+    coupon_expires_at: datetime

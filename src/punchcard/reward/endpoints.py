@@ -11,6 +11,7 @@ from punchcard.kit.errors import ValidationFailed
 from punchcard.kit.idempotency import request_hash
 from punchcard.ledger import repository as ledger
 from punchcard.member import repository as members
+from punchcard.member.endpoints import retried_when_busy
 from punchcard.member.schemas import RedemptionIn, iso
 from punchcard.reward import service
 from punchcard.reward.domain import Reward
@@ -53,6 +54,7 @@ def catalogue(
 
 
 @router.post("/members/{external_id}/redemptions", status_code=201)
+@retried_when_busy
 def redeem_reward(
     external_id: str,
     body: RedemptionIn,

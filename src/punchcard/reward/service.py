@@ -22,7 +22,8 @@ from punchcard.member import repository as members
 from punchcard.member.errors import MemberBlocked
 from punchcard.member.models import Member
 from punchcard.member.service import BLOCKED
-from punchcard.reward.domain import Obstacle, Reward, obstacle
+from punchcard.outbox import service as outbox
+from punchcard.reward.domain import Obstacle, Reward, RewardRedeemed, obstacle
 from punchcard.reward.errors import RewardLimitReached, RewardNotAvailable, RewardNotFound, TierTooLow
 from punchcard.reward.models import Redemption
 from punchcard.tier.domain import TierPolicy
@@ -158,6 +159,18 @@ def redeem(
         issued_at=now,
         expires_at=end_of_local_day_after(now, catalogue.zone, days=reward.coupon_valid_days),
     )
+    redeemed = RewardRedeemed(
+        program_id=catalogue.program_id,
+        member_id=member.id,
+        occurred_at=now,
+        reward=reward.code,
+        reward_name=reward.name,
+        points_spent=reward.points_cost,
+        redemption_id=redemption.id,
+        coupon_code=coupon.code,
+        coupon_expires_at=coupon.expires_at,
+    )
+    outbox.publish(session, [redeemed], now)
     redemption.response = {
         "redemption_id": redemption.id,
         "reward": reward.code,

@@ -61,3 +61,8 @@ class AuditEntry(Base):
     """The object acted on, in words that stay readable if it is later renamed: ``member m-1``, ``API key pc_adm_x``."""
     reason: Mapped[str] = mapped_column(String(500), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outbox_event_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), unique=True, default=None
+    )
+    """The domain event this entry records (``staff_id`` is then none and ``action`` the event's type), written by
+    the activity consumer; unique, so an event delivered twice is recorded once."""

@@ -71,6 +71,8 @@ class AuditFilter:
     member_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    staff_only: bool = False
+    """Only what people did, without the domain events the activity consumer records."""
 
 
 def audit_entries(session: Session, where: AuditFilter, *, before_id: int | None, limit: int) -> Sequence[AuditEntry]:
@@ -83,6 +85,8 @@ def audit_entries(session: Session, where: AuditFilter, *, before_id: int | None
         query = query.where(AuditEntry.action == where.action)
     if where.member_id is not None:
         query = query.where(AuditEntry.member_id == where.member_id)
+    if where.staff_only:
+        query = query.where(AuditEntry.outbox_event_id.is_(None))
     if where.since is not None:
         query = query.where(AuditEntry.at >= where.since)
     if where.until is not None:

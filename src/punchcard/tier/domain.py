@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from punchcard.kit.calendar import Period, add_months, local_date, period_start, start_of_local_day
+from punchcard.kit.events import JSON, DomainEvent
 
 
 class Metric(StrEnum):
@@ -131,4 +133,46 @@ def progress(policy: TierPolicy, current_code: str | None, value: int, grace_unt
         needed_for_next=None if following is None else max(following.threshold - value, 0),
         needed_to_keep=max(tier.threshold - value, 0),
         grace_until=grace_until,
+    )
+
+
+# --- domain events ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TierChanged(DomainEvent):
+    """A member moved to another tier; ``reason`` says why (``upgrade`` at once, ``refund``, or the review's)."""
+
+    from_tier: str | None
+    to_tier: str
+    reason: str
+
+    def effects(self) -> list[dict[str, JSON]]:
+        return [{"type": "tier_changed", "from": self.from_tier, "to": self.to_tier, "reason": self.reason}]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TierUpgraded(TierChanged):
+    type: ClassVar[str] = "tier.upgraded"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TierDowngraded(TierChanged):
+    type: ClassVar[str] = "tier.downgraded"
+
+
+def tier_changed(
+    policy: TierPolicy,
+    *,
+    program_id: int,
+    member_id: int,
+    from_tier: str | None,
+    to_tier: str,
+    reason: str,
+    at: datetime,
+) -> TierChanged:
+    """The event for a move from ``from_tier`` to ``to_tier``: an upgrade when it goes up the policy's order."""
+    kind = TierUpgraded if from_tier is None or policy.rank(to_tier) > policy.rank(from_tier) else TierDowngraded
+    return kind(
+        program_id=program_id, member_id=member_id, occurred_at=at, from_tier=from_tier, to_tier=to_tier, reason=reason
     )

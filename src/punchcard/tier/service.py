@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,18 +13,17 @@ from punchcard.ledger import repository as ledger
 from punchcard.ledger.domain import Account
 from punchcard.ledger.models import LedgerEntry
 from punchcard.member.models import Member
-from punchcard.tier.domain import Progress, ReviewOutcome, TierPolicy, progress, review
+from punchcard.outbox import service as outbox
+from punchcard.tier.domain import (
+    Progress,
+    ReviewOutcome,
+    TierChanged,
+    TierPolicy,
+    progress,
+    review,
+    tier_changed,
+)
 from punchcard.tier.models import TierChange
-
-
-@dataclass(frozen=True)
-class TierChanged:
-    from_code: str | None
-    to_code: str
-    reason: str
-
-    def effect(self) -> dict[str, object]:
-        return {"type": "tier_changed", "from": self.from_code, "to": self.to_code, "reason": self.reason}
 
 
 def qualifying_value(session: Session, member_id: int, policy: TierPolicy, zone: ZoneInfo, now: datetime) -> int:
@@ -42,9 +40,24 @@ def status(
 
 
 def _change(
-    session: Session, member: Member, to_code: str, reason: str, at: datetime, event_id: int | None
+    session: Session,
+    member: Member,
+    policy: TierPolicy,
+    to_code: str,
+    reason: str,
+    at: datetime,
+    event_id: int | None,
 ) -> TierChanged:
-    changed = TierChanged(member.tier_code, to_code, reason)
+    """Move the member to ``to_code`` and record the change; returns its event for the caller to publish."""
+    changed = tier_changed(
+        policy,
+        program_id=member.program_id,
+        member_id=member.id,
+        from_tier=member.tier_code,
+        to_tier=to_code,
+        reason=reason,
+        at=at,
+    )
     session.add(
         TierChange(
             program_id=member.program_id,
@@ -61,7 +74,7 @@ def _change(
 
 
 def assign_entry_tier(session: Session, member: Member, policy: TierPolicy, at: datetime) -> None:
-    _change(session, member, policy.tiers[0].code, "enrolment", at, None)
+    _change(session, member, policy, policy.tiers[0].code, "enrolment", at, None)  # told by ``member.enrolled``
 
 
 def can_rise(member: Member, policy: TierPolicy) -> bool:
@@ -88,7 +101,7 @@ def upgrade_if_earned(
     value = qualifying_value(session, member.id, policy, zone, now) if value is None else value
     qualified = policy.qualifying(value)
     if policy.rank(qualified.code) > policy.rank(member.tier_code):
-        return _change(session, member, qualified.code, "upgrade", now, event_id)
+        return _change(session, member, policy, qualified.code, "upgrade", now, event_id)
     if qualified.code == policy.by_code(member.tier_code).code and member.tier_grace_until is not None:
         member.tier_grace_until = None  # earned it back inside the grace period
     return None
@@ -120,7 +133,7 @@ def after_refund(
     floor = policy.by_code(held_before)
     target = qualified if policy.rank(qualified.code) >= policy.rank(floor.code) else floor
     if policy.rank(target.code) < policy.rank(member.tier_code):
-        return _change(session, member, target.code, "refund", now, event_id)
+        return _change(session, member, policy, target.code, "refund", now, event_id)
     return None
 
 
@@ -157,6 +170,7 @@ def review_batch(
     zone: ZoneInfo,
     *,
     at: datetime,
+    now: datetime,
     after_id: int,
     limit: int,
     up_to_id: int | None = None,
@@ -172,16 +186,31 @@ def review_batch(
     )
     if up_to_id is not None:
         query = query.where(Member.id <= up_to_id)
-    members = session.execute(query.order_by(Member.id).limit(limit).with_for_update(skip_locked=True)).all()
+    # FOR NO KEY UPDATE like every member lock (member.repository), skipping members a request holds.
+    members = session.execute(
+        query.order_by(Member.id).limit(limit).with_for_update(key_share=True, skip_locked=True)
+    ).all()
     if not members:
         return None
     values = _credits_by_member(session, members[0].id, members[-1].id, policy.window.start(at, zone), at)
     updates: list[dict[str, object]] = []
     changes: list[dict[str, object]] = []
+    events: list[TierChanged] = []
     for row in members:
         decision = review(policy, row.tier_code, values.get(row.id, 0), row.tier_grace_until, at)
         if decision.outcome in (ReviewOutcome.UPGRADE, ReviewOutcome.DOWNGRADE) or row.tier_code is None:
             updates.append({"id": row.id, "tier_code": decision.tier.code, "tier_since": at, "tier_grace_until": None})
+            events.append(
+                tier_changed(
+                    policy,
+                    program_id=program_id,
+                    member_id=row.id,
+                    from_tier=row.tier_code,
+                    to_tier=decision.tier.code,
+                    reason=decision.outcome.value,
+                    at=at,
+                )
+            )
             changes.append(
                 {
                     "program_id": program_id,
@@ -195,6 +224,7 @@ def review_batch(
         elif decision.outcome in (ReviewOutcome.START_GRACE, ReviewOutcome.END_GRACE):
             updates.append({"id": row.id, "tier_grace_until": decision.grace_until})
     _write_review(session, updates, changes, at)
+    outbox.publish(session, events, now)
     return int(members[-1].id), len(members)
 
 

@@ -1,0 +1,16 @@
+"""The consumers of the outbox in this installation: one list, for ``punchcard serve`` and ``punchcard jobs run``.
+
+A consumer that a later feature adds (member e-mails, webhooks, a mechanic that reacts later) is appended here; the
+event path does not change.
+"""
+
+from __future__ import annotations
+
+from punchcard.kit.settings import Settings
+from punchcard.outbox.dispatcher import Consumer
+from punchcard.portal.consumers import SignInMail
+from punchcard.staff.activity import ActivityLog
+
+
+def consumers(settings: Settings) -> list[Consumer]:
+    return [ActivityLog(), SignInMail(settings)]

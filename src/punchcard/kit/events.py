@@ -1,0 +1,84 @@
+"""Domain events, pure: what happened, typed, in the words of the feature it happened in.
+
+A feature's ``domain`` defines its events as frozen dataclasses deriving from ``DomainEvent`` (``PointsEarned`` in the
+ledger, ``TierUpgraded`` in tiers, ...). The service that makes the change returns or publishes them; the outbox
+(``punchcard.outbox``) stores them in the same transaction as the change, and consumers (the activity log, e-mail,
+webhooks, mechanics that react later) receive each committed event once. A response's ``effects`` are derived from
+the same events (``effects()``), so what the caller is told and what everyone else hears cannot drift apart.
+
+Every subclass names its ``type`` (``points.earned``) and ``schema_version``; ``payload()`` is what consumers get, as
+JSON: dataclass fields other than the envelope (program, member, occurred_at), datetimes in ISO 8601, decimals as
+strings. Nothing here touches a database, a framework or the clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar
+
+JSON = Any
+"""A value ``json.dumps`` accepts."""
+
+ENVELOPE = frozenset({"program_id", "member_id", "occurred_at"})
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {}
+"""Every event type by its ``type``: for the documentation check and for readers of the outbox."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    """Something that happened to a member (or a program) that others may react to."""
+
+    type: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 1
+
+    program_id: int
+    member_id: int | None
+    occurred_at: datetime
+    """When it happened in the world (an order's time, a lot's expiry), not when it was recorded."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.type:
+            return  # an abstract family (no type of its own)
+        if cls.type in EVENT_TYPES and EVENT_TYPES[cls.type].__qualname__ != cls.__qualname__:
+            raise TypeError(f"event type {cls.type!r} is defined twice")
+        EVENT_TYPES[cls.type] = cls
+
+    def payload(self) -> dict[str, JSON]:
+        """The event's own facts as JSON (the envelope is stored beside it)."""
+        return {
+            field.name: to_json(getattr(self, field.name))
+            for field in dataclasses.fields(self)
+            if field.name not in ENVELOPE
+        }
+
+    def effects(self) -> list[dict[str, JSON]]:
+        """What an API response says about this event; most events are not shown in a response."""
+        return []
+
+
+def to_json(value: Any) -> JSON:
+    """A payload value as JSON: datetimes and dates in ISO 8601, decimals as strings, containers element-wise."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: to_json(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in value]
+    return value
+
+
+def effects_of(events: list[DomainEvent]) -> list[dict[str, JSON]]:
+    """The response effects of ``events``, in order."""
+    return [effect for event in events for effect in event.effects()]

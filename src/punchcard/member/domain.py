@@ -1,0 +1,33 @@
+"""Member events (pure): a member joined, or their profile or status changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+
+from punchcard.kit.events import JSON, DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberEnrolled(DomainEvent):
+    """A member joined the program; ``occurred_at`` is their enrolment (in the past for imported members)."""
+
+    type: ClassVar[str] = "member.enrolled"
+
+    email: str | None
+    name: str | None
+    birth_date: date | None
+    language: str | None
+    marketing_consent: bool
+    tier: str | None
+    """The entry tier, when the program has tiers."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberUpdated(DomainEvent):
+    """Profile fields or the status changed: only the fields that changed, with their new values."""
+
+    type: ClassVar[str] = "member.updated"
+
+    changes: dict[str, JSON]
