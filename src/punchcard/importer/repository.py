@@ -73,12 +73,14 @@ def blocked_members(session: Session, program_id: int, external_ids: Sequence[st
 
 
 def lock_members(session: Session, program_id: int, external_ids: Sequence[str]) -> list[Row[Any]]:
-    """The members that exist, locked (in id order, as every other batch does, so batches never deadlock)."""
+    """The members that exist, locked (in id order, as every other batch does, so batches never deadlock), with
+    ``FOR NO KEY UPDATE`` like every member lock (docs/decisions.md, Performance 18): the nightly jobs' entries for
+    these members must not wait for the import."""
     if is_postgres(session):
         query = (
             "SELECT id, external_id, status, enrolled_at, tier_code, tier_since, tier_grace_until, language,"
             " marketing_consent, birth_date, email FROM members WHERE program_id = %s AND external_id = ANY(%s)"
-            " ORDER BY id FOR UPDATE"
+            " ORDER BY id FOR NO KEY UPDATE"
         )
         return _pg(session, query, (program_id, sorted(external_ids)))
     rows: list[Row[Any]] = []
@@ -99,7 +101,7 @@ def lock_members(session: Session, program_id: int, external_ids: Sequence[str])
             )
             .where(Member.program_id == program_id, Member.external_id.in_(chunk))
             .order_by(Member.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).all()
     return rows
 
