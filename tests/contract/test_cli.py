@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 from typer.testing import CliRunner, Result
 
 from punchcard.api import app as app_module
@@ -224,3 +224,29 @@ def test_jobs_run_refuses_a_moment_it_cannot_read(cli: Cli) -> None:
     result = cli("jobs", "run", "--at", "next tuesday")
     assert result.exit_code == 2
     assert "not an ISO timestamp" in result.output
+
+
+def test_ledger_verify_says_the_ledger_balances_and_exits_1_when_a_lot_disagrees_with_its_entries(
+    cli: Cli, tmp_path: Path, http: TestClient, cli_database_url: str
+) -> None:
+    # Given a member with a welcome bonus and an order
+    assert cli("program", "apply", str(program_file(tmp_path))).exit_code == 0
+    headers = {"Authorization": f"Bearer {create_key(cli, 'bean-there', 'admin')}"}
+    assert http.post("/api/v1/members", json={"external_id": "ann"}, headers=headers).status_code == 201
+    # When the ledger is verified, it balances: one transfer (the bonus) and one lot
+    result = cli("ledger", "verify", "--program", "bean-there")
+    assert result.exit_code == 0, result.output
+    assert last_line(result) == "1 transfers, 1 lots: every transfer balances and every lot equals its entries"
+    # When a lot is changed behind the ledger's back, verify names it and fails
+    engine = create_engine(cli_database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE lots SET remaining = remaining - 1"))
+    engine.dispose()
+    broken = cli("ledger", "verify")
+    assert broken.exit_code == 1
+    assert "lot_equals_entries: lot 1 of member 1 holds 49 (available), its entries say 50 (0 pending)" in broken.output
+    assert last_line(broken) == "1 transfers, 1 lots: NOT BALANCED"
+    # And an unknown program is an error of its own
+    unknown = cli("ledger", "verify", "--program", "nope")
+    assert unknown.exit_code == 1
+    assert "program_not_found" in unknown.output

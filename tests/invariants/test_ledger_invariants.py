@@ -52,6 +52,7 @@ from punchcard.ledger.domain import (
     PointsReversed,
 )
 from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.ledger.verify import verify
 from punchcard.member.domain import MemberEnrolled
 from punchcard.member.models import Member
 from punchcard.outbox.models import OutboxEvent
@@ -294,6 +295,10 @@ def check_invariants(api: ApiClient, engine: Engine, external_id: str, policy: s
         if order_sent.fully_refunded:
             assert row.points_reversed == row.points_earned, order_sent
 
+    # Double entry: every transfer of the program sums to zero per asset, and every lot equals its entries.
+    with Session(engine) as session:
+        assert verify(session, api.program_id).problems == []
+
     # The outbox holds exactly one event per committed change, and none for a refused one: what its events say
     # adds up to what the ledger did.
     with Session(engine) as session:
@@ -325,7 +330,7 @@ def event_entries(engine: Engine, api: ApiClient, event_id: str, kind: EntryKind
                         Event.program_id == api.program_id,
                         Event.external_id == event_id,
                         LedgerEntry.kind == kind.value,
-                        LedgerEntry.account != Account.TIER_CREDITS.value,
+                        LedgerEntry.account.in_([Account.POINTS.value, Account.PENDING_POINTS.value]),
                     )
                 ).scalars()
             )

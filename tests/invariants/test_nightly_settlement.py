@@ -131,18 +131,42 @@ def posting_for(engine: Engine, api: ApiClient, **fields: Any) -> ledger.Posting
     return ledger.Posting(api.program_id, 0, version, AT, NOW, operation="job", **fields)
 
 
+NAMES = [column.name for column in LedgerEntry.__table__.columns if column.name not in ("id", "transfer_id")]
+"""The columns compared: all but the row's id and its (random) transfer id, which ``balanced`` checks instead."""
+
+
 def entry_rows(session: Session, program_id: int, since_id: int) -> list[tuple[Any, ...]]:
-    """Every entry written after ``since_id``, in id order, without the id itself."""
+    """Every entry written after ``since_id``, in id order, without its ids; and every transfer among them balanced."""
     table = LedgerEntry.__table__
-    columns = [column for column in table.columns if column.name != "id"]
-    query = select(*columns).where(table.c.program_id == program_id, table.c.id > since_id).order_by(table.c.id)
-    return [tuple(row) for row in session.execute(query).all()]
+    query = select(table).where(table.c.program_id == program_id, table.c.id > since_id).order_by(table.c.id)
+    rows = session.execute(query).mappings().all()
+    balanced: Counter[tuple[Any, str]] = Counter()
+    for row in rows:
+        balanced[(row["transfer_id"], row["asset"])] += row["amount"]
+    assert set(balanced.values()) <= {0}, "every transfer sums to zero per asset"
+    return [tuple(row[name] for name in NAMES) for row in rows]
+
+
+def field(row: tuple[Any, ...], name: str) -> Any:
+    return row[NAMES.index(name)]
 
 
 def by_lot(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Entries in the order of their lot id, kind and account (the columns after ``id``: see ``entry_rows``)."""
-    names = [column.name for column in LedgerEntry.__table__.columns if column.name != "id"]
-    return row[names.index("lot_id")], row[names.index("kind")], row[names.index("account")]
+    """Entries in the order of their lot id, kind and account."""
+    return field(row, "lot_id"), field(row, "kind"), field(row, "account")
+
+
+def members_legs(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [row for row in rows if field(row, "member_id") is not None]
+
+
+def program_totals(rows: list[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    """What the program's accounts took, per account and moment (batches may split it differently)."""
+    totals: Counter[tuple[Any, ...]] = Counter()
+    for row in rows:
+        if field(row, "member_id") is None:
+            totals[(field(row, "account"), field(row, "occurred_at"))] += field(row, "amount")
+    return totals
 
 
 def lot_rows(session: Session, program_id: int) -> list[tuple[Any, ...]]:
@@ -219,14 +243,17 @@ def test_set_based_settlement_writes_exactly_the_rows_the_row_by_row_code_wrote(
     # Then both wrote the same entries, column for column and in the same order, and left the lots the same; the
     # nightly job's walk in ranges of lot ids writes the same entries too, in id order
     vest, expire = due(engine, api)
-    kinds = Counter((row[3], row[2]) for row in before[0])  # (kind, account)
+    kinds = Counter((field(row, "kind"), field(row, "account")) for row in members_legs(before[0]))
     assert kinds == {("vest", "pending_points"): vest, ("vest", "points"): vest, ("expire", "points"): expire}
     assert vest > 0
     assert expire > 0
     assert after == before
     ranged = written(engine, api, posting, new_vest, ranged_expire, limit, [None])
     assert ranged[1] == before[1]
-    assert sorted(ranged[0], key=by_lot) == sorted(before[0], key=by_lot)
+    assert sorted(members_legs(ranged[0]), key=by_lot) == sorted(members_legs(before[0]), key=by_lot)
+    assert program_totals(ranged[0]) == program_totals(before[0])
+    expired = -sum(field(row, "amount") for row in members_legs(before[0]) if field(row, "kind") == "expire")
+    assert sum(program_totals(before[0]).values()) == expired  # all of it into program:breakage
 
 
 def test_settling_one_member_writes_exactly_the_rows_the_row_by_row_code_wrote(
@@ -239,7 +266,7 @@ def test_settling_one_member_writes_exactly_the_rows_the_row_by_row_code_wrote(
     vest, expire = due(engine, api)
     before = written(engine, api, posting, reference_vest, reference_expire, 2, members)
     after = written(engine, api, posting, new_vest, new_expire, 2, members)
-    assert len(before[0]) == 2 * vest + expire
+    assert len(members_legs(before[0])) == 2 * vest + expire
     assert after == before
 
 
@@ -274,7 +301,9 @@ def test_two_runs_with_two_workers_each_settle_every_lot_exactly_once(
     with Session(engine) as session:
         rows = session.execute(
             select(LedgerEntry.lot_id, LedgerEntry.kind, LedgerEntry.account).where(
-                LedgerEntry.program_id == api.program_id, LedgerEntry.kind.in_(["vest", "expire"])
+                LedgerEntry.program_id == api.program_id,
+                LedgerEntry.member_id.is_not(None),
+                LedgerEntry.kind.in_(["vest", "expire"]),
             )
         ).all()
         left = session.execute(select(Lot.id).where(Lot.id.in_(to_expire), Lot.remaining > 0)).scalars().all()
@@ -312,7 +341,11 @@ def test_a_batch_boundary_inside_equal_expiry_dates_loses_no_lot(make_program: P
     with Session(engine) as session:
         expired = session.execute(
             select(LedgerEntry.lot_id)
-            .where(LedgerEntry.program_id == api.program_id, LedgerEntry.kind == "expire")
+            .where(
+                LedgerEntry.program_id == api.program_id,
+                LedgerEntry.member_id.is_not(None),
+                LedgerEntry.kind == "expire",
+            )
             .order_by(LedgerEntry.id)
         ).scalars()
         assert list(expired) == [lot_id for lot_id, _ in sorted(lots, key=lambda lot: (lot[1], lot[0]))]
@@ -339,7 +372,9 @@ def test_a_batch_that_fails_leaves_nothing_and_the_next_run_does_it(make_program
     with Session(engine) as session:
         rows = session.execute(
             select(LedgerEntry.lot_id, LedgerEntry.kind, LedgerEntry.account).where(
-                LedgerEntry.program_id == api.program_id, LedgerEntry.kind.in_(["vest", "expire"])
+                LedgerEntry.program_id == api.program_id,
+                LedgerEntry.member_id.is_not(None),
+                LedgerEntry.kind.in_(["vest", "expire"]),
             )
         ).all()
     assert len(rows) == len(set(rows)) == 2 * vest + expire

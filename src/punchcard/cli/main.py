@@ -23,6 +23,7 @@ from punchcard.kit.db import get_engine, session_factory, unit_of_work
 from punchcard.kit.errors import PunchcardError
 from punchcard.kit.migrate import upgrade
 from punchcard.kit.settings import Settings
+from punchcard.ledger.verify import verify
 from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import cli as portal_cli
 from punchcard.program import service as programs
@@ -32,12 +33,14 @@ app = typer.Typer(help="Punchcard: a self-hosted loyalty and rewards engine.", n
 program_app = typer.Typer(help="Loyalty programs, kept as files.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys for shops and staff tools.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Scheduled work.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The points ledger.", no_args_is_help=True)
 app.add_typer(program_app, name="program")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(importer_cli.app, name="import")
 app.add_typer(staff_cli.app, name="staff")
 app.add_typer(portal_cli.app, name="portal")
+app.add_typer(ledger_app, name="ledger")
 
 DEFAULT_URL = "sqlite:///punchcard.db"
 
@@ -197,3 +200,22 @@ def demo(
     typer.echo(result.admin_key)
     if serve_api:
         _serve(get_engine(url), host, port, workers=1, jobs_every=300)
+
+
+@ledger_app.command("verify")
+def verify_ledger(
+    program: Annotated[str | None, typer.Option(help="only this program's ledger (its slug)")] = None,
+) -> None:
+    """Check that every transfer sums to zero per asset and every lot equals its entries; exit 1 if not."""
+    try:
+        with unit_of_work(get_engine(_url())) as session:
+            program_id = programs.program_id_for(session, program) if program is not None else None
+            report = verify(session, program_id)
+    except PunchcardError as error:
+        _fail(error)
+    for problem in report.problems:
+        typer.secho(f"{problem.check}: {problem.detail}", fg=typer.colors.RED, err=True)
+    verdict = "every transfer balances and every lot equals its entries" if report.is_balanced else "NOT BALANCED"
+    typer.echo(f"{report.transfers} transfers, {report.lots} lots: {verdict}")
+    if not report.is_balanced:
+        raise typer.Exit(code=1)

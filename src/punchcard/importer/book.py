@@ -28,7 +28,7 @@ from punchcard.kit.calendar import period_start
 from punchcard.kit.events import DomainEvent, effects_of
 from punchcard.kit.money import to_minor
 from punchcard.ledger.domain import Account, EntryKind, LotView, consume
-from punchcard.ledger.posting import Posting
+from punchcard.ledger.posting import Posting, transfer
 from punchcard.member.domain import MemberEnrolled
 from punchcard.member.service import attributes
 from punchcard.outbox import service as outbox
@@ -169,10 +169,17 @@ class Book:
         rule_code: str | None = None,
         description: str = "",
         occurred_at: datetime | None = None,
-    ) -> None:
+    ) -> dict[str, object]:
+        """A leg on the member's accounts, as ``ledger.posting.Posting.entry`` makes it."""
         moment = {"occurred_at": occurred_at} if occurred_at is not None else {}
-        entry = posting.entry(account, kind, amount, lot_id=lot_id, rule_code=rule_code, description=description)
-        self.rows.entries.append(entry | moment)
+        return (
+            posting.entry(account, kind, amount, lot_id=lot_id, rule_code=rule_code, description=description) | moment
+        )
+
+    def _write(self, *transfers: list[dict[str, object]]) -> None:
+        """``ledger.service.write``: each group of legs becomes one balanced transfer (``ledger.posting.transfer``)."""
+        for legs in transfers:
+            self.rows.entries.extend(transfer(legs))
 
     def _posting(self, member_id: int, at: datetime, **cause: Any) -> Posting:
         """What the entries of one operation share, as ``ledger.posting.Posting`` (the API's very type)."""
@@ -187,28 +194,43 @@ class Book:
 
     def _settle(self, member: MemberBook, posting: Posting, at: datetime) -> None:
         # member.lots is in id order (loaded so, and new lots get ascending ids), as the batch steps go.
+        vested: list[dict[str, object]] = []
         for lot in member.lots:
             if lot.is_pending and lot.available_at is not None and lot.available_at <= at:
                 text = "Return window closed: points available"
                 if lot.remaining > 0:
-                    self._entry(
-                        posting, Account.PENDING_POINTS, EntryKind.VEST, -lot.remaining, lot_id=lot.id, description=text
-                    )
-                    self._entry(posting, Account.POINTS, EntryKind.VEST, lot.remaining, lot_id=lot.id, description=text)
+                    vested += [
+                        self._entry(
+                            posting,
+                            Account.PENDING_POINTS,
+                            EntryKind.VEST,
+                            -lot.remaining,
+                            lot_id=lot.id,
+                            description=text,
+                        ),
+                        self._entry(
+                            posting, Account.POINTS, EntryKind.VEST, lot.remaining, lot_id=lot.id, description=text
+                        ),
+                    ]
                 lot.is_pending, lot.is_changed = False, True
+        self._write(vested)
         self._repay_debt(member, posting)
+        expired: list[dict[str, object]] = []
         for lot in member.lots:
             if not lot.is_pending and lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= at:
-                self._entry(
-                    posting,
-                    Account.POINTS,
-                    EntryKind.EXPIRE,
-                    -lot.remaining,
-                    lot_id=lot.id,
-                    description="Points expired",
-                    occurred_at=lot.expires_at,
+                expired.append(
+                    self._entry(
+                        posting,
+                        Account.POINTS,
+                        EntryKind.EXPIRE,
+                        -lot.remaining,
+                        lot_id=lot.id,
+                        description="Points expired",
+                        occurred_at=lot.expires_at,
+                    )
                 )
                 self._take(lot, lot.remaining)
+        self._write(expired)
 
     def _repay_debt(self, member: MemberBook, posting: Posting) -> int:
         """``ledger.service.repay_debt``: pay debt from available lots that have not expired at the posting's time."""
@@ -225,7 +247,7 @@ class Book:
         takes, shortfall = consume(views, debt)
         repaid = debt - shortfall
         if repaid > 0:
-            for take in takes:
+            legs = [
                 self._entry(
                     posting,
                     Account.POINTS,
@@ -234,9 +256,13 @@ class Book:
                     lot_id=take.lot_id,
                     description="Paid towards earlier debt",
                 )
+                for take in takes
+            ]
             for take in takes:
                 self._take(spendable[take.lot_id], take.points)
-            self._entry(posting, Account.POINTS, EntryKind.REPAY_DEBT, repaid, description="Debt repaid")
+            self._write(
+                [*legs, self._entry(posting, Account.POINTS, EntryKind.REPAY_DEBT, repaid, description="Debt repaid")]
+            )
             member.debt_line += repaid
         return repaid
 
@@ -292,18 +318,22 @@ class Book:
         self._lot_rows[lot.id] = row
         member.lots.append(lot)
         account = Account.PENDING_POINTS if lot.is_pending else Account.POINTS
+        earned: list[dict[str, object]] = []
         for award in evaluation.awards:
             if award.points != 0:
-                self._entry(
-                    posting,
-                    account,
-                    EntryKind.EARN,
-                    award.points,
-                    lot_id=lot.id,
-                    rule_code=award.rule_code,
-                    description=f"{award.rule_name}: {award.detail}",
+                earned.append(
+                    self._entry(
+                        posting,
+                        account,
+                        EntryKind.EARN,
+                        award.points,
+                        lot_id=lot.id,
+                        rule_code=award.rule_code,
+                        description=f"{award.rule_name}: {award.detail}",
+                    )
                 )
                 member.firings.setdefault(award.rule_code, []).append((posting.occurred_at, lot.id))
+        self._write(earned)
         if not lot.is_pending:
             self._repay_debt(member, posting)
         return lot
@@ -385,7 +415,8 @@ class Book:
         events: list[DomainEvent] = [earned] if earned is not None else []
         credits = tier_credits(program, evaluation, facts)
         if credits != 0:
-            self._entry(posting, Account.TIER_CREDITS, EntryKind.EARN, credits, description=f"Order {order.order_id}")
+            credit = f"Order {order.order_id}"
+            self._write([self._entry(posting, Account.TIER_CREDITS, EntryKind.EARN, credits, description=credit)])
             member.add_tier_credit(at, credits)
         self.rows.orders.append(
             {

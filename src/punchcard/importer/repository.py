@@ -4,9 +4,10 @@ PostgreSQL, multi-row inserts on SQLite)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Row, Table, bindparam, func, insert, select, text, update
@@ -143,7 +144,7 @@ def debt_lines(session: Session, member_ids: Sequence[int]) -> dict[int, int]:
             )
             .group_by(LedgerEntry.member_id)
         ).all()
-        found.update({member_id: int(total) for member_id, total in rows})
+        found.update({cast(int, member_id): int(total) for member_id, total in rows})  # member accounts
     return found
 
 
@@ -164,7 +165,7 @@ def tier_credits(session: Session, member_ids: Sequence[int], since: datetime) -
     for chunk in _chunks(member_ids):
         credits = (LedgerEntry.member_id.in_(chunk), LedgerEntry.account == Account.TIER_CREDITS.value)
         found += [
-            (row.member_id, row.occurred_at, int(row.amount))
+            (cast(int, row.member_id), row.occurred_at, int(row.amount))
             for row in session.execute(
                 select(LedgerEntry.member_id, LedgerEntry.occurred_at, LedgerEntry.amount).where(
                     *credits, LedgerEntry.occurred_at >= since
@@ -172,7 +173,7 @@ def tier_credits(session: Session, member_ids: Sequence[int], since: datetime) -
             )
         ]
         found += [
-            (member_id, earliest, int(total))
+            (cast(int, member_id), earliest, int(total))
             for member_id, earliest, total in session.execute(
                 select(LedgerEntry.member_id, func.min(LedgerEntry.occurred_at), func.sum(LedgerEntry.amount))
                 .where(*credits, LedgerEntry.occurred_at < since)
@@ -377,6 +378,7 @@ _COPY_TEXT: dict[type, Callable[[Any], str]] = {
     datetime: _copy_datetime,
     dict: _copy_json,
     list: _copy_json,
+    uuid.UUID: str,
 }
 
 

@@ -1,14 +1,21 @@
-"""Pure ledger rules: which lots a spend consumes, how much a refund takes back, and when earned points expire.
+"""Pure ledger rules: the accounts and assets, which lots a spend consumes, how much a refund takes back, and when
+earned points expire.
 
-A member holds several accounts, each the sum of its entries: ``points`` (spendable), ``pending_points`` (earned but
-inside the return window) and ``tier_credits`` (what counts towards tiers). Store credit in money is a later account of
-the same kind. Earned points form lots; spending consumes the lots that expire soonest first. A shortfall that the
-return policy lets through becomes debt: an entry with no lot, paid back first from later earnings.
+The ledger is double-entry. Every movement is a **transfer**: entries (legs) that share a ``transfer_id`` and sum to
+zero per asset. A member holds accounts, each the sum of its entries: ``points`` (spendable), ``pending_points``
+(earned but inside the return window), both of the asset ``points``, and ``tier_credits`` (what counts towards tiers,
+an asset of its own that is never spent). The program holds the other side (``ProgramAccount``): points are issued
+from ``program:issuance``, spent into ``program:redemption``, expire into ``program:breakage``, and so on, so the
+program's accounts always hold the negative of what its members hold and owe. Money (gift cards, store credit) will
+be further assets, in minor units, moving between accounts of the same kinds.
+
+Earned points form lots; spending consumes the lots that expire soonest first. A shortfall that the return policy lets
+through becomes debt: an entry with no lot, paid back first from later earnings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -22,10 +29,38 @@ from punchcard.kit.events import JSON, DomainEvent
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
+class Asset(StrEnum):
+    """What an account holds; a transfer balances per asset."""
+
+    POINTS = "points"
+    TIER_CREDITS = "tier_credits"
+
+
 class Account(StrEnum):
+    """A member's accounts."""
+
     POINTS = "points"
     PENDING_POINTS = "pending_points"
     TIER_CREDITS = "tier_credits"
+
+    @property
+    def asset(self) -> Asset:
+        return Asset.TIER_CREDITS if self is Account.TIER_CREDITS else Asset.POINTS
+
+
+class ProgramAccount(StrEnum):
+    """The program's side of the transfers, one account per asset (the entry's ``asset`` says which)."""
+
+    ISSUANCE = "program:issuance"
+    """Where earned points and tier credits come from."""
+    REDEMPTION = "program:redemption"
+    """Where points spent on rewards go."""
+    BREAKAGE = "program:breakage"
+    """Where expired points go: the part of the liability that will never be redeemed."""
+    ADJUSTMENT = "program:adjustment"
+    """The other side of staff corrections, both ways."""
+    REVERSAL = "program:reversal"
+    """Where points and tier credits taken back by refunds go."""
 
 
 class EntryKind(StrEnum):
@@ -36,6 +71,33 @@ class EntryKind(StrEnum):
     EXPIRE = "expire"
     ADJUST = "adjust"
     REPAY_DEBT = "repay_debt"
+
+
+COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
+    EntryKind.EARN: ProgramAccount.ISSUANCE,
+    EntryKind.SPEND: ProgramAccount.REDEMPTION,
+    EntryKind.EXPIRE: ProgramAccount.BREAKAGE,
+    EntryKind.ADJUST: ProgramAccount.ADJUSTMENT,
+    EntryKind.REVERSE: ProgramAccount.REVERSAL,
+    EntryKind.VEST: None,  # pending_points to points: the member's own accounts balance
+    EntryKind.REPAY_DEBT: None,  # lots to the debt line: the member's own account balances
+}
+"""The program account on the other side of each kind of movement; ``None`` where the member's legs balance alone."""
+
+
+def imbalance(legs: Iterable[tuple[str, str, datetime, int]]) -> dict[tuple[str, str, datetime], int]:
+    """What the program must take, per (asset, kind, moment), for ``legs`` (asset, kind, occurred_at, amount) to
+    sum to zero per asset: one program leg per moment keeps breakage and issuance in the right reporting period.
+
+    Raises ``ValueError`` when a kind whose legs must balance alone does not: that is a bug, never to be written.
+    """
+    totals: dict[tuple[str, str, datetime], int] = {}
+    for asset, kind, moment, amount in legs:
+        totals[(asset, kind, moment)] = totals.get((asset, kind, moment), 0) + amount
+    for (asset, kind, _), total in totals.items():
+        if total != 0 and COUNTER_ACCOUNT[EntryKind(kind)] is None:
+            raise ValueError(f"{kind} legs of {asset} do not balance: {total}")
+    return {key: -total for key, total in totals.items() if total != 0}
 
 
 class ReturnPolicy(StrEnum):

@@ -1,10 +1,13 @@
-"""Ledger tables. ``ledger_entries`` is append-only: rows are inserted, never updated or deleted.
+"""Ledger tables. ``ledger_entries`` is append-only: rows are inserted, never updated or deleted. Each row is one leg
+of a transfer (``transfer_id``); a transfer's legs sum to zero per asset (``punchcard ledger verify`` checks it).
+Legs on a member's accounts carry the member; legs on the program's accounts (``program:…``) carry none.
 
 ``lots.remaining`` is a running figure kept beside the entries for fast spending and expiry; it only ever changes in
 the same transaction as the entry that explains the change, and a CHECK constraint stops it going below zero even if
 code is wrong.
 """
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import (
@@ -15,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Uuid,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,6 +70,7 @@ class Lot(Base):
 class LedgerEntry(Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (
+        CheckConstraint("(member_id IS NULL) = (account LIKE 'program:%')", name="member_accounts_have_a_member"),
         Index("ix_ledger_entries_member", "member_id", "account", "id"),
         Index("ix_ledger_entries_rule_firings", "member_id", "rule_code", "occurred_at"),
         Index("ix_ledger_entries_program_time", "program_id", "occurred_at"),
@@ -81,10 +86,14 @@ class LedgerEntry(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     account: Mapped[str] = mapped_column(String(32))
+    asset: Mapped[str] = mapped_column(String(16))
+    """``points``, ``tier_credits``; a currency code for money assets."""
     kind: Mapped[str] = mapped_column(String(32))
     amount: Mapped[int] = mapped_column(Integer)
+    transfer_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    """The transfer this leg belongs to; a transfer's legs sum to zero per asset."""
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     """When the movement counts (for windows and expiry); may be in the past for imported history."""
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,11 +1,15 @@
-"""What a group of ledger entries shares: who, when, under which program version and because of what."""
+"""What a group of ledger entries shares (who, when, under which program version and because of what), and how a
+group of a member's entries becomes one balanced transfer."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from punchcard.ledger.domain import Account, EntryKind
+from punchcard.ledger.domain import COUNTER_ACCOUNT, Account, EntryKind, imbalance
 
 
 @dataclass(frozen=True)
@@ -22,10 +26,12 @@ class Posting:
     operation: str | None = None
 
     def entry(self, account: Account, kind: EntryKind, amount: int, **fields: object) -> dict[str, object]:
+        """A leg on one of the member's accounts (put it in a ``transfer`` to write it)."""
         return {
             "program_id": self.program_id,
             "member_id": self.member_id,
             "account": account.value,
+            "asset": account.asset.value,
             "kind": kind.value,
             "amount": amount,
             "occurred_at": self.occurred_at,
@@ -40,3 +46,43 @@ class Posting:
             "description": "",
             **fields,
         }
+
+
+def transfer(entries: Sequence[dict[str, object]]) -> list[dict[str, object]]:
+    """``entries`` (legs on a member's accounts) as one transfer: a new transfer id on each, and the program
+    account's legs that make it sum to zero per asset. Empty for no entries."""
+    if not entries:
+        return []
+    transfer_id = uuid.uuid4()
+    legs = [{**entry, "transfer_id": transfer_id} for entry in entries]
+    moves = [
+        (str(e["asset"]), str(e["kind"]), cast(datetime, e["occurred_at"]), cast(int, e["amount"])) for e in entries
+    ]
+    return legs + counter_legs(entries[0], moves, transfer_id)
+
+
+def counter_legs(
+    template: dict[str, object], moves: Iterable[tuple[str, str, datetime, int]], transfer_id: uuid.UUID
+) -> list[dict[str, object]]:
+    """The program's legs (``ledger.domain.COUNTER_ACCOUNT``) that balance ``moves`` (asset, kind, occurred_at,
+    amount of the member's legs), one per asset, kind and moment in that order; the other columns come from
+    ``template``."""
+    legs: list[dict[str, object]] = []
+    for (asset, kind, moment), amount in sorted(imbalance(moves).items()):
+        counter = COUNTER_ACCOUNT[EntryKind(kind)]
+        assert counter is not None  # ``imbalance`` refuses unbalanced kinds that have no counter account
+        legs.append(
+            {
+                **template,
+                "member_id": None,
+                "account": counter.value,
+                "asset": asset,
+                "kind": kind,
+                "amount": amount,
+                "occurred_at": moment,
+                "lot_id": None,
+                "rule_code": None,
+                "transfer_id": transfer_id,
+            }
+        )
+    return legs

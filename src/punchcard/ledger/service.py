@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
@@ -28,6 +29,7 @@ from punchcard.ledger.domain import (
 from punchcard.ledger.errors import InsufficientPoints
 from punchcard.ledger.models import LedgerEntry
 from punchcard.ledger.posting import Posting as Posting
+from punchcard.ledger.posting import transfer
 from punchcard.member import repository as members
 from punchcard.outbox import service as outbox
 
@@ -44,10 +46,12 @@ class Credit:
 _APPEND = insert(LedgerEntry)
 
 
-def write(session: Session, entries: Sequence[dict[str, object]]) -> None:
-    """Append entries (the only way they are ever written), as one multi-row INSERT on the table."""
-    if entries:
-        session.connection().execute(_APPEND, list(entries))
+def write(session: Session, *transfers: Sequence[dict[str, object]]) -> None:
+    """Append transfers (the only way entries are ever written): each group of a member's legs becomes one transfer
+    with the program's legs that balance it (``ledger.posting.transfer``); all in one multi-row INSERT."""
+    legs = [leg for entries in transfers for leg in transfer(entries)]
+    if legs:
+        session.connection().execute(_APPEND, legs)
 
 
 def credit(
@@ -66,8 +70,8 @@ def credit(
 
     Points inside the program's return window go to ``pending_points``; available points first pay any debt (pass
     ``debt`` when the caller already knows it, e.g. from ``settle_member``, to save reading it again). ``also`` are
-    further entries of the same operation (a purchase's tier credit), written after the earn entries, in the same
-    statement when no debt is repaid in between.
+    further legs of the same operation (a purchase's tier credit), a transfer of their own written after the earn
+    entries, in the same statement when no debt is repaid in between.
     """
     total = sum(part.points for part in parts)
     if total <= 0:
@@ -92,7 +96,7 @@ def credit(
         if part.points != 0
     ]
     if available_at is not None or debt == 0:
-        write(session, [*earned, *also])  # nothing to repay: the operation's entries in one statement
+        write(session, earned, also)  # nothing to repay: the operation's transfers in one statement
         return lot_id
     write(session, earned)
     repay_debt(session, posting, debt=debt)
@@ -100,14 +104,14 @@ def credit(
     return lot_id
 
 
-def _debit(session: Session, posting: Posting, takes: Sequence[Take], kind: EntryKind, description: str) -> None:
-    write(
-        session,
-        [
-            posting.entry(Account.POINTS, kind, -take.points, lot_id=take.lot_id, description=description)
-            for take in takes
-        ],
-    )
+def _takes(posting: Posting, takes: Sequence[Take], kind: EntryKind, description: str) -> list[dict[str, object]]:
+    """The legs that take points from lots (the caller writes them, and ``_take`` the lots)."""
+    return [
+        posting.entry(Account.POINTS, kind, -take.points, lot_id=take.lot_id, description=description) for take in takes
+    ]
+
+
+def _take(session: Session, takes: Sequence[Take]) -> None:
     for take in takes:
         repository.take_from_lot(session, take.lot_id, take.points)
 
@@ -121,21 +125,24 @@ def spend(session: Session, posting: Posting, points: int, *, kind: EntryKind, d
             f"{points} points needed, {available} available",
             [{"needed": points, "available": available}],
         )
-    _debit(session, posting, takes, kind, description)
+    write(session, _takes(posting, takes, kind, description))
+    _take(session, takes)
     return points
 
 
 def repay_debt(session: Session, posting: Posting, *, debt: int | None = None) -> int:
-    """Pay the member's debt from available lots: taken from lots, credited to the lot-less debt line; returns what
-    was repaid. ``debt`` is what the member owes, when the caller knows it (under the member's lock)."""
+    """Pay the member's debt from available lots: taken from lots, credited to the lot-less debt line, one transfer
+    that balances on the member's own account; returns what was repaid. ``debt`` is what the member owes, when the
+    caller knows it (under the member's lock)."""
     debt = repository.debt(session, posting.member_id) if debt is None else debt
     if debt <= 0:
         return 0
     takes, shortfall = consume(repository.spendable_lots(session, posting.member_id, posting.occurred_at), debt)
     repaid = debt - shortfall
     if repaid > 0:
-        _debit(session, posting, takes, EntryKind.REPAY_DEBT, "Paid towards earlier debt")
-        write(session, [posting.entry(Account.POINTS, EntryKind.REPAY_DEBT, repaid, description="Debt repaid")])
+        repayment = posting.entry(Account.POINTS, EntryKind.REPAY_DEBT, repaid, description="Debt repaid")
+        write(session, [*_takes(posting, takes, EntryKind.REPAY_DEBT, "Paid towards earlier debt"), repayment])
+        _take(session, takes)
     return repaid
 
 
@@ -145,7 +152,7 @@ def reverse(
     """Take back ``due`` points an order earned, as far as the return policy allows; returns what was taken.
 
     The order's own lot is used first (pending or not), then other lots soonest-expiring first, then (``unlimited``)
-    debt.
+    debt; all of it one transfer to ``program:reversal``.
     """
     if due <= 0:
         return 0
@@ -155,28 +162,29 @@ def reverse(
     from_pending, from_available, as_debt = allowed_reversal(
         due, pending=own_pending, available=available, policy=policy
     )
+    legs: list[dict[str, object]] = []
     if from_pending and lot is not None:
-        write(
-            session,
-            [
-                posting.entry(
-                    Account.PENDING_POINTS, EntryKind.REVERSE, -from_pending, lot_id=lot.id, description=description
-                )
-            ],
+        legs.append(
+            posting.entry(
+                Account.PENDING_POINTS, EntryKind.REVERSE, -from_pending, lot_id=lot.id, description=description
+            )
         )
         repository.take_from_lot(session, lot.id, from_pending)
+    takes: list[Take] = []
     if from_available:
         lots = repository.spendable_lots(session, posting.member_id, posting.occurred_at)
         takes, _ = consume(lots, from_available, first=lot_id)
-        _debit(session, posting, takes, EntryKind.REVERSE, description)
+        legs += _takes(posting, takes, EntryKind.REVERSE, description)
         from_available = sum(take.points for take in takes)
     if as_debt:
-        write(session, [posting.entry(Account.POINTS, EntryKind.REVERSE, -as_debt, description=description)])
+        legs.append(posting.entry(Account.POINTS, EntryKind.REVERSE, -as_debt, description=description))
+    write(session, legs)
+    _take(session, takes)
     return from_pending + from_available + as_debt
 
 
 def tier_credit_entries(posting: Posting, amount: int, kind: EntryKind, description: str) -> list[dict[str, object]]:
-    """The entry that adds ``amount`` tier credits (none for zero), to write now or with other entries."""
+    """The leg that adds ``amount`` tier credits (none for zero), to write now or with other transfers."""
     return [posting.entry(Account.TIER_CREDITS, kind, amount, description=description)] if amount != 0 else []
 
 
@@ -223,7 +231,8 @@ def repay_debts_batch(session: Session, posting: Posting, *, limit: int) -> int:
         .order_by(LedgerEntry.member_id)
     ).scalars()
     paid = 0
-    for member_id in debtors:
+    for debtor in debtors:
+        member_id = cast(int, debtor)  # a member account's leg always names its member
         if paid == limit:
             break
         if members.try_lock(session, member_id) and repay_debt(session, replace(posting, member_id=member_id)) > 0:

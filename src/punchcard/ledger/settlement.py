@@ -22,6 +22,7 @@ is unused): each entry belongs to its own lot's member.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -31,6 +32,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    Uuid,
     and_,
     func,
     insert,
@@ -45,9 +47,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from punchcard.kit.db import UtcDateTime
-from punchcard.ledger.domain import Account, EntryKind, PointsExpired
+from punchcard.ledger.domain import Account, Asset, EntryKind, PointsExpired
 from punchcard.ledger.models import LedgerEntry, Lot
-from punchcard.ledger.posting import Posting
+from punchcard.ledger.posting import Posting, counter_legs
 from punchcard.outbox import service as outbox
 
 LOTS = cast(Table, Lot.__table__)
@@ -107,15 +109,25 @@ def _claim(
 
 
 def _entry_columns(
-    posting: Posting, source: Any, *, account: Any, kind: EntryKind, amount: Any, occurred_at: Any, description: str
+    posting: Posting,
+    source: Any,
+    *,
+    account: Any,
+    kind: EntryKind,
+    amount: Any,
+    occurred_at: Any,
+    description: str,
+    transfer_id: uuid.UUID,
 ) -> list[Any]:
     """The SELECT list for ``ENTRY_COLUMNS`` from a claimed lot (``source`` has id, member_id, remaining, date)."""
     return [
         literal(posting.program_id, Integer),
         source.c.member_id,
         account,
+        literal(Asset.POINTS.value),
         literal(kind.value),
         amount,
+        literal(transfer_id, Uuid()),
         occurred_at,
         literal(posting.recorded_at, UtcDateTime()),
         literal(posting.program_version, Integer),
@@ -133,8 +145,10 @@ ENTRY_COLUMNS = [
     "program_id",
     "member_id",
     "account",
+    "asset",
     "kind",
     "amount",
+    "transfer_id",
     "occurred_at",
     "recorded_at",
     "program_version",
@@ -227,6 +241,8 @@ def expire(
         _expiring(posting.program_id, at), date, member_id=member_id, cursor=cursor, limit=limit, within=within
     )
 
+    transfer_id = uuid.uuid4()  # the batch is one transfer: its lots' legs, and breakage's per expiry moment
+
     def entries(source: Any) -> Select[Any]:
         columns = _entry_columns(
             posting,
@@ -236,11 +252,13 @@ def expire(
             amount=-source.c.remaining,
             occurred_at=source.c.date,
             description=EXPIRED,
+            transfer_id=transfer_id,
         )
         by_id = member_id is not None or within is not None
         return select(*columns).order_by(*([source.c.id] if by_id else [source.c.date, source.c.id]))
 
     settled = _run(session, claim, change={"remaining": 0}, entries=entries, cursor=cursor, within=within)
+    _to_breakage(session, posting, settled, transfer_id)
     expired = [
         PointsExpired(
             program_id=posting.program_id,
@@ -253,6 +271,15 @@ def expire(
     ]
     outbox.publish(session, expired, posting.recorded_at)
     return sum(group.lots for group in settled)
+
+
+def _to_breakage(session: Session, posting: Posting, settled: list[Settled], transfer_id: uuid.UUID) -> None:
+    """The program's legs of an expiry batch: what expired at each moment, into ``program:breakage``."""
+    template = posting.entry(Account.POINTS, EntryKind.EXPIRE, 0, description=EXPIRED)
+    moves = [(Asset.POINTS.value, EntryKind.EXPIRE.value, group.date, -group.points) for group in settled]
+    legs = counter_legs(template, moves, transfer_id)
+    if legs:
+        session.execute(insert(ENTRIES), legs)
 
 
 def _expiring(program_id: int, at: datetime) -> list[ColumnElement[bool]]:
@@ -314,6 +341,8 @@ def vest(
         select(literal(2, Integer), literal(Account.POINTS.value), literal(1, Integer)),
     ).subquery("sides")
 
+    transfer_id = uuid.uuid4()  # the batch is one transfer: each lot's two legs balance on the member's accounts
+
     def entries(source: Any) -> Select[Any]:
         columns = _entry_columns(
             posting,
@@ -323,6 +352,7 @@ def vest(
             amount=sides.c.sign * source.c.remaining,
             occurred_at=literal(posting.occurred_at, UtcDateTime()),
             description=VESTED,
+            transfer_id=transfer_id,
         )
         order = [source.c.id] if member_id is not None else [source.c.date, source.c.id]
         return (

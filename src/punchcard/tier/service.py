@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -160,7 +161,8 @@ def _credits_by_member(
     )
     if since is not None:
         query = query.where(LedgerEntry.occurred_at >= since)
-    return {member_id: int(total) for member_id, total in session.execute(query).all()}
+    # Member accounts always name their member (a CHECK constraint): only program accounts' legs have none.
+    return {cast(int, member_id): int(total) for member_id, total in session.execute(query).all()}
 
 
 def review_batch(
