@@ -2,8 +2,8 @@
 to members: adjust points with a reason, block and unblock, send a portal sign-in link; each is written to the audit log
 in the same transaction.
 
-Adjustments go through ``ledger.service`` exactly as the API's adjustment endpoint does: member row lock, settle what
-is due, then adjust. The form carries a one-time key, so a double click or a resent form adjusts once.
+Adjustments are ``ledger.adjustments.adjust``, exactly the API's: member row lock, settle what is due, then adjust.
+The form carries a one-time key, so a double click or a resent form adjusts once.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from punchcard.coupon import service as coupons
 from punchcard.coupon.models import Coupon
 from punchcard.event.models import Event
 from punchcard.kit.errors import ValidationFailed
+from punchcard.ledger import adjustments
 from punchcard.ledger import repository as ledger_queries
-from punchcard.ledger import service as ledger
 from punchcard.ledger.models import LedgerEntry
 from punchcard.member import repository as member_rows
 from punchcard.member import service as member_service
@@ -54,22 +54,20 @@ def adjust(
     """Adjust the member's points; ``False`` when this form was already applied (nothing more happens)."""
     if not _FORM_KEY.match(form_key):
         raise ValidationFailed("the form has no valid one-time key; reload the page and try again")
-    member_rows.lock(session, member)
-    operation = f"console-adjustment:{form_key}"
-    if ledger.operation_entries(session, member.id, operation):
-        return False
-    posting = ledger.Posting(version.program_id, member.id, version.version, now, now, operation=operation)
-    ledger.settle_member(session, posting, at=now)
     program = version.program
-    ledger.adjust(
+    ledger = adjustments.Ledger(version.program_id, version.version, program.points, program.zone)
+    adjusted = adjustments.adjust(
         session,
-        posting,
+        ledger,
+        member.id,
         adjustment.points,
         adjustment.reason,
+        operation=f"console-adjustment:{form_key}",
         source="console",
-        policy=program.points,
-        zone=program.zone,
+        now=now,
     )
+    if adjusted.replayed:
+        return False
     staff_service.record(
         session,
         Action.POINTS_ADJUSTED,
@@ -79,7 +77,7 @@ def adjust(
         member_id=member.id,
         target=f"member {member.external_id}",
         reason=adjustment.reason,
-        details={"points": adjustment.points, "available_after": ledger_queries.balances(session, member.id).available},
+        details={"points": adjustment.points, "available_after": adjusted.balance.available},
     )
     return True
 

@@ -19,7 +19,6 @@ from punchcard.ledger import repository, settlement
 from punchcard.ledger.domain import (
     Account,
     EntryKind,
-    PointsAdjusted,
     PointsPolicy,
     ReturnPolicy,
     Take,
@@ -31,7 +30,6 @@ from punchcard.ledger.models import LedgerEntry
 from punchcard.ledger.posting import Posting as Posting
 from punchcard.ledger.posting import transfer
 from punchcard.member import repository as members
-from punchcard.outbox import service as outbox
 
 
 @dataclass(frozen=True)
@@ -275,44 +273,6 @@ def settle_member(session: Session, posting: Posting, at: datetime, due: reposit
     while due.expire and expire_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
         pass
     return due.debt - repaid
-
-
-def adjust(
-    session: Session,
-    posting: Posting,
-    points: int,
-    reason: str,
-    *,
-    source: str,
-    policy: PointsPolicy,
-    zone: ZoneInfo,
-) -> int:
-    """A staff correction or goodwill gesture: a positive amount is a new lot, a negative one is spent like a
-    redemption (soonest-expiring first) and cannot take the balance below zero. Returns the amount. ``source`` says
-    where it was asked for (``api``, ``console``) in its ``points.adjusted`` event."""
-    description = f"Adjustment: {reason}"
-    if points > 0:
-        credit(
-            session,
-            posting,
-            [Credit(points, description)],
-            kind=EntryKind.ADJUST,
-            policy=policy,
-            zone=zone,
-            allow_pending=False,
-        )
-    else:
-        spend(session, posting, -points, kind=EntryKind.ADJUST, description=description)
-    adjusted = PointsAdjusted(
-        program_id=posting.program_id,
-        member_id=posting.member_id,
-        occurred_at=posting.occurred_at,
-        points=points,
-        reason=reason,
-        source=source,
-    )
-    outbox.publish(session, [adjusted], posting.recorded_at)
-    return points
 
 
 def operation_entries(session: Session, member_id: int, operation: str) -> Sequence[LedgerEntry]:

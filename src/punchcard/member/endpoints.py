@@ -16,10 +16,9 @@ from punchcard.api.errors import error_response
 from punchcard.api.member_view import member_view
 from punchcard.event import service as events
 from punchcard.kit.db import is_conflict, retry_on_conflict
-from punchcard.kit.errors import IdempotencyConflict, TryAgain
+from punchcard.kit.errors import TryAgain
+from punchcard.ledger import adjustments
 from punchcard.ledger import repository as ledger_queries
-from punchcard.ledger import service as ledger
-from punchcard.ledger.domain import EntryKind
 from punchcard.member import repository as members
 from punchcard.member import service
 from punchcard.member.schemas import AdjustmentIn, MemberIn, MemberPatch, iso
@@ -147,35 +146,16 @@ def adjust_points(
 ) -> Any:
     """Goodwill or correction (admin scope). With an ``Idempotency-Key`` a retry changes nothing more."""
     caller.require_admin()
-    member = members.get(session, version.program_id, external_id, lock=True)
+    member = members.get(session, version.program_id, external_id)
     operation = _adjustment_operation(idempotency_key) if idempotency_key else None
-    done = ledger.operation_entries(session, member.id, operation) if operation else []
-    if done:
-        adjusted = [entry for entry in done if entry.kind == EntryKind.ADJUST.value]
-        if sum(entry.amount for entry in adjusted) != body.points or any(
-            entry.description != f"Adjustment: {body.reason}" for entry in adjusted
-        ):
-            raise IdempotencyConflict("this Idempotency-Key was already used for a different adjustment")
-        return JSONResponse(
-            {
-                "points": body.points,
-                "reason": body.reason,
-                "replayed": True,
-                "balance": events.balance(session, member.id),
-            },
-            status_code=200,
-        )
-    posting = ledger.Posting(version.program_id, member.id, version.version, now, now, operation=operation)
-    ledger.settle_member(session, posting, at=now)
-    ledger.adjust(
-        session,
-        posting,
-        body.points,
-        body.reason,
-        source="api",
-        policy=version.program.points,
-        zone=version.program.zone,
+    program = version.program
+    ledger = adjustments.Ledger(version.program_id, version.version, program.points, program.zone)
+    adjusted = adjustments.adjust(
+        session, ledger, member.id, body.points, body.reason, operation=operation, source="api", now=now
     )
-    result = {"points": body.points, "reason": body.reason, "balance": events.balance(session, member.id)}
+    balance = {"available": adjusted.balance.available, "pending": adjusted.balance.pending}
+    result = {"points": body.points, "reason": body.reason, "balance": balance}
+    if adjusted.replayed:
+        return JSONResponse({**result, "replayed": True}, status_code=200)
     session.commit()
     return result

@@ -32,9 +32,14 @@ def get(session: Session, program_id: int, external_id: str, *, lock: bool = Fal
 def lock(session: Session, member: Member) -> None:
     """Take the member's row lock (PostgreSQL, ``FOR NO KEY UPDATE``) and reload the row as locked, in one query;
     SQLite already serialises writers with BEGIN IMMEDIATE."""
+    lock_id(session, member.id)
+
+
+def lock_id(session: Session, member_id: int) -> None:
+    """``lock`` by id; a ``Member`` already in the session is reloaded as locked."""
     query = (
         select(Member)
-        .where(Member.id == member.id)
+        .where(Member.id == member_id)
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )

@@ -74,3 +74,8 @@ def attributes(member: Member, order_count: int, now: datetime) -> dict[str, obj
         "birth_month": member.birth_date.month if member.birth_date else None,
         "email_domain": member.email.rsplit("@", 1)[-1].lower() if member.email else None,
     }
+
+
+def lock_id(session: Session, member_id: int) -> None:
+    """Take the member's row lock (``FOR NO KEY UPDATE``; see ``member.repository``) by id."""
+    repository.lock_id(session, member_id)

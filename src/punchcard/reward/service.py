@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from punchcard.coupon import service as coupons
 from punchcard.kit.calendar import end_of_local_day_after
 from punchcard.kit.errors import IdempotencyConflict, PunchcardError
-from punchcard.ledger import repository as ledger_queries
-from punchcard.ledger import service as ledger
+from punchcard.ledger import posting as ledger
+from punchcard.ledger.account import open_account
 from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.errors import InsufficientPoints
 from punchcard.member import repository as members
@@ -115,9 +115,10 @@ def redeem(
     found = _find(session, member.id, catalogue.program_id, key)
     if found is not None:
         return _replay(found, digest)
-    posting = ledger.Posting(catalogue.program_id, member.id, catalogue.version, now, now)
-    ledger.settle_member(session, posting, at=now)
-    available = ledger_queries.balances(session, member.id).available
+    account = open_account(
+        session, ledger.Posting(catalogue.program_id, member.id, catalogue.version, now, now), is_locked=True
+    )
+    available = account.balances().available
     blocked_by = obstacle_for(session, catalogue.tiers, member, reward, now, available)
     if blocked_by is not None:
         raise _OBSTACLE_ERRORS[blocked_by](
@@ -142,13 +143,8 @@ def redeem(
         if winner is None:
             raise
         return _replay(winner, digest)
-    ledger.spend(
-        session,
-        replace(posting, operation=f"redemption:{redemption.id}"),
-        reward.points_cost,
-        kind=EntryKind.SPEND,
-        description=f"Redeemed {reward.name}",
-    )
+    spending = account.because(f"redemption:{redemption.id}")
+    spending.spend(reward.points_cost, kind=EntryKind.SPEND, description=f"Redeemed {reward.name}")
     coupon = coupons.issue(
         session,
         program_id=catalogue.program_id,

@@ -1,0 +1,91 @@
+"""A member's account for one operation: locked, settled, then moved, in that order, always.
+
+Every operation on a member's points takes the member's row lock (``FOR NO KEY UPDATE``: members first, then their
+lots, the one lock order of the whole system, so requests and the nightly jobs cannot deadlock), settles what is due
+at the operation's moment (vesting, debt repayment, expiry), and only then credits, spends, reverses or adjusts.
+``open_account`` does the first two, so no caller can forget them or do them in another order; the returned
+``MemberAccount`` is the only way to move the member's points afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from punchcard.ledger import repository, service
+from punchcard.ledger.domain import EntryKind, PointsPolicy, ReturnPolicy
+from punchcard.ledger.posting import Posting
+from punchcard.member import service as members
+
+
+@dataclass
+class MemberAccount:
+    """The member's ledger for one operation, already locked and settled at ``posting.occurred_at``."""
+
+    session: Session
+    posting: Posting
+    debt: int | None
+    """What the member owes after settling; ``None`` once an operation may have changed it (read it again)."""
+
+    def credit(
+        self,
+        parts: Sequence[service.Credit],
+        *,
+        kind: EntryKind,
+        policy: PointsPolicy,
+        zone: ZoneInfo,
+        allow_pending: bool,
+        also: Sequence[dict[str, object]] = (),
+    ) -> int | None:
+        """A new lot for ``parts`` (``ledger.service.credit``): pending inside the return window, repaying debt."""
+        lot_id = service.credit(
+            self.session,
+            self.posting,
+            parts,
+            kind=kind,
+            policy=policy,
+            zone=zone,
+            allow_pending=allow_pending,
+            debt=self.debt,
+            also=also,
+        )
+        self.debt = None if lot_id is not None else self.debt
+        return lot_id
+
+    def because(self, operation: str) -> MemberAccount:
+        """The same account, its next entries saying what caused them (``redemption:12``), once that is known."""
+        return MemberAccount(self.session, replace(self.posting, operation=operation), self.debt)
+
+    def spend(self, points: int, *, kind: EntryKind, description: str) -> int:
+        return service.spend(self.session, self.posting, points, kind=kind, description=description)
+
+    def reverse(self, *, lot_id: int | None, due: int, policy: ReturnPolicy, description: str) -> int:
+        taken = service.reverse(
+            self.session, self.posting, lot_id=lot_id, due=due, policy=policy, description=description
+        )
+        self.debt = None
+        return taken
+
+    def add_tier_credits(self, posting: Posting, amount: int, kind: EntryKind, description: str) -> None:
+        service.add_tier_credits(self.session, posting, amount, kind, description)
+
+    def balances(self) -> repository.Balances:
+        return repository.balances(self.session, self.posting.member_id)
+
+
+def open_account(
+    session: Session, posting: Posting, *, due: repository.Due | None = None, is_locked: bool = False
+) -> MemberAccount:
+    """Lock ``posting``'s member and settle what is due at ``posting.occurred_at``.
+
+    ``is_locked`` is for a caller that took the member's lock itself (to look for a replay before anything moves);
+    ``due`` for one whose own first query also read what is due (the event path does both in one round trip,
+    ``event.repository.arrival``).
+    """
+    if not is_locked and due is None:
+        members.lock_id(session, posting.member_id)
+    debt = service.settle_member(session, posting, at=posting.occurred_at, due=due)
+    return MemberAccount(session, posting, debt)
