@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from punchcard.jobs import service as jobs
-from punchcard.ledger import service as ledger
+from punchcard.ledger import adjustments
 from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
 from punchcard.member.models import Member
@@ -164,8 +164,8 @@ def test_an_adjustment_the_database_gives_up_runs_again_whole_and_counts_once(
     api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     member = api.member()
-    adjust, runs = given_up(2, ledger.adjust)
-    monkeypatch.setattr(ledger, "adjust", adjust)
+    adjust, runs = given_up(2, adjustments.adjust)
+    monkeypatch.setattr(adjustments, "adjust", adjust)
 
     response = api.post(f"/api/v1/members/{member}/adjustments", {"points": -20, "reason": "two deadlocks"})
 
@@ -197,8 +197,8 @@ def test_a_request_the_database_gives_up_three_times_is_answered_503_busy_try_ag
 ) -> None:
     member = api.member()
     before = ledger_items(api, member)
-    adjust, runs = given_up(3, ledger.adjust)
-    monkeypatch.setattr(ledger, "adjust", adjust)
+    adjust, runs = given_up(3, adjustments.adjust)
+    monkeypatch.setattr(adjustments, "adjust", adjust)
 
     response = api.post(f"/api/v1/members/{member}/adjustments", {"points": 5, "reason": "always deadlocked"})
 

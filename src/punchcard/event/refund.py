@@ -4,7 +4,6 @@ order earned, and exactly that once the whole order is refunded."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -15,11 +14,11 @@ from punchcard.event.models import Order
 from punchcard.event.schemas import EventIn
 from punchcard.kit.events import DomainEvent
 from punchcard.kit.money import from_minor, to_minor
-from punchcard.ledger import service as ledger
 from punchcard.ledger.domain import EntryKind, PointsReversed, reversal_due
+from punchcard.mechanics.base import Turn
+from punchcard.mechanics.tiers import REFUNDED_ORDER_AT
 from punchcard.member.models import Member
 from punchcard.program.domain import Program
-from punchcard.tier import service as tiers
 from punchcard.tier.domain import Metric
 
 
@@ -70,13 +69,12 @@ def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[
     return fraction, to_minor(value, order.currency), quantities
 
 
-def take_back(
-    session: Session, program: Program, member: Member, body: EventIn, event_id: int, posting: ledger.Posting
-) -> list[DomainEvent]:
-    """Take back what the refunded part earned and undo an upgrade it bought; returns the events (for the caller to
-    publish)."""
+def take_back(session: Session, program: Program, member: Member, body: EventIn, turn: Turn) -> list[DomainEvent]:
+    """Take back what the refunded part earned, points and tier credits; returns the events (for the caller to
+    publish). The tier mechanic then undoes an upgrade the order bought (it finds the order's time in
+    ``turn.notes``)."""
     assert body.order_id is not None
-    order = repository.find_order(session, posting.program_id, body.order_id, lock=True)
+    order = repository.find_order(session, turn.program_id, body.order_id, lock=True)
     if order is None:
         raise OrderNotFound(f"no purchase with order_id {body.order_id!r}", [{"order_id": body.order_id}])
     if order.member_id != member.id:
@@ -85,24 +83,21 @@ def take_back(
     fraction = min(Decimal(order.refunded_fraction) + added, Decimal(1))
     due = reversal_due(order.points_earned, order.points_reversed, fraction)
     text = f"Refund of order {order.order_id}"
-    taken = ledger.reverse(
-        session, posting, lot_id=order.lot_id, due=due, policy=program.points.return_policy, description=text
-    )
+    taken = turn.account.reverse(lot_id=order.lot_id, due=due, policy=program.points.return_policy, description=text)
     credit_due = reversal_due(order.tier_credits_earned, order.tier_credits_reversed, fraction)
     if program.tiers is not None and program.tiers.metric is Metric.ORDERS:
         credit_due = order.tier_credits_earned - order.tier_credits_reversed if fraction == 1 else 0
     # Dated at the order, so the taken-back credit leaves the tier window together with the credit it cancels.
-    ledger.add_tier_credits(
-        session, replace(posting, occurred_at=order.occurred_at), -credit_due, EntryKind.REVERSE, text
-    )
+    turn.account.add_tier_credits(-credit_due, EntryKind.REVERSE, text, dated=order.occurred_at)
     order.points_reversed += due
     order.tier_credits_reversed += credit_due
     order.refunded_minor += amount_minor
     order.refunded_fraction = str(fraction)
     order.refunded_quantities = quantities
-    events: list[DomainEvent] = [
+    turn.notes[REFUNDED_ORDER_AT] = order.occurred_at
+    return [
         PointsReversed(
-            program_id=posting.program_id,
+            program_id=turn.program_id,
             member_id=member.id,
             occurred_at=body.occurred_at,
             points=taken,
@@ -112,16 +107,3 @@ def take_back(
             event=body.id,
         )
     ]
-    if program.tiers is not None:
-        changed = tiers.after_refund(
-            session,
-            member,
-            program.tiers,
-            program.zone,
-            now=body.occurred_at,
-            order_time=order.occurred_at,
-            event_id=event_id,
-        )
-        if changed is not None:
-            events.append(changed)
-    return events

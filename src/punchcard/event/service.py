@@ -1,16 +1,15 @@
-"""Processing events exactly once: purchases earn, refunds reverse, custom events run their rules.
+"""Processing events exactly once: the event path every purchase, refund and custom event takes.
 
-The flow for every event: look up the event id (a retry returns the stored response), lock the member, settle what is
-due (vesting, expiry), evaluate the rules with pure functions, write lots and entries, update the tier, store the
-response with the event. The caller commits once.
+The flow for every event: look up the event id (a retry returns the stored response), lock the member and settle
+what is due (``ledger.account``), then let the registered mechanics react (``punchcard.mechanics``: earning,
+tiers, and whatever is added there), record the order of a purchase, and store the response, whose effects are the
+domain events the mechanics caused. The caller commits once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,13 +22,15 @@ from punchcard.event.errors import (
 )
 from punchcard.event.models import Event
 from punchcard.event.schemas import EventIn
-from punchcard.kit.calendar import period_start
 from punchcard.kit.errors import IdempotencyConflict
-from punchcard.kit.events import DomainEvent, effects_of
+from punchcard.kit.events import effects_of
 from punchcard.kit.money import to_minor
 from punchcard.ledger import repository as ledger_queries
-from punchcard.ledger import service as ledger
-from punchcard.ledger.domain import Award, EntryKind, PointsEarned
+from punchcard.ledger.account import open_account
+from punchcard.ledger.posting import Posting
+from punchcard.mechanics import earning, tiers
+from punchcard.mechanics.base import Registry, Turn, run_all
+from punchcard.mechanics.registry import MECHANICS
 from punchcard.member import repository as members
 from punchcard.member import service as member_service
 from punchcard.member.domain import MemberEnrolled
@@ -44,13 +45,10 @@ from punchcard.rules.domain import (
     Context,
     Evaluation,
     EventFacts,
-    MemberAttribute,
     MemberFacts,
-    Rule,
     evaluate,
 )
-from punchcard.tier import service as tiers
-from punchcard.tier.domain import Metric
+from punchcard.tier import service as tier_service
 
 CLOCK_SKEW = timedelta(minutes=10)
 """How far ahead of our clock a shop's ``occurred_at`` may be: clocks drift, but points cannot be earned in advance."""
@@ -71,7 +69,14 @@ def _replay(event: Event, digest: str) -> Outcome:
     return Outcome(200, event.response)
 
 
-def record(session: Session, version: ProgramVersion, body: EventIn, digest: str, now: datetime) -> Outcome:
+def record(
+    session: Session,
+    version: ProgramVersion,
+    body: EventIn,
+    digest: str,
+    now: datetime,
+    mechanics: Registry = MECHANICS,
+) -> Outcome:
     """Process one event exactly once; see the module docstring for the order of steps."""
     program = version.program
     # One round trip: the member, locked; whether this event id or its order was already recorded; what is due.
@@ -89,6 +94,8 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
     if member.status == member_service.BLOCKED:
         raise MemberBlocked(f"member {member.external_id!r} is blocked")
     _same_currency(program, body.currency)
+    if body.type == PURCHASE and arrival.order_recorded:
+        raise _order_recorded(body.order_id)
     # Holding the member's lock, insert the event unless its id is taken: a concurrent twin (for this member or
     # another) that committed first makes the insert do nothing, and its stored response is the answer.
     event_id = repository.insert_event(
@@ -107,24 +114,69 @@ def record(session: Session, version: ProgramVersion, body: EventIn, digest: str
         if winner is None:  # cannot happen: the insert only gives way to a committed row
             raise RuntimeError(f"event {body.id!r} conflicted but is not there")
         return _replay(winner, digest)
-    posting = ledger.Posting(
+    posting = Posting(
         version.program_id, member.id, version.version, body.occurred_at, now, event_id=event_id, order_id=body.order_id
     )
-    debt = ledger.settle_member(session, posting, at=body.occurred_at, due=arrival.due)
-    points: dict[str, int] | None = None
+    turn = Turn(
+        session,
+        version,
+        member,
+        body.facts(body.occurred_at),
+        open_account(session, posting, due=arrival.due),
+        now,
+        lambda: repository.order_count(session, member.id),
+        event=body.id,
+        event_row=event_id,
+    )
+    if body.type == REFUND:  # the order's own inverse comes first: the mechanics (tiers) react to what it took back
+        turn.events += refund.take_back(session, program, member, body, turn)
+    run_all(mechanics, turn)
     if body.type == PURCHASE:
-        if arrival.order_recorded:
-            raise _order_recorded(body.order_id)
-        events, points = _purchase(session, program, member, body, event_id, posting, debt)
-    elif body.type == REFUND:
-        events = refund.take_back(session, program, member, body, event_id, posting)
-    else:
-        events = _custom(session, program, member, body.facts(body.occurred_at), posting, debt=debt, event=body.id)
-    outbox.publish(session, events, now)
-    response = {"event_id": body.id, "effects": effects_of(events), "balance": points or balance(session, member.id)}
+        _record_order(session, body, turn)
+    turn.account.flush()
+    outbox.publish(session, turn.events, now)
+    found = turn.notes.get(tiers.BALANCE) or ledger_queries.balances(session, member.id)
+    balance = {"available": found.available, "pending": found.pending}
+    response = {"event_id": body.id, "effects": effects_of(turn.events), "balance": balance}
     repository.store_response(session, event_id, response)
     session.flush()
     return Outcome(201, response)
+
+
+def _record_order(session: Session, body: EventIn, turn: Turn) -> None:
+    """Keep the purchase's order: what it earned, its tier credits and each line's share, for later refunds."""
+    assert body.order_id is not None
+    assert body.currency is not None
+    earned: earning.Earned = turn.notes[earning.NOTE]
+    facts = turn.facts
+    lines = [
+        {
+            "sku": line.sku,
+            "category": line.category,
+            "quantity": str(line.quantity),
+            "unit_price": str(line.unit_price),
+            "weight": str(weight),
+        }
+        for line, weight in zip(facts.lines, earned.evaluation.line_weights, strict=True)
+    ]
+    recorded = repository.insert_order(
+        session,
+        program_id=turn.program_id,
+        member_id=turn.member.id,
+        order_id=body.order_id,
+        event_id=turn.event_row,
+        occurred_at=body.occurred_at,
+        currency=body.currency,
+        total_minor=to_minor(facts.order_total, body.currency),
+        shipping_minor=to_minor(facts.shipping, body.currency),
+        lines=lines,
+        lot_id=earned.lot_id,
+        points_earned=earned.evaluation.points,
+        tier_credits_earned=turn.notes.get(tiers.CREDITS, 0),
+        refunded_quantities={},
+    )
+    if not recorded:  # another member's event recorded the same order after we read (the rows above roll back)
+        raise _order_recorded(body.order_id)
 
 
 def _order_recorded(order_id: str | None) -> OrderAlreadyRecorded:
@@ -158,191 +210,13 @@ def balance(session: Session, member_id: int) -> dict[str, int]:
     return {"available": found.available, "pending": found.pending}
 
 
-def member_facts(
-    session: Session, program: Program, member: Member, now: datetime, event_type: str | None = None
-) -> MemberFacts:
-    """Everything the rules may ask about the member as of ``now``, including how often limited rules fired.
-
-    With ``event_type``, only what that event's rules can ask is read: the firing counts of its limited rules, and
-    the member's order count only if one of its rules tests it (each is a query).
-    """
-    tier = program.tiers.by_code(member.tier_code) if program.tiers else None
-    rules = [rule for rule in program.rules if event_type is None or rule.event_type == event_type]
-    counts = {}
-    for rule in rules:
-        if rule.limit is not None:
-            since = period_start(now, rule.limit.period, program.zone)
-            counts[(rule.code, rule.limit.period)] = ledger_queries.firing_count(
-                session, member.id, rule.code, since, now
-            )
-    reads_orders = any(_tests_member(rule, "order_count") for rule in rules)
-    attributes = member_service.attributes(
-        member, repository.order_count(session, member.id) if reads_orders else 0, now
-    )
-    if not reads_orders:
-        del attributes["order_count"]  # no rule of this event asks for it
-    return MemberFacts(
-        tier_code=tier.code if tier else None,
-        tier_multiplier=tier.multiplier if tier else Decimal(1),
-        attributes=attributes,
-        firing_counts=counts,
-    )
-
-
-def _tests_member(rule: Rule, attribute: str) -> bool:
-    return any(
-        isinstance(condition, MemberAttribute) and condition.test.name == attribute for condition in rule.conditions
-    )
-
-
 def evaluate_for(session: Session, program: Program, member: Member | None, facts: EventFacts) -> Evaluation:
-    """Run the program's rules for ``facts``; writes nothing (this is also the preview)."""
-    known = (
-        member_facts(session, program, member, facts.occurred_at, facts.type) if member is not None else MemberFacts()
-    )
+    """Run the program's rules for ``facts`` as the earning mechanic would; writes nothing (this is the preview)."""
+    known = MemberFacts()
+    if member is not None:
+        orders = lambda: repository.order_count(session, member.id)  # noqa: E731 (read only if a rule asks)
+        known = earning.member_facts(session, program, member, facts.occurred_at, facts.type, orders)
     return evaluate(program.rules, Context(facts, known, program.zone), program.rounding)
-
-
-def points_earned(
-    evaluation: Evaluation,
-    posting: ledger.Posting,
-    lot_id: int | None,
-    pending_until: datetime | None,
-    *,
-    cause: str,
-    event: str | None,
-) -> PointsEarned | None:
-    """The event of an earning that opened lot ``lot_id`` (none when the rules gave nothing). ``posting`` says who,
-    when and for which order; the importer passes its own with the same fields."""
-    if lot_id is None:
-        return None
-    return PointsEarned(
-        program_id=posting.program_id,
-        member_id=posting.member_id,
-        occurred_at=posting.occurred_at,
-        points=evaluation.points,
-        awards=tuple(Award(a.points, a.rule_code, a.rule_name, a.detail) for a in evaluation.awards),
-        lot_id=lot_id,
-        pending_until=pending_until,
-        cause=cause,
-        event=event,
-        order_id=posting.order_id,
-    )
-
-
-def _credit(
-    session: Session,
-    program: Program,
-    evaluation: Evaluation,
-    posting: ledger.Posting,
-    allow_pending: bool,
-    *,
-    cause: str,
-    event: str | None,
-    debt: int | None = None,
-    also: Sequence[dict[str, object]] = (),
-) -> tuple[int | None, list[DomainEvent]]:
-    parts = [ledger.Credit(a.points, f"{a.rule_name}: {a.detail}", a.rule_code) for a in evaluation.awards]
-    lot_id = ledger.credit(
-        session,
-        posting,
-        parts,
-        kind=EntryKind.EARN,
-        policy=program.points,
-        zone=program.zone,
-        allow_pending=allow_pending,
-        debt=debt,
-        also=also,
-    )
-    pending_until = program.points.available_at(posting.occurred_at, program.zone) if allow_pending else None
-    earned = points_earned(evaluation, posting, lot_id, pending_until, cause=cause, event=event)
-    return lot_id, [earned] if earned is not None else []
-
-
-def tier_credits(program: Program, evaluation: Evaluation, facts: EventFacts) -> int:
-    if program.tiers is None:
-        return 0
-    if program.tiers.metric is Metric.POINTS:
-        return evaluation.points
-    if program.tiers.metric is Metric.AMOUNT_SPENT:
-        return to_minor(facts.order_total, program.currency)
-    return 1
-
-
-def _purchase(
-    session: Session,
-    program: Program,
-    member: Member,
-    body: EventIn,
-    event_id: int,
-    posting: ledger.Posting,
-    debt: int,
-) -> tuple[list[DomainEvent], dict[str, int]]:
-    """Earn for an order: the lot and its entries with the tier credit, the order row, and an upgrade the credits
-    now reach. Returns the events and the balance after them."""
-    assert body.order_id is not None
-    assert body.currency is not None
-    facts = body.facts(body.occurred_at)
-    evaluation = evaluate_for(session, program, member, facts)
-    credits = tier_credits(program, evaluation, facts)
-    credit_entry = ledger.tier_credit_entries(posting, credits, EntryKind.EARN, f"Order {body.order_id}")
-    lot_id, events = _credit(
-        session, program, evaluation, posting, True, cause=PURCHASE, event=body.id, debt=debt, also=credit_entry
-    )
-    lines = [
-        {
-            "sku": line.sku,
-            "category": line.category,
-            "quantity": str(line.quantity),
-            "unit_price": str(line.unit_price),
-            "weight": str(weight),
-        }
-        for line, weight in zip(facts.lines, evaluation.line_weights, strict=True)
-    ]
-    recorded = repository.insert_order(
-        session,
-        program_id=posting.program_id,
-        member_id=member.id,
-        order_id=body.order_id,
-        event_id=event_id,
-        occurred_at=body.occurred_at,
-        currency=body.currency,
-        total_minor=to_minor(facts.order_total, body.currency),
-        shipping_minor=to_minor(facts.shipping, body.currency),
-        lines=lines,
-        lot_id=lot_id,
-        points_earned=evaluation.points,
-        tier_credits_earned=credits,
-        refunded_quantities={},
-    )
-    if not recorded:  # another member's event recorded the same order after we read (the rows above roll back)
-        raise _order_recorded(body.order_id)
-    if program.tiers is None or not tiers.can_rise(member, program.tiers):
-        return events, balance(session, member.id)
-    # The balance for the response and the credits the tier counts, in one round trip.
-    since = program.tiers.window.start(body.occurred_at, program.zone)
-    found, value = ledger_queries.balances_and_credits(session, member.id, since, body.occurred_at)
-    changed = tiers.upgrade_if_earned(
-        session, member, program.tiers, program.zone, body.occurred_at, event_id, value=value
-    )
-    if changed is not None:
-        events.append(changed)
-    return events, {"available": found.available, "pending": found.pending}
-
-
-def _custom(
-    session: Session,
-    program: Program,
-    member: Member,
-    facts: EventFacts,
-    posting: ledger.Posting,
-    *,
-    debt: int | None = None,
-    event: str | None = None,
-) -> list[DomainEvent]:
-    evaluation = evaluate_for(session, program, member, facts)
-    _, events = _credit(session, program, evaluation, posting, False, cause=facts.type, event=event, debt=debt)
-    return events
 
 
 def enrol(
@@ -352,25 +226,39 @@ def enrol(
     profile: member_service.Profile,
     enrolled_at: datetime,
     now: datetime,
+    mechanics: Registry = MECHANICS,
 ) -> tuple[Member, list[dict[str, Any]]]:
-    """Create a member, give them the entry tier, and run the ``member_enrolled`` rules (e.g. a welcome bonus)."""
+    """Create a member, give them the entry tier, and let the mechanics react to ``member_enrolled`` (the earning
+    rules' welcome bonus)."""
     program = version.program
     _not_in_future(enrolled_at, now)
     member = member_service.create(session, version.program_id, external_id, profile, enrolled_at)
     if program.tiers is not None:
-        tiers.assign_entry_tier(session, member, program.tiers, enrolled_at)
-    enrolled = MemberEnrolled(
-        program_id=version.program_id,
-        member_id=member.id,
-        occurred_at=enrolled_at,
-        email=member.email,
-        name=member.name,
-        birth_date=member.birth_date,
-        language=member.language,
-        marketing_consent=member.marketing_consent,
-        tier=member.tier_code,
+        tier_service.assign_entry_tier(session, member, program.tiers, enrolled_at)
+    posting = Posting(version.program_id, member.id, version.version, enrolled_at, now, operation="enrolment")
+    turn = Turn(
+        session,
+        version,
+        member,
+        EventFacts(MEMBER_ENROLLED, enrolled_at),
+        open_account(session, posting, due=ledger_queries.Due.NOTHING),  # a new member: locked, nothing due
+        now,
+        lambda: 0,
     )
-    posting = ledger.Posting(version.program_id, member.id, version.version, enrolled_at, now, operation="enrolment")
-    events = [enrolled, *_custom(session, program, member, EventFacts(MEMBER_ENROLLED, enrolled_at), posting, debt=0)]
-    outbox.publish(session, events, now)
-    return member, effects_of(events)
+    turn.events.append(
+        MemberEnrolled(
+            program_id=version.program_id,
+            member_id=member.id,
+            occurred_at=enrolled_at,
+            email=member.email,
+            name=member.name,
+            birth_date=member.birth_date,
+            language=member.language,
+            marketing_consent=member.marketing_consent,
+            tier=member.tier_code,
+        )
+    )
+    run_all(mechanics, turn)
+    turn.account.flush()
+    outbox.publish(session, turn.events, now)
+    return member, effects_of(turn.events)

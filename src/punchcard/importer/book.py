@@ -22,19 +22,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from punchcard.event.service import points_earned, tier_credits
 from punchcard.importer.source import Order
 from punchcard.kit.calendar import period_start
 from punchcard.kit.events import DomainEvent, effects_of
 from punchcard.kit.money import to_minor
 from punchcard.ledger.domain import Account, EntryKind, LotView, consume
 from punchcard.ledger.posting import Posting, transfer
+from punchcard.mechanics.earning import points_earned
 from punchcard.member.domain import MemberEnrolled
 from punchcard.member.service import attributes
 from punchcard.outbox import service as outbox
 from punchcard.program.domain import ProgramVersion
 from punchcard.rules.domain import MEMBER_ENROLLED, PURCHASE, Context, Evaluation, EventFacts, MemberFacts, evaluate
-from punchcard.tier.domain import Tier, TierChanged, tier_changed
+from punchcard.tier.domain import Tier, TierChanged, after_earning, credits_for, tier_changed
 
 
 @dataclass
@@ -413,7 +413,10 @@ class Book:
             evaluation, posting, lot.id if lot else None, pending_until, cause=PURCHASE, event=order.event_id
         )
         events: list[DomainEvent] = [earned] if earned is not None else []
-        credits = tier_credits(program, evaluation, facts)
+        total = to_minor(facts.order_total, order.currency)
+        credits = (
+            credits_for(program.tiers.metric, points=evaluation.points, order_total_minor=total) if program.tiers else 0
+        )
         if credits != 0:
             credit = f"Order {order.order_id}"
             self._write([self._entry(posting, Account.TIER_CREDITS, EntryKind.EARN, credits, description=credit)])
@@ -484,31 +487,30 @@ class Book:
         return found
 
     def _upgrade(self, member: MemberBook, at: datetime, event_id: int) -> TierChanged | None:
-        """``tier.service.upgrade_if_earned``: a higher tier at once; earning the current one back ends grace."""
+        """The tier mechanic's decision (``tier.domain.after_earning``) on the book's credits in the window."""
         policy = self.program.tiers
         if policy is None:
             return None
         value = member.window_value(policy.window.start(at, self.program.zone), at)
-        qualified = policy.qualifying(value)
-        current, rank = self._tier(member.tier_code)
-        if self._tier(qualified.code)[1] > rank:
-            effect = tier_changed(
-                policy,
-                program_id=self.version.program_id,
-                member_id=member.id,
-                from_tier=member.tier_code,
-                to_tier=qualified.code,
-                reason="upgrade",
-                at=at,
-            )
-            self.rows.tier_changes.append(self._tier_change(member, qualified.code, "upgrade", at, event_id))
-            member.tier_code, member.tier_since, member.tier_grace_until = qualified.code, at, None
-            member.is_changed = True
-            return effect
-        if qualified.code == current.code and member.tier_grace_until is not None:
+        decision = after_earning(policy, member.tier_code, member.tier_grace_until, value)
+        if decision.ends_grace:
             member.tier_grace_until = None
             member.is_changed = True
-        return None
+        if decision.upgrade_to is None:
+            return None
+        effect = tier_changed(
+            policy,
+            program_id=self.version.program_id,
+            member_id=member.id,
+            from_tier=member.tier_code,
+            to_tier=decision.upgrade_to,
+            reason="upgrade",
+            at=at,
+        )
+        self.rows.tier_changes.append(self._tier_change(member, decision.upgrade_to, "upgrade", at, event_id))
+        member.tier_code, member.tier_since, member.tier_grace_until = decision.upgrade_to, at, None
+        member.is_changed = True
+        return effect
 
     # --- the end of a batch ----------------------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ at the operation's moment (vesting, debt repayment, expiry), and only then credi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -23,12 +24,22 @@ from punchcard.member import service as members
 
 @dataclass
 class MemberAccount:
-    """The member's ledger for one operation, already locked and settled at ``posting.occurred_at``."""
+    """The member's ledger for one operation, already locked and settled at ``posting.occurred_at``.
+
+    Legs that need not be written at once (earnings with no debt to repay first, tier credits) wait until ``flush``,
+    so that everything an event does is one INSERT (docs/performance.md); the caller flushes before it reads
+    entries back, and the event path flushes once at its end.
+    """
 
     session: Session
     posting: Posting
     debt: int | None
     """What the member owes after settling; ``None`` once an operation may have changed it (read it again)."""
+    queued: list[list[dict[str, object]]] = field(default_factory=list)
+
+    def because(self, operation: str) -> MemberAccount:
+        """The same account, its next entries saying what caused them (``redemption:12``), once that is known."""
+        return MemberAccount(self.session, replace(self.posting, operation=operation), self.debt, self.queued)
 
     def credit(
         self,
@@ -38,39 +49,49 @@ class MemberAccount:
         policy: PointsPolicy,
         zone: ZoneInfo,
         allow_pending: bool,
-        also: Sequence[dict[str, object]] = (),
     ) -> int | None:
-        """A new lot for ``parts`` (``ledger.service.credit``): pending inside the return window, repaying debt."""
-        lot_id = service.credit(
-            self.session,
-            self.posting,
-            parts,
-            kind=kind,
-            policy=policy,
-            zone=zone,
-            allow_pending=allow_pending,
-            debt=self.debt,
-            also=also,
+        """A new lot for ``parts``: pending inside the return window; available points first repay debt. Returns
+        the lot's id, ``None`` when there is nothing to credit."""
+        lot_id, is_pending, earned = service.open_credit(
+            self.session, self.posting, parts, kind=kind, policy=policy, zone=zone, allow_pending=allow_pending
         )
-        self.debt = None if lot_id is not None else self.debt
+        if lot_id is None:
+            return None
+        if is_pending or self.debt == 0:
+            self.queued.append(earned)  # nothing to repay: written with the operation's other legs
+            return lot_id
+        self.flush()
+        service.write(self.session, earned)
+        service.repay_debt(self.session, self.posting, debt=self.debt)
+        self.debt = None
         return lot_id
 
-    def because(self, operation: str) -> MemberAccount:
-        """The same account, its next entries saying what caused them (``redemption:12``), once that is known."""
-        return MemberAccount(self.session, replace(self.posting, operation=operation), self.debt)
-
     def spend(self, points: int, *, kind: EntryKind, description: str) -> int:
+        self.flush()
         return service.spend(self.session, self.posting, points, kind=kind, description=description)
 
     def reverse(self, *, lot_id: int | None, due: int, policy: ReturnPolicy, description: str) -> int:
+        self.flush()
         taken = service.reverse(
             self.session, self.posting, lot_id=lot_id, due=due, policy=policy, description=description
         )
         self.debt = None
         return taken
 
-    def add_tier_credits(self, posting: Posting, amount: int, kind: EntryKind, description: str) -> None:
-        service.add_tier_credits(self.session, posting, amount, kind, description)
+    def add_tier_credits(
+        self, amount: int, kind: EntryKind, description: str, *, dated: datetime | None = None
+    ) -> None:
+        """Tier credits (none for zero), written with the operation's other legs; ``dated`` moves them to another
+        moment (a refund's reversal is dated at the order, so it leaves the tier window with the credit it cancels)."""
+        posting = replace(self.posting, occurred_at=dated) if dated is not None else self.posting
+        if legs := service.tier_credit_entries(posting, amount, kind, description):
+            self.queued.append(legs)
+
+    def flush(self) -> None:
+        """Write what waits, as one INSERT."""
+        if self.queued:
+            service.write(self.session, *self.queued)
+            self.queued.clear()
 
     def balances(self) -> repository.Balances:
         return repository.balances(self.session, self.posting.member_id)

@@ -72,5 +72,6 @@ def adjust(
     adjusted = PointsAdjusted(
         program_id=ledger.program_id, member_id=member_id, occurred_at=now, points=points, reason=reason, source=source
     )
+    account.flush()
     outbox.publish(session, [adjusted], now)
     return Adjusted(points, reason, False, account.balances())

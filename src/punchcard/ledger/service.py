@@ -52,7 +52,7 @@ def write(session: Session, *transfers: Sequence[dict[str, object]]) -> None:
         session.connection().execute(_APPEND, legs)
 
 
-def credit(
+def open_credit(
     session: Session,
     posting: Posting,
     parts: Sequence[Credit],
@@ -61,20 +61,13 @@ def credit(
     policy: PointsPolicy,
     zone: ZoneInfo,
     allow_pending: bool,
-    debt: int | None = None,
-    also: Sequence[dict[str, object]] = (),
-) -> int | None:
-    """Put earned (or granted) points into a new lot and return its id; ``None`` when there is nothing to credit.
-
-    Points inside the program's return window go to ``pending_points``; available points first pay any debt (pass
-    ``debt`` when the caller already knows it, e.g. from ``settle_member``, to save reading it again). ``also`` are
-    further legs of the same operation (a purchase's tier credit), a transfer of their own written after the earn
-    entries, in the same statement when no debt is repaid in between.
-    """
+) -> tuple[int | None, bool, list[dict[str, object]]]:
+    """Open a new lot for earned (or granted) points: (its id, whether it is pending, the legs that explain it, for
+    the caller to write); no lot and no legs when there is nothing to credit. Points inside the program's return
+    window go to ``pending_points``. ``ledger.account.MemberAccount.credit`` writes the legs and repays debt."""
     total = sum(part.points for part in parts)
     if total <= 0:
-        write(session, also)
-        return None
+        return None, False, []
     available_at = policy.available_at(posting.occurred_at, zone) if allow_pending else None
     lot_id = repository.open_lot(
         session,
@@ -93,13 +86,7 @@ def credit(
         for part in parts
         if part.points != 0
     ]
-    if available_at is not None or debt == 0:
-        write(session, earned, also)  # nothing to repay: the operation's transfers in one statement
-        return lot_id
-    write(session, earned)
-    repay_debt(session, posting, debt=debt)
-    write(session, also)
-    return lot_id
+    return lot_id, available_at is not None, earned
 
 
 def _takes(posting: Posting, takes: Sequence[Take], kind: EntryKind, description: str) -> list[dict[str, object]]:
@@ -184,10 +171,6 @@ def reverse(
 def tier_credit_entries(posting: Posting, amount: int, kind: EntryKind, description: str) -> list[dict[str, object]]:
     """The leg that adds ``amount`` tier credits (none for zero), to write now or with other transfers."""
     return [posting.entry(Account.TIER_CREDITS, kind, amount, description=description)] if amount != 0 else []
-
-
-def add_tier_credits(session: Session, posting: Posting, amount: int, kind: EntryKind, description: str) -> None:
-    write(session, tier_credit_entries(posting, amount, kind, description))
 
 
 # --- scheduled settlement: vesting and expiry, set-wise in bounded batches --------------------------------------------

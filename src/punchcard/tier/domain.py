@@ -176,3 +176,49 @@ def tier_changed(
     return kind(
         program_id=program_id, member_id=member_id, occurred_at=at, from_tier=from_tier, to_tier=to_tier, reason=reason
     )
+
+
+# --- earning towards a tier (the tier mechanic's decision) --------------------------------------------------------
+
+
+def credits_for(metric: Metric, *, points: int, order_total_minor: int) -> int:
+    """The tier credits one purchase earns: its points, its amount in minor units, or one order."""
+    if metric is Metric.POINTS:
+        return points
+    if metric is Metric.AMOUNT_SPENT:
+        return order_total_minor
+    return 1
+
+
+@dataclass(frozen=True)
+class AfterEarning:
+    """What earning does to a member's tier: move up to ``upgrade_to`` at once, or end a grace period they earned
+    their tier back in."""
+
+    upgrade_to: str | None = None
+    ends_grace: bool = False
+
+
+def after_earning(
+    policy: TierPolicy, current_code: str | None, grace_until: datetime | None, value: int
+) -> AfterEarning:
+    """Upgrade at once when ``value`` (the credits in the window, this purchase's included) reaches a higher tier;
+    never downgrade here (that is the review's, with grace)."""
+    qualified = policy.qualifying(value)
+    if policy.rank(qualified.code) > policy.rank(current_code):
+        return AfterEarning(upgrade_to=qualified.code)
+    if qualified.code == policy.by_code(current_code).code and grace_until is not None:
+        return AfterEarning(ends_grace=True)
+    return AfterEarning()
+
+
+def after_refund(policy: TierPolicy, current_code: str | None, value: int, held_before: str | None) -> str | None:
+    """The tier to fall back to at once when a refund undid the upgrade its order bought: the better of what the
+    member now qualifies for and the tier they held before the order; ``None`` when they keep their tier (an
+    earlier-earned tier waits for the review)."""
+    qualified = policy.qualifying(value)
+    if policy.rank(qualified.code) >= policy.rank(current_code):
+        return None
+    floor = policy.by_code(held_before)
+    target = qualified if policy.rank(qualified.code) >= policy.rank(floor.code) else floor
+    return target.code if policy.rank(target.code) < policy.rank(current_code) else None

@@ -84,58 +84,26 @@ def can_rise(member: Member, policy: TierPolicy) -> bool:
     return member.tier_grace_until is not None or policy.rank(member.tier_code) < len(policy.tiers) - 1
 
 
-def upgrade_if_earned(
-    session: Session,
-    member: Member,
-    policy: TierPolicy,
-    zone: ZoneInfo,
-    now: datetime,
-    event_id: int | None,
-    value: int | None = None,
-) -> TierChanged | None:
-    """Upgrade at once when the member's credits in the window reach a higher tier; never downgrade here.
-
-    ``value`` is the qualifying value at ``now`` when the caller already read it.
-    """
-    if not can_rise(member, policy):
-        return None
-    value = qualifying_value(session, member.id, policy, zone, now) if value is None else value
-    qualified = policy.qualifying(value)
-    if policy.rank(qualified.code) > policy.rank(member.tier_code):
-        return _change(session, member, policy, qualified.code, "upgrade", now, event_id)
-    if qualified.code == policy.by_code(member.tier_code).code and member.tier_grace_until is not None:
-        member.tier_grace_until = None  # earned it back inside the grace period
-    return None
+def change(
+    session: Session, member: Member, policy: TierPolicy, to_code: str, reason: str, at: datetime, event_id: int | None
+) -> TierChanged:
+    """Move the member to ``to_code`` now (an upgrade earned, a refund's correction); returns its event."""
+    return _change(session, member, policy, to_code, reason, at, event_id)
 
 
-def after_refund(
-    session: Session,
-    member: Member,
-    policy: TierPolicy,
-    zone: ZoneInfo,
-    *,
-    now: datetime,
-    order_time: datetime,
-    event_id: int | None,
-) -> TierChanged | None:
-    """Undo an upgrade that the refunded order paid for, at once; an earlier-earned tier waits for review.
+def end_grace(member: Member) -> None:
+    """The member earned their tier back inside the grace period."""
+    member.tier_grace_until = None
 
-    The member falls back to the better of what they now qualify for and the tier they held before the order.
-    """
-    qualified = policy.qualifying(qualifying_value(session, member.id, policy, zone, now))
-    if policy.rank(qualified.code) >= policy.rank(member.tier_code):
-        return None
-    held_before = session.execute(
+
+def held_before(session: Session, member_id: int, moment: datetime) -> str | None:
+    """The tier the member held just before ``moment`` (from the recorded changes)."""
+    return session.execute(
         select(TierChange.to_code)
-        .where(TierChange.member_id == member.id, TierChange.changed_at < order_time)
+        .where(TierChange.member_id == member_id, TierChange.changed_at < moment)
         .order_by(TierChange.changed_at.desc(), TierChange.id.desc())
         .limit(1)
     ).scalar_one_or_none()
-    floor = policy.by_code(held_before)
-    target = qualified if policy.rank(qualified.code) >= policy.rank(floor.code) else floor
-    if policy.rank(target.code) < policy.rank(member.tier_code):
-        return _change(session, member, policy, target.code, "refund", now, event_id)
-    return None
 
 
 def _credits_by_member(

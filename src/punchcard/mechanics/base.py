@@ -1,0 +1,116 @@
+"""The plug-in point: the ``Mechanic`` protocol, the ``Turn`` a mechanic acts in, and the registry.
+
+A synchronous mechanic changes the answer to the event that triggered it (earning, tiers): it runs inside the
+event's transaction, holding the member's lock, and its domain events are part of the response's effects. An
+asynchronous one reacts to committed domain events through the outbox (``outbox.dispatcher.Consumer``) and never
+delays or fails a request. Choose the first only when the event's own answer depends on it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from punchcard.kit.events import DomainEvent
+from punchcard.ledger.account import MemberAccount
+from punchcard.member.models import Member
+from punchcard.program.domain import ProgramVersion
+from punchcard.rules.domain import EventFacts
+
+
+@dataclass
+class Turn:
+    """One event's pass through the mechanics: who, what, the account to move points with, and what earlier
+    mechanics of the same event left (their domain events, and ``notes`` such as the earning's evaluation)."""
+
+    session: Session
+    version: ProgramVersion
+    member: Member
+    facts: EventFacts
+    account: MemberAccount
+    now: datetime
+    order_count: Callable[[], int]
+    """How many orders the member has recorded (the event path keeps orders; a rule may ask)."""
+    event: str | None = None
+    """The shop's event id (none for an enrolment)."""
+    event_row: int | None = None
+    """The ``events`` row of the event (none for an enrolment)."""
+    events: list[DomainEvent] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def program_id(self) -> int:
+        return self.version.program_id
+
+
+class Mechanic(Protocol):
+    """Something that reacts to a member's events inside the event's transaction.
+
+    ``section`` picks the part of the program it owns (``None``: nothing to do for this program and event type);
+    ``load`` reads the member's state it needs; ``decide`` is pure (no session, no clock: the mechanic's domain);
+    ``apply`` writes the decision through ``turn.account`` and the mechanic's own service and returns the domain
+    events it caused, which the event path publishes and derives the response's effects from.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def section(self, version: ProgramVersion, event_type: str) -> Any | None: ...
+
+    def load(self, turn: Turn, section: Any) -> Any: ...
+
+    def decide(self, facts: EventFacts, state: Any, section: Any) -> Any: ...
+
+    def apply(self, turn: Turn, decision: Any) -> Sequence[DomainEvent]: ...
+
+
+def run(mechanic: Mechanic, turn: Turn) -> None:
+    """One mechanic's part of ``turn``: nothing when the program gives it no section for this event type."""
+    section = mechanic.section(turn.version, turn.facts.type)
+    if section is None:
+        return
+    decision = mechanic.decide(turn.facts, mechanic.load(turn, section), section)
+    turn.events.extend(mechanic.apply(turn, decision))
+
+
+class Registry:
+    """The synchronous mechanics, in the order they run (earning before tiers: tiers count what was earned)."""
+
+    def __init__(self) -> None:
+        self._mechanics: list[Mechanic] = []
+        self._lock = threading.Lock()
+
+    def add(self, mechanic: Mechanic, *, before: str | None = None) -> None:
+        """Register ``mechanic`` last, or just before the one named ``before``."""
+        with self._lock:
+            if any(known.name == mechanic.name for known in self._mechanics):
+                raise ValueError(f"a mechanic named {mechanic.name!r} is already registered")
+            names = [known.name for known in self._mechanics]
+            self._mechanics.insert(names.index(before) if before is not None else len(names), mechanic)
+
+    def remove(self, name: str) -> None:
+        with self._lock:
+            self._mechanics = [known for known in self._mechanics if known.name != name]
+
+    def __iter__(self) -> Iterator[Mechanic]:
+        return iter(list(self._mechanics))
+
+    @contextmanager
+    def added(self, mechanic: Mechanic, *, before: str | None = None) -> Iterator[None]:
+        """``mechanic`` registered for the duration of a ``with`` block (tests, a trial)."""
+        self.add(mechanic, before=before)
+        try:
+            yield
+        finally:
+            self.remove(mechanic.name)
+
+
+def run_all(registry: Registry, turn: Turn) -> None:
+    for mechanic in registry:
+        run(mechanic, turn)
