@@ -19,7 +19,7 @@ from tests.admin.conftest import PASSWORD, Console, StaffLogin
 from tests.clock import NOW
 from tests.factories import ApiClient
 
-from punchcard.admin.endpoints import router
+from punchcard.admin.routes import router
 from punchcard.auth.models import ApiKey
 from punchcard.kit.db import unit_of_work
 from punchcard.program import service as programs

@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from punchcard import __version__
-from punchcard.admin.endpoints import router as admin
+from punchcard.admin.routes import router as admin
 from punchcard.api import errors
 from punchcard.api.deps import reject_nul, require_json
 from punchcard.api.limits import BodyLimit, KeyFirst
@@ -22,7 +22,7 @@ from punchcard.mail.catcher import router as mail_catcher
 from punchcard.member.endpoints import router as members
 from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import rendering as portal_assets
-from punchcard.portal.endpoints import router as portal
+from punchcard.portal.routes import router as portal
 from punchcard.program.endpoints import router as program
 from punchcard.reward.endpoints import router as rewards
 

@@ -1,0 +1,17 @@
+"""/portal/{slug}: the member portal's pages and forms. The request boundary: it signs in, commits, then sends mail.
+
+Every route runs through ``PortalRoute`` (HTML failures, security headers, cookies). Every POST form carries a CSRF
+token tied to the browser's session (before sign-in, to a random browser cookie). One module per page group
+(``common`` holds what they share), joined here into one ``router``.
+"""
+
+from __future__ import annotations
+
+from punchcard.portal.routes import card, coupons, fallback, home, profile, rewards, sign_in
+from punchcard.portal.routes.common import portal_router
+
+GROUPS = (sign_in, home, rewards, coupons, card, profile, fallback)
+"""The page groups in the order their routes are matched: a path is answered by the first route that fits it, and
+``fallback`` fits every path."""
+
+router = portal_router(route for group in GROUPS for route in group.router.routes)

@@ -1,0 +1,38 @@
+"""The member's home page (points, tier, rewards they can afford now) and their points history."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from punchcard.api.deps import NowDep, SessionDep
+from punchcard.kit.calendar import local_date
+from punchcard.portal import views
+from punchcard.portal.routes.common import VisitorDep, page, portal_router
+
+router = portal_router()
+
+
+@router.get("")
+def home(request: Request, visitor: VisitorDep, session: SessionDep, now: NowDep) -> Response:
+    member = visitor.signed_in()
+    version = visitor.version
+    affordable = [item for item in views.standings(session, version, member, now) if item.redeemable]
+    return page(
+        request,
+        visitor,
+        "home.html",
+        "home",
+        points=views.points(session, version, member, now),
+        tier=views.tier_card(session, version, member, now),
+        affordable=affordable,
+    )
+
+
+@router.get("/history")
+def history(request: Request, visitor: VisitorDep, session: SessionDep, before: int | None = None) -> Response:
+    member = visitor.signed_in()
+    movements, cursor = views.history(session, visitor.version, member, before)
+    zone = visitor.program.zone
+    rows = [(local_date(movement.occurred_at, zone), movement) for movement in movements]
+    return page(request, visitor, "history.html", "history", rows=rows, cursor=cursor)

@@ -1,0 +1,81 @@
+"""The member's profile: language, birth date and marketing consent."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from punchcard.api.deps import NowDep, SessionDep
+from punchcard.i18n.catalogue import supported
+from punchcard.kit.calendar import local_date
+from punchcard.member.models import Member
+from punchcard.portal import service
+from punchcard.portal.rendering import LANGUAGE_COOKIE, set_cookie
+from punchcard.portal.routes.common import YEAR, CsrfField, Visitor, VisitorDep, page, portal_router, require_csrf
+
+router = portal_router()
+
+
+@router.get("/profile")
+def profile(request: Request, visitor: VisitorDep, saved: bool = False) -> Response:
+    member = visitor.signed_in()
+    return _profile_page(request, visitor, member, saved=saved)
+
+
+def _profile_page(
+    request: Request,
+    visitor: Visitor,
+    member: Member,
+    *,
+    status_code: int = 200,
+    saved: bool = False,
+    error: str | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    values = form or {
+        "language": supported(member.language) or visitor.ui.language,
+        "birth_date": member.birth_date.isoformat() if member.birth_date else "",
+        "marketing_consent": member.marketing_consent,
+    }
+    return page(request, visitor, "profile.html", "profile", status_code, saved=saved, error=error, form=values)
+
+
+@router.post("/profile")
+def save_profile(
+    request: Request,
+    visitor: VisitorDep,
+    session: SessionDep,
+    now: NowDep,
+    language: Annotated[str, Form()] = "",
+    birth_date: Annotated[str, Form()] = "",
+    marketing_consent: Annotated[str, Form()] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Save the profile; consent counts only when the box was ticked (an absent field is a "no")."""
+    member = visitor.signed_in()
+    require_csrf(visitor, csrf)
+    consent = marketing_consent == "yes"
+    form = {"language": language, "birth_date": birth_date, "marketing_consent": consent}
+    if language not in visitor.languages:
+        return _profile_page(request, visitor, member, status_code=400, error="profile.language_invalid", form=form)
+    try:
+        born = _birth_date(birth_date.strip(), local_date(now, visitor.program.zone))
+    except ValueError:
+        return _profile_page(request, visitor, member, status_code=400, error="profile.birth_date_invalid", form=form)
+    service.update_profile(session, member, now, language=language, birth_date=born, marketing_consent=consent)
+    session.commit()
+    set_cookie(request, LANGUAGE_COOKIE, language, path="/portal", max_age=YEAR, secure=visitor.secure)
+    return RedirectResponse(visitor.url("/profile?saved=1"), status_code=303)
+
+
+def _birth_date(text: str, today: date) -> date | None:
+    """The birth date typed (``None`` when left empty); ``ValueError`` unless it is a real date in the past."""
+    if not text:
+        return None
+    born = date.fromisoformat(text)
+    if not date(1900, 1, 1) <= born < today:
+        raise ValueError("a birth date lies in the past")
+    return born
