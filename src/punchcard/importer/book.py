@@ -1,16 +1,21 @@
 """The ledger of a batch of members, kept in memory while their orders are applied in chronological order.
 
-This is the event path of ``event.service.record`` for purchases (and ``event.service.enrol`` for members the import
-creates), step for step, with the database reads done once per batch and the writes collected into rows:
+An executor of the event path (``event.service.record`` for purchases, ``event.service.enrol`` for members the import
+creates) on in-memory state, with the database reads done once per batch and the writes collected into rows. Every
+decision is the API's own pure function, and every row the API's own builder:
 
-1. settle what is due at the order's time: vest pending lots, repay debt, expire lots (``ledger.service``);
-2. evaluate the rules with the member's facts as of that time (``rules.domain.evaluate``, ``event.service``);
-3. credit one lot (pending inside the return window), repay debt from it, add the tier credit, record the order;
-4. upgrade the tier at once if the credits in the window reach a higher one (``tier.service.upgrade_if_earned``);
-5. store the response the API would have returned.
+1. settle what is due at the order's time with the one settlement rule (``ledger.domain.settle``), written as
+   ``ledger.posting.settlement_legs``;
+2. the earning mechanic's decision: the rules with the member's facts as of that time (``rules.domain.evaluate``);
+3. credit one lot (pending inside the return window), repay debt from it, add the tier credit, record the order; every
+   group of legs a balanced transfer (``ledger.posting.transfer``);
+4. the tier mechanic's decision (``tier.domain.after_earning``): upgrade at once;
+5. the domain events (``PointsEarned``, ``TierUpgraded``, ``PointsExpired``, ``MemberEnrolled``) as outbox rows, and
+   the response the API would have returned, derived from them.
 
-The pure rules (``ledger.domain.consume``, the points policy, the tier policy, the rules engine) are the very same
-functions; ``tests/importer`` checks that importing gives exactly what posting the same orders through the API gives.
+What is still its own is the state: the member's facts and lots in memory instead of queries (``_facts``,
+``MemberBook``). ``tests/importer`` checks that importing gives exactly what posting the same orders through the API
+gives.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from punchcard.importer.source import Order
 from punchcard.kit.calendar import period_start
 from punchcard.kit.events import DomainEvent, effects_of
 from punchcard.kit.money import to_minor
-from punchcard.ledger.domain import Account, EntryKind, LotView, consume
-from punchcard.ledger.posting import Posting, transfer
+from punchcard.ledger.domain import Account, EntryKind, settle
+from punchcard.ledger.domain import OpenLot as DomainLot
+from punchcard.ledger.posting import Posting, expired_events, settlement_legs, transfer
 from punchcard.mechanics.earning import points_earned
 from punchcard.member.domain import MemberEnrolled
 from punchcard.member.service import attributes
@@ -193,78 +199,24 @@ class Book:
     # --- settling what is due (ledger.service.settle_member) -------------------------------------------------------
 
     def _settle(self, member: MemberBook, posting: Posting, at: datetime) -> None:
-        # member.lots is in id order (loaded so, and new lots get ascending ids), as the batch steps go.
-        vested: list[dict[str, object]] = []
-        for lot in member.lots:
-            if lot.is_pending and lot.available_at is not None and lot.available_at <= at:
-                text = "Return window closed: points available"
-                if lot.remaining > 0:
-                    vested += [
-                        self._entry(
-                            posting,
-                            Account.PENDING_POINTS,
-                            EntryKind.VEST,
-                            -lot.remaining,
-                            lot_id=lot.id,
-                            description=text,
-                        ),
-                        self._entry(
-                            posting, Account.POINTS, EntryKind.VEST, lot.remaining, lot_id=lot.id, description=text
-                        ),
-                    ]
-                lot.is_pending, lot.is_changed = False, True
-        self._write(vested)
-        self._repay_debt(member, posting)
-        expired: list[dict[str, object]] = []
-        for lot in member.lots:
-            if not lot.is_pending and lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= at:
-                expired.append(
-                    self._entry(
-                        posting,
-                        Account.POINTS,
-                        EntryKind.EXPIRE,
-                        -lot.remaining,
-                        lot_id=lot.id,
-                        description="Points expired",
-                        occurred_at=lot.expires_at,
-                    )
-                )
-                self._take(lot, lot.remaining)
-        self._write(expired)
-
-    def _repay_debt(self, member: MemberBook, posting: Posting) -> int:
-        """``ledger.service.repay_debt``: pay debt from available lots that have not expired at the posting's time."""
-        debt = -member.debt_line
-        if debt <= 0:
-            return 0
-        at = posting.occurred_at
-        spendable = {
-            lot.id: lot
-            for lot in member.lots
-            if lot.remaining > 0 and not lot.is_pending and (lot.expires_at is None or lot.expires_at > at)
-        }
-        views = [LotView(lot.id, lot.remaining, lot.expires_at) for lot in spendable.values()]
-        takes, shortfall = consume(views, debt)
-        repaid = debt - shortfall
-        if repaid > 0:
-            legs = [
-                self._entry(
-                    posting,
-                    Account.POINTS,
-                    EntryKind.REPAY_DEBT,
-                    -take.points,
-                    lot_id=take.lot_id,
-                    description="Paid towards earlier debt",
-                )
-                for take in takes
-            ]
-            for take in takes:
-                self._take(spendable[take.lot_id], take.points)
-            self._write(
-                [*legs, self._entry(posting, Account.POINTS, EntryKind.REPAY_DEBT, repaid, description="Debt repaid")]
-            )
-            member.debt_line += repaid
-        return repaid
+        """``ledger.service.settle_member``: the one settlement rule (``ledger.domain.settle``) on the book's lots,
+        written as the same transfers (``ledger.posting.settlement_legs``)."""
+        lots = {lot.id: lot for lot in member.lots if lot.remaining > 0 or lot.is_pending}
+        views = [
+            DomainLot(lot.id, lot.remaining, lot.expires_at, lot.is_pending, lot.available_at) for lot in lots.values()
+        ]
+        plan = settle(views, -member.debt_line, at)
+        if plan.is_empty:
+            return
+        self._write(*settlement_legs(posting, plan))
+        for vested in plan.vest:
+            lots[vested.lot_id].is_pending, lots[vested.lot_id].is_changed = False, True
+        for take in plan.repay:
+            self._take(lots[take.lot_id], take.points)
+        for expiry in plan.expire:
+            self._take(lots[expiry.lot_id], expiry.points)
+        member.debt_line += plan.repaid
+        self._publish(list(expired_events(posting, plan)))
 
     # --- the rules (event.service.member_facts / evaluate_for) -----------------------------------------------------
 
@@ -335,7 +287,7 @@ class Book:
                 member.firings.setdefault(award.rule_code, []).append((posting.occurred_at, lot.id))
         self._write(earned)
         if not lot.is_pending:
-            self._repay_debt(member, posting)
+            self._settle(member, posting, posting.occurred_at)  # all that can be due now is debt to repay
         return lot
 
     # --- enrolment (event.service.enrol) ---------------------------------------------------------------------------

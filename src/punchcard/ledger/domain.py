@@ -164,6 +164,70 @@ def consume(lots: Sequence[LotView], points: int, *, first: int | None = None) -
     return takes, left
 
 
+@dataclass(frozen=True)
+class OpenLot:
+    """A lot that settling may change: points left, or still pending."""
+
+    lot_id: int
+    remaining: int
+    expires_at: datetime | None
+    is_pending: bool
+    available_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """What a lot loses when it expires, and when (its own expiry, not the settling moment)."""
+
+    lot_id: int
+    points: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What is due for one member at a moment, in the order it happens: lots whose return window closed become
+    available (``vest``, their points move from pending to available), available points repay the debt (``repay``,
+    ``repaid``), and lots that reached their expiry lose what is left (``expire``: the lot and what it had left)."""
+
+    vest: tuple[OpenLot, ...] = ()
+    repay: tuple[Take, ...] = ()
+    expire: tuple[Expiry, ...] = ()
+
+    @property
+    def repaid(self) -> int:
+        return sum(take.points for take in self.repay)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.vest or self.repay or self.expire)
+
+
+def settle(lots: Sequence[OpenLot], debt: int, at: datetime) -> Settlement:
+    """The one settlement rule, for the online path (``ledger.service.settle_member``) and the importer alike; the
+    nightly jobs write the same answers set-wise (``ledger.settlement``, checked against this on generated histories).
+
+    Lots vest at ``available_at <= at``; debt is repaid from lots available and unexpired at ``at``, soonest expiry
+    first (``consume``); then every available lot with points left whose expiry is at or before ``at`` expires.
+    """
+    by_id = sorted(lots, key=lambda lot: lot.lot_id)
+    vest = tuple(lot for lot in by_id if lot.is_pending and lot.available_at is not None and lot.available_at <= at)
+    vested = {lot.lot_id for lot in vest}
+    available = [lot for lot in by_id if not lot.is_pending or lot.lot_id in vested]
+    spendable = [
+        LotView(lot.lot_id, lot.remaining, lot.expires_at)
+        for lot in available
+        if lot.remaining > 0 and (lot.expires_at is None or lot.expires_at > at)
+    ]
+    repay, _ = consume(spendable, debt) if debt > 0 else ([], 0)
+    expire = tuple(
+        Expiry(lot.lot_id, lot.remaining, lot.expires_at)
+        for lot in available
+        if lot.expires_at is not None and lot.expires_at <= at and lot.remaining > 0  # never repaid from: expired
+    )
+    return Settlement(vest, tuple(repay), expire)
+
+
 def reversal_due(earned: int, already_reversed: int, refunded_fraction: Decimal) -> int:
     """Points to take back now so that the order's reversals total ``earned × fraction``, rounded down.
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from punchcard.ledger.domain import COUNTER_ACCOUNT, Account, EntryKind, imbalance
+from punchcard.ledger.domain import COUNTER_ACCOUNT, Account, EntryKind, PointsExpired, Settlement, imbalance
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,57 @@ def counter_legs(
             }
         )
     return legs
+
+
+VESTED = "Return window closed: points available"
+EXPIRED = "Points expired"
+
+
+def settlement_legs(posting: Posting, plan: Settlement) -> list[list[dict[str, object]]]:
+    """The transfers of a settlement (``ledger.domain.settle``), in order: the vesting lots' two legs each, the debt
+    repayment (lots to the debt line), the expiring lots' legs (dated at each lot's expiry). Empty ones are left out.
+    The online path and the importer both write these."""
+    vest = [
+        posting.entry(account, EntryKind.VEST, sign * lot.remaining, lot_id=lot.lot_id, description=VESTED)
+        for lot in plan.vest
+        if lot.remaining > 0
+        for account, sign in ((Account.PENDING_POINTS, -1), (Account.POINTS, 1))
+    ]
+    repay = [
+        posting.entry(
+            Account.POINTS,
+            EntryKind.REPAY_DEBT,
+            -take.points,
+            lot_id=take.lot_id,
+            description="Paid towards earlier debt",
+        )
+        for take in plan.repay
+    ]
+    if repay:
+        repay.append(posting.entry(Account.POINTS, EntryKind.REPAY_DEBT, plan.repaid, description="Debt repaid"))
+    expire = [
+        posting.entry(
+            Account.POINTS,
+            EntryKind.EXPIRE,
+            -expiry.points,
+            lot_id=expiry.lot_id,
+            description=EXPIRED,
+            occurred_at=expiry.at,
+        )
+        for expiry in plan.expire
+    ]
+    return [legs for legs in (vest, repay, expire) if legs]
+
+
+def expired_events(posting: Posting, plan: Settlement) -> list[PointsExpired]:
+    """``points.expired`` for a settlement: one per expiry moment."""
+    by_moment: dict[datetime, tuple[int, int]] = {}
+    for expiry in plan.expire:
+        points, lots = by_moment.get(expiry.at, (0, 0))
+        by_moment[expiry.at] = (points + expiry.points, lots + 1)
+    return [
+        PointsExpired(
+            program_id=posting.program_id, member_id=posting.member_id, occurred_at=moment, points=points, lots=lots
+        )
+        for moment, (points, lots) in sorted(by_moment.items())
+    ]

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from punchcard.ledger.domain import Account, EntryKind, LotView
+from punchcard.ledger.domain import Account, EntryKind, LotView, OpenLot
 from punchcard.ledger.models import LedgerEntry, Lot
 
 
@@ -176,6 +176,24 @@ def spendable_lots(session: Session, member_id: int, now: datetime) -> list[LotV
         .with_for_update()
     ).all()
     return [LotView(row.id, row.remaining, row.expires_at) for row in rows]
+
+
+def open_lots(session: Session, member_id: int) -> list[OpenLot]:
+    """The member's lots that settling may change (points left, or pending), locked, in id order: what
+    ``ledger.domain.settle`` decides on. ``ix_lots_member_expiring`` and ``ix_lots_pending`` find them."""
+    rows = session.execute(
+        select(Lot.id, Lot.remaining, Lot.expires_at, Lot.is_pending, Lot.available_at)
+        .where(Lot.member_id == member_id, (Lot.remaining > 0) | Lot.is_pending)
+        .order_by(Lot.id)
+        .with_for_update()
+    ).all()
+    return [OpenLot(row.id, row.remaining, row.expires_at, row.is_pending, row.available_at) for row in rows]
+
+
+def make_available(session: Session, lot_ids: Sequence[int]) -> None:
+    """Pending lots whose return window closed (the entries that move their points are written by the caller)."""
+    if lot_ids:
+        session.execute(update(Lot).where(Lot.id.in_(list(lot_ids))).values(is_pending=False))
 
 
 _OPEN_LOT = insert(Lot).returning(Lot.id)

@@ -24,12 +24,14 @@ from punchcard.ledger.domain import (
     Take,
     allowed_reversal,
     consume,
+    settle,
 )
 from punchcard.ledger.errors import InsufficientPoints
 from punchcard.ledger.models import LedgerEntry
 from punchcard.ledger.posting import Posting as Posting
-from punchcard.ledger.posting import transfer
+from punchcard.ledger.posting import expired_events, settlement_legs, transfer
 from punchcard.member import repository as members
+from punchcard.outbox import service as outbox
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,6 @@ def vest_batch(
     *,
     at: datetime,
     limit: int,
-    member_id: int | None = None,
     cursor: settlement.Cursor | None = None,
 ) -> int:
     """Make a batch of pending lots whose return window closed by ``at`` available; returns how many lots moved.
@@ -191,7 +192,7 @@ def vest_batch(
     PostgreSQL, so two runs at once split the work instead of doing it twice; the ``is_pending`` filter makes a second
     run find nothing. ``cursor`` (program-wide batches) continues after the previous batch's last lot.
     """
-    return settlement.vest(session, posting, at=at, limit=limit, member_id=member_id, cursor=cursor)
+    return settlement.vest(session, posting, at=at, limit=limit, cursor=cursor)
 
 
 def repay_debts_batch(session: Session, posting: Posting, *, limit: int) -> int:
@@ -227,7 +228,6 @@ def expire_batch(
     *,
     at: datetime,
     limit: int,
-    member_id: int | None = None,
     cursor: settlement.Cursor | None = None,
     within: settlement.IdRange | None = None,
 ) -> int:
@@ -237,25 +237,26 @@ def expire_batch(
     Written set-wise in the database (``ledger.settlement``), claimed like ``vest_batch``; the nightly job walks the
     program's due lots in ranges of ids (``within``, from ``settlement.expiry_ranges``).
     """
-    return settlement.expire(session, posting, at=at, limit=limit, member_id=member_id, cursor=cursor, within=within)
+    return settlement.expire(session, posting, at=at, limit=limit, cursor=cursor, within=within)
 
 
 def settle_member(session: Session, posting: Posting, at: datetime, due: repository.Due | None = None) -> int:
     """Vest, repay debt and expire what is due for one member (whose row the caller has locked) before an operation
-    on their balance; returns the debt still owed afterwards.
+    on their balance, as the one settlement rule decides (``ledger.domain.settle``); returns the debt still owed.
 
-    One query finds out which steps have anything to do (usually none), so settling costs one round trip, or none
-    when the caller read ``due`` with the member's lock (``repository.due_columns``).
+    One query finds out whether anything is due (usually not), so settling costs one round trip, or none when the
+    caller read ``due`` with the member's lock (``repository.due_columns``); only then are the member's open lots read.
     """
     due = repository.due(session, posting.member_id, at) if due is None else due
     if not due.anything:
         return 0
-    while due.vest and vest_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
-        pass
-    repaid = repay_debt(session, posting, debt=due.debt) if due.debt > 0 else 0
-    while due.expire and expire_batch(session, posting, at=at, limit=500, member_id=posting.member_id):
-        pass
-    return due.debt - repaid
+    plan = settle(repository.open_lots(session, posting.member_id), due.debt, at)
+    write(session, *settlement_legs(posting, plan))
+    repository.make_available(session, [lot.lot_id for lot in plan.vest])
+    for take in [*plan.repay, *(Take(expiry.lot_id, expiry.points) for expiry in plan.expire)]:
+        repository.take_from_lot(session, take.lot_id, take.points)
+    outbox.publish(session, expired_events(posting, plan), posting.recorded_at)
+    return due.debt - plan.repaid
 
 
 def operation_entries(session: Session, member_id: int, operation: str) -> Sequence[LedgerEntry]:

@@ -14,10 +14,11 @@ all in the caller's transaction:
 Program-wide vesting follows ``ix_lots_pending`` (``(program_id, available_at)`` over pending lots) in
 ``(available_at, id)`` order, and a ``Cursor`` continues each batch after the previous one's last key, so no batch walks
 over the lots earlier batches settled. The nightly expiry walks ranges of lot ids in id order (``expiry_ranges`` says
-why); without a range it follows ``ix_lots_expiring`` in ``(expires_at, id)`` order like vesting. Per-member batches
-(settling a member before an operation) go in id order. The entries are the ones ``ledger.service.Posting.entry``
-gives, column for column, written in the order of the batch. A batch's ``Posting`` names no member (its ``member_id``
-is unused): each entry belongs to its own lot's member.
+why); without a range it follows ``ix_lots_expiring`` in ``(expires_at, id)`` order like vesting. A batch is one
+transfer: its lots' legs, and for an expiry the program's breakage legs per expiry moment. Settling one member before
+an operation is not done here but by the one settlement rule (``ledger.domain.settle``); these batches give the same
+answers (``tests/invariants/test_settlement_rule.py``). A batch's ``Posting`` names no member (its ``member_id`` is
+unused): each entry belongs to its own lot's member.
 """
 
 from __future__ import annotations
@@ -49,14 +50,11 @@ from sqlalchemy.orm import Session
 from punchcard.kit.db import UtcDateTime
 from punchcard.ledger.domain import Account, Asset, EntryKind, PointsExpired
 from punchcard.ledger.models import LedgerEntry, Lot
-from punchcard.ledger.posting import Posting, counter_legs
+from punchcard.ledger.posting import EXPIRED, VESTED, Posting, counter_legs
 from punchcard.outbox import service as outbox
 
 LOTS = cast(Table, Lot.__table__)
 ENTRIES = cast(Table, LedgerEntry.__table__)
-
-EXPIRED = "Points expired"
-VESTED = "Return window closed: points available"
 
 
 @dataclass
@@ -93,14 +91,11 @@ def _claim(
     conditions: list[ColumnElement[bool]],
     date: Any,
     *,
-    member_id: int | None,
     cursor: Cursor | None,
     limit: int,
     within: IdRange | None = None,
 ) -> Select[Any]:
     columns = (LOTS.c.id, LOTS.c.member_id, LOTS.c.remaining, date.label("date"))
-    if member_id is not None:
-        return select(*columns).where(*conditions, LOTS.c.member_id == member_id).order_by(LOTS.c.id).limit(limit)
     if within is not None:
         in_range = (LOTS.c.id > within.after_id, LOTS.c.id <= within.up_to_id)
         return select(*columns).where(*conditions, *in_range).order_by(LOTS.c.id).limit(limit)
@@ -226,20 +221,17 @@ def expire(
     *,
     at: datetime,
     limit: int,
-    member_id: int | None = None,
     cursor: Cursor | None = None,
     within: IdRange | None = None,
 ) -> int:
     """Expire a batch of available lots with points left whose expiry is at or before ``at``: one ``expire`` entry
     per lot for what it had left, dated at the lot's own expiry; the lot keeps nothing. Returns how many lots.
 
-    One member's lots (``member_id``) go in id order; the program's go in id order inside ``within`` (what the nightly
-    job does, see ``expiry_ranges``) or else in (expiry, id) order along ``ix_lots_expiring``, after ``cursor``.
+    The program's lots go in id order inside ``within`` (what the nightly job does, see ``expiry_ranges``) or else in
+    (expiry, id) order along ``ix_lots_expiring``, after ``cursor``.
     """
     date = LOTS.c.expires_at
-    claim = _claim(
-        _expiring(posting.program_id, at), date, member_id=member_id, cursor=cursor, limit=limit, within=within
-    )
+    claim = _claim(_expiring(posting.program_id, at), date, cursor=cursor, limit=limit, within=within)
 
     transfer_id = uuid.uuid4()  # the batch is one transfer: its lots' legs, and breakage's per expiry moment
 
@@ -254,7 +246,7 @@ def expire(
             description=EXPIRED,
             transfer_id=transfer_id,
         )
-        by_id = member_id is not None or within is not None
+        by_id = within is not None
         return select(*columns).order_by(*([source.c.id] if by_id else [source.c.date, source.c.id]))
 
     settled = _run(session, claim, change={"remaining": 0}, entries=entries, cursor=cursor, within=within)
@@ -321,7 +313,6 @@ def vest(
     *,
     at: datetime,
     limit: int,
-    member_id: int | None = None,
     cursor: Cursor | None = None,
 ) -> int:
     """Make a batch of pending lots whose return window closed by ``at`` available: per lot with points left, its
@@ -331,7 +322,7 @@ def vest(
     # ``is_pending`` itself, not ``is_pending IS true``: PostgreSQL proves the partial index's predicate only from the
     # former, and otherwise scans the whole lots table for every batch (1–2 s at 10 M lots, even with nothing pending).
     conditions = [LOTS.c.program_id == posting.program_id, LOTS.c.is_pending, date <= at]
-    claim = _claim(conditions, date, member_id=member_id, cursor=cursor, limit=limit)
+    claim = _claim(conditions, date, cursor=cursor, limit=limit)
     sides = union_all(
         select(
             literal(1, Integer).label("side"),
@@ -354,7 +345,7 @@ def vest(
             description=VESTED,
             transfer_id=transfer_id,
         )
-        order = [source.c.id] if member_id is not None else [source.c.date, source.c.id]
+        order = [source.c.date, source.c.id]
         return (
             select(*columns)
             .select_from(source.join(sides, literal_column("1") == literal_column("1")))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import ClassVar, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from punchcard.kit.calendar import Period, local_date
@@ -236,24 +236,53 @@ class FiredFewerThan:
 # --- actions ------------------------------------------------------------------------------------------------------
 
 
+class Stage(StrEnum):
+    """When an action acts in ``evaluate``: awards give the base points, multipliers scale them, grants give
+    something other than points (a coupon, a badge, store credit) for a mechanic to apply."""
+
+    AWARD = "award"
+    MULTIPLY = "multiply"
+    GRANT = "grant"
+
+
+class Action(Protocol):
+    """What a rule does when it applies. An open set: a mechanic adds its own action (its ``stage`` says how
+    ``evaluate`` treats it) without a change here."""
+
+    stage: ClassVar[Stage]
+
+    def describe(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class AwardFixed:
+    stage: ClassVar[Stage] = Stage.AWARD
     points: Decimal
 
     def describe(self) -> str:
         return f"{self.points} points"
+
+    def award(self, event: EventFacts) -> tuple[Decimal, list[Decimal]]:
+        """The points and each line's share of them (none: a fixed award belongs to no line)."""
+        return self.points, [Decimal(0)] * len(event.lines)
 
 
 @dataclass(frozen=True)
 class AwardPerCurrencyUnit:
     """``rate`` points per 1 unit of currency over the selected lines (and shipping, if asked)."""
 
+    stage: ClassVar[Stage] = Stage.AWARD
     rate: Decimal
     lines: LineFilter = field(default_factory=LineFilter)
     include_shipping: bool = False
 
     def describe(self) -> str:
         return f"{self.rate} {'point' if self.rate == 1 else 'points'} per currency unit"
+
+    def award(self, event: EventFacts) -> tuple[Decimal, list[Decimal]]:
+        weights = [line.value * self.rate if self.lines.matches(line) else Decimal(0) for line in event.lines]
+        total = sum(weights, Decimal(0))
+        return total + (event.shipping * self.rate if self.include_shipping else Decimal(0)), weights
 
 
 TIER = "tier"
@@ -263,6 +292,7 @@ TIER = "tier"
 class Multiply:
     """Scale the event's awarded points by ``factor``, or by the member's tier multiplier when ``factor`` is "tier"."""
 
+    stage: ClassVar[Stage] = Stage.MULTIPLY
     factor: Decimal | str
 
     def factor_for(self, member: MemberFacts) -> Decimal:
@@ -272,7 +302,12 @@ class Multiply:
         return "tier multiplier" if self.factor == TIER else f"×{self.factor}"
 
 
-Action = AwardFixed | AwardPerCurrencyUnit | Multiply
+class Awarding(Action, Protocol):
+    def award(self, event: EventFacts) -> tuple[Decimal, list[Decimal]]: ...
+
+
+class Multiplying(Action, Protocol):
+    def factor_for(self, member: MemberFacts) -> Decimal: ...
 
 
 @dataclass(frozen=True)
@@ -314,23 +349,12 @@ class Evaluation:
     awards: tuple[RuleAward, ...]
     line_weights: tuple[Decimal, ...]
     """Each line's share of the points before multipliers: how refunds of single lines are attributed."""
+    grants: tuple[Action, ...] = ()
+    """The grant actions of the rules that applied, for the mechanics that own them to apply."""
 
     @property
     def points(self) -> int:
         return sum(award.points for award in self.awards)
-
-
-def _award(action: AwardFixed | AwardPerCurrencyUnit, event: EventFacts) -> tuple[Decimal, list[Decimal]]:
-    weights = [Decimal(0)] * len(event.lines)
-    if isinstance(action, AwardFixed):
-        return action.points, weights
-    for index, line in enumerate(event.lines):
-        if action.lines.matches(line):
-            weights[index] = line.value * action.rate
-    total = sum(weights, Decimal(0))
-    if action.include_shipping:
-        total += event.shipping * action.rate
-    return total, weights
 
 
 def evaluate(rules: Sequence[Rule], context: Context, rounding: Rounding = Rounding.DOWN) -> Evaluation:
@@ -344,9 +368,9 @@ def evaluate(rules: Sequence[Rule], context: Context, rounding: Rounding = Round
     exact: list[tuple[Rule, Decimal, str]] = []
     line_weights = [Decimal(0)] * len(context.event.lines)
     for rule in ordered:
-        if isinstance(rule.action, Multiply):
+        if rule.action.stage is not Stage.AWARD:
             continue
-        amount, weights = _award(rule.action, context.event)
+        amount, weights = cast(Awarding, rule.action).award(context.event)
         amount = _capped(amount, rule.max_points)
         if amount > 0:
             exact.append((rule, amount, rule.action.describe()))
@@ -355,8 +379,8 @@ def evaluate(rules: Sequence[Rule], context: Context, rounding: Rounding = Round
             break
     base = sum((amount for _, amount, _ in exact), Decimal(0))
     for rule in ordered:
-        if isinstance(rule.action, Multiply) and base > 0:
-            factor = rule.action.factor_for(context.member)
+        if rule.action.stage is Stage.MULTIPLY and base > 0:
+            factor = cast(Multiplying, rule.action).factor_for(context.member)
             extra = _capped(base * (factor - 1), rule.max_points)
             if extra != 0:
                 exact.append((rule, extra, f"×{factor} ({rule.action.describe()})"))
@@ -365,7 +389,8 @@ def evaluate(rules: Sequence[Rule], context: Context, rounding: Rounding = Round
         RuleAward(rule.code, rule.name, amount, points, detail)
         for (rule, amount, detail), points in zip(exact, shares, strict=True)
     )
-    return Evaluation(awards=tuple(a for a in awards if a.points != 0), line_weights=tuple(line_weights))
+    grants = tuple(rule.action for rule in ordered if rule.action.stage is Stage.GRANT)
+    return Evaluation(awards=tuple(a for a in awards if a.points != 0), line_weights=tuple(line_weights), grants=grants)
 
 
 def _capped(amount: Decimal, maximum: Decimal | None) -> Decimal:
