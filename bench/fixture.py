@@ -88,12 +88,15 @@ def members(engine: Engine, target: Program, count: int, enrolled_at: datetime, 
             ),
             parameters,
         )
+        account, welcome = _on_member_leg("'points'", PROGRAM), _on_member_leg("'welcome'")
         connection.execute(
             _at(
-                "INSERT INTO ledger_entries (program_id, member_id, account, kind, amount, occurred_at, recorded_at,"
-                " program_version, lot_id, operation, rule_code, description)"
-                " SELECT l.program_id, l.member_id, 'points', 'earn', 50, l.earned_at, l.earned_at, 1, l.id,"
-                " 'enrolment', 'welcome', 'Welcome bonus: 50 points' FROM lots l JOIN members m ON m.id = l.member_id"
+                "INSERT INTO ledger_entries (program_id, member_id, account, asset, kind, amount, transfer_id,"
+                " occurred_at, recorded_at, program_version, lot_id, operation, rule_code, description)"
+                f" SELECT l.program_id, {_on_member_leg('l.member_id')}, {account},"
+                f" 'points', 'earn', {SIDE} * 50, {_transfer_id(engine, 'l.id')}, l.earned_at, l.earned_at, 1,"
+                f" {_on_member_leg('l.id')}, 'enrolment', {welcome}, 'Welcome bonus: 50 points'"
+                f" FROM lots l JOIN members m ON m.id = l.member_id CROSS JOIN {SIDES}"
                 f" WHERE l.program_id = :program AND m.external_id LIKE '{prefix}%'",
             ),
             parameters,
@@ -134,18 +137,40 @@ def nightly(engine: Engine, target: Program, count: int, lots_per_member: int, a
             parameters,
         )
         for account in ("points", "tier_credits"):
-            lot = "l.id" if account == "points" else "NULL"
-            rule = "'everything-else'" if account == "points" else "NULL"
+            lot = _on_member_leg("l.id") if account == "points" else "NULL"
+            rule = _on_member_leg("'everything-else'") if account == "points" else "NULL"
+            transfer = _transfer_id(engine, f"'{account}' || l.id")
             connection.execute(
                 text(
-                    "INSERT INTO ledger_entries (program_id, member_id, account, kind, amount, occurred_at,"
-                    " recorded_at, program_version, lot_id, event_id, order_id, rule_code, description)"
-                    f" SELECT l.program_id, l.member_id, '{account}', 'earn', l.amount, l.earned_at, l.earned_at, 1,"
-                    f" {lot}, NULL, 'N-' || l.id, {rule}, 'Order N-' || l.id FROM lots l WHERE l.program_id = :program"
+                    "INSERT INTO ledger_entries (program_id, member_id, account, asset, kind, amount, transfer_id,"
+                    " occurred_at, recorded_at, program_version, lot_id, event_id, order_id, rule_code, description)"
+                    f" SELECT l.program_id, {_on_member_leg('l.member_id')}, {_on_member_leg(repr(account), PROGRAM)},"
+                    f" '{account}', 'earn', {SIDE} * l.amount, {transfer},"
+                    f" l.earned_at, l.earned_at, 1, {lot}, NULL, 'N-' || l.id, {rule}, 'Order N-' || l.id"
+                    f" FROM lots l CROSS JOIN {SIDES} WHERE l.program_id = :program"
                 ),
                 parameters,
             )
     analyze(engine)
+
+
+# Every generated earning is a balanced transfer, as the ledger writes them (docs/decisions.md, Foundation 12): the
+# member's leg and the program's issuance leg, one row each from the same lot, sharing a transfer id derived from it.
+SIDES = "(SELECT 1 AS side UNION ALL SELECT -1) AS sides"
+SIDE = "sides.side"
+PROGRAM = "'program:issuance'"
+
+
+def _on_member_leg(value: str, otherwise: str = "NULL") -> str:
+    return f"CASE WHEN {SIDE} = 1 THEN {value} ELSE {otherwise} END"
+
+
+def _transfer_id(engine: Engine, key: str) -> str:
+    """A transfer id made from ``key`` in SQL: an MD5 as a UUID on PostgreSQL, 32 hex digits (how SQLite stores a
+    UUID) of the integer key on SQLite."""
+    if engine.dialect.name == "postgresql":
+        return f"CAST(md5({key}::text) AS uuid)"
+    return f"printf('%032x', {key})"
 
 
 def analyze(engine: Engine) -> None:

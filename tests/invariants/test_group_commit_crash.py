@@ -59,6 +59,29 @@ def server(database_url: str, log: Path) -> Iterator[tuple[str, subprocess.Popen
         process.wait(timeout=30)
 
 
+def send_until_killed(
+    url: str, process: subprocess.Popen[bytes], events: list[dict[str, Any]], headers: dict[str, str], kill_after: int
+) -> dict[str, httpx.Response]:
+    """Sixteen clients send ``events``; the server is SIGKILLed as soon as ``kill_after`` answers came. Returns the
+    answers by event id (those cut off by the kill have none)."""
+    answered: dict[str, httpx.Response] = {}
+    lock = threading.Lock()
+
+    def send(body: dict[str, Any]) -> None:
+        try:
+            response = httpx.post(f"{url}/api/v1/events", json=body, headers=headers, timeout=30)
+        except httpx.HTTPError:
+            return  # cut off by the kill: no answer
+        with lock:
+            answered[body["id"]] = response
+            if len(answered) == kill_after:
+                os.killpg(process.pid, signal.SIGKILL)
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(send, events))
+    return answered
+
+
 def purchase(member: str, index: int, run: str) -> dict[str, Any]:
     return {
         "id": f"crash-{run}-{index}",
@@ -79,24 +102,10 @@ def test_a_killed_server_loses_no_answered_event_and_retries_count_once(
     run = uuid.uuid4().hex[:8]
     events = [purchase(members[i % 10], i, run) for i in range(300)]
     headers = {"Authorization": f"Bearer {api.key}"}
-    answered: dict[str, httpx.Response] = {}
-    lock = threading.Lock()
 
     # When sixteen clients send them and the server is killed after the first hundred answers
     with server(database_url, tmp_path / "server.log") as (url, process):
-
-        def send(body: dict[str, Any]) -> None:
-            try:
-                response = httpx.post(f"{url}/api/v1/events", json=body, headers=headers, timeout=30)
-            except httpx.HTTPError:
-                return  # cut off by the kill: no answer
-            with lock:
-                answered[body["id"]] = response
-                if len(answered) == 100:
-                    os.killpg(process.pid, signal.SIGKILL)
-
-        with ThreadPoolExecutor(16) as pool:
-            list(pool.map(send, events))
+        answered = send_until_killed(url, process, events, headers, kill_after=100)
     assert 100 <= len(answered) < 300, "the kill should have cut the load off part-way"
     assert {response.status_code for response in answered.values()} == {201}
 

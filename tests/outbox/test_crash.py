@@ -5,15 +5,10 @@ each to the activity log exactly once, including those the killed server was del
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-import httpx
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -22,7 +17,7 @@ from punchcard.outbox.models import OutboxEvent
 from punchcard.staff.models import AuditEntry
 from tests.clock import NOW
 from tests.factories import ApiClient
-from tests.invariants.test_group_commit_crash import PUNCHCARD, purchase, server
+from tests.invariants.test_group_commit_crash import PUNCHCARD, purchase, send_until_killed, server
 
 
 def test_events_committed_before_a_kill_are_all_delivered_once_afterwards(
@@ -33,24 +28,10 @@ def test_events_committed_before_a_kill_are_all_delivered_once_afterwards(
     run = uuid.uuid4().hex[:8]
     events = [purchase(members[i % 10], i, run) for i in range(200)]
     headers = {"Authorization": f"Bearer {api.key}"}
-    answered: list[str] = []
-    lock = threading.Lock()
 
     # When the server is killed after the first eighty answers
     with server(database_url, tmp_path / "server.log") as (url, process):
-
-        def send(body: dict[str, Any]) -> None:
-            try:
-                response = httpx.post(f"{url}/api/v1/events", json=body, headers=headers, timeout=30)
-            except httpx.HTTPError:
-                return
-            with lock:
-                answered.append(response.json()["event_id"])
-                if len(answered) == 80:
-                    os.killpg(process.pid, signal.SIGKILL)
-
-        with ThreadPoolExecutor(16) as pool:
-            list(pool.map(send, events))
+        answered = send_until_killed(url, process, events, headers, kill_after=80)
     assert 80 <= len(answered) < 200
 
     # And the scheduled jobs run afterwards (they drain the outbox)
