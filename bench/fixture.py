@@ -88,14 +88,14 @@ def members(engine: Engine, target: Program, count: int, enrolled_at: datetime, 
             ),
             parameters,
         )
-        account, welcome = _on_member_leg("'points'", PROGRAM), _on_member_leg("'welcome'")
+        account, rule = _on_member_leg("'points'", PROGRAM), _on_member_leg("'welcome'")
         connection.execute(
             _at(
                 "INSERT INTO ledger_entries (program_id, member_id, account, asset, kind, amount, transfer_id,"
                 " occurred_at, recorded_at, program_version, lot_id, operation, rule_code, description)"
                 f" SELECT l.program_id, {_on_member_leg('l.member_id')}, {account},"
                 f" 'points', 'earn', {SIDE} * 50, {_transfer_id(engine, 'l.id')}, l.earned_at, l.earned_at, 1,"
-                f" {_on_member_leg('l.id')}, 'enrolment', {welcome}, 'Welcome bonus: 50 points'"
+                f" {_on_member_leg('l.id')}, 'enrolment', {rule}, 'Welcome bonus: 50 points'"
                 f" FROM lots l JOIN members m ON m.id = l.member_id CROSS JOIN {SIDES}"
                 f" WHERE l.program_id = :program AND m.external_id LIKE '{prefix}%'",
             ),
