@@ -149,16 +149,7 @@ def _record_order(session: Session, body: EventIn, turn: Turn) -> None:
     assert body.currency is not None
     earned: earning.Earned = turn.notes[earning.NOTE]
     facts = turn.facts
-    lines = [
-        {
-            "sku": line.sku,
-            "category": line.category,
-            "quantity": str(line.quantity),
-            "unit_price": str(line.unit_price),
-            "weight": str(weight),
-        }
-        for line, weight in zip(facts.lines, earned.evaluation.line_weights, strict=True)
-    ]
+    lines = order_lines(facts, earned.evaluation)
     recorded = repository.insert_order(
         session,
         program_id=turn.program_id,
@@ -177,6 +168,21 @@ def _record_order(session: Session, body: EventIn, turn: Turn) -> None:
     )
     if not recorded:  # another member's event recorded the same order after we read (the rows above roll back)
         raise _order_recorded(body.order_id)
+
+
+def order_lines(facts: EventFacts, evaluation: Evaluation) -> list[dict[str, str]]:
+    """An order's lines as the ``orders`` row keeps them: each with its share of the points (``weight``), which a
+    refund of that line takes back."""
+    return [
+        {
+            "sku": line.sku,
+            "category": line.category,
+            "quantity": str(line.quantity),
+            "unit_price": str(line.unit_price),
+            "weight": str(weight),
+        }
+        for line, weight in zip(facts.lines, evaluation.line_weights, strict=True)
+    ]
 
 
 def _order_recorded(order_id: str | None) -> OrderAlreadyRecorded:
@@ -203,11 +209,6 @@ def preview(session: Session, version: ProgramVersion, body: EventIn, now: datet
     _same_currency(version.program, body.currency)
     member = members.get(session, version.program_id, body.member_external_id) if body.member_external_id else None
     return evaluate_for(session, version.program, member, body.facts(now))
-
-
-def balance(session: Session, member_id: int) -> dict[str, int]:
-    found = ledger_queries.balances(session, member_id)
-    return {"available": found.available, "pending": found.pending}
 
 
 def evaluate_for(session: Session, program: Program, member: Member | None, facts: EventFacts) -> Evaluation:

@@ -27,6 +27,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from punchcard.event.service import order_lines
 from punchcard.importer.source import Order
 from punchcard.kit.calendar import period_start
 from punchcard.kit.events import DomainEvent, effects_of
@@ -91,7 +92,7 @@ class MemberBook:
     _credits_sum: int | None = None
     """The sum of ``tier_credits[_credits_from:]``; ``None`` until the list (as loaded) has been sorted."""
 
-    # --- tier credits in the window (``tier.repository`` sums them for ``upgrade_if_earned``) ----------------------
+    # --- tier credits in the window (``ledger.repository`` sums them for the tier mechanic) ----------------------
 
     def _sorted_credits(self) -> int:
         if self._credits_sum is None:
@@ -240,8 +241,8 @@ class Book:
     def _credit(
         self, member: MemberBook, posting: Posting, evaluation: Evaluation, *, allow_pending: bool
     ) -> OpenLot | None:
-        """``ledger.service.credit``: a new lot with one entry per rule that gave points; available points repay
-        debt first."""
+        """``ledger.account.MemberAccount.credit``: a new lot with one entry per rule that gave points; available
+        points repay debt first."""
         total = sum(award.points for award in evaluation.awards)
         if total <= 0:
             return None
@@ -383,16 +384,7 @@ class Book:
                 "currency": order.currency,
                 "total_minor": to_minor(facts.order_total, order.currency),
                 "shipping_minor": to_minor(facts.shipping, order.currency),
-                "lines": [
-                    {
-                        "sku": line.sku,
-                        "category": line.category,
-                        "quantity": str(line.quantity),
-                        "unit_price": str(line.unit_price),
-                        "weight": str(weight),
-                    }
-                    for line, weight in zip(facts.lines, evaluation.line_weights, strict=True)
-                ],
+                "lines": order_lines(facts, evaluation),
                 "lot_id": lot.id if lot else None,
                 "points_earned": evaluation.points,
                 "tier_credits_earned": credits,

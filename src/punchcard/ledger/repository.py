@@ -200,7 +200,8 @@ _OPEN_LOT = insert(Lot).returning(Lot.id)
 
 
 def open_lot(session: Session, **values: Any) -> int:
-    """Insert a lot (``ledger.service.credit`` writes the entries that explain it) and return its id."""
+    """Insert a lot (``ledger.service.open_credit``; the account writes the entries that explain it) and return its
+    id."""
     return int(session.connection().execute(_OPEN_LOT, values).scalar_one())
 
 

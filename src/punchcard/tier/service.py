@@ -40,7 +40,7 @@ def status(
     return progress(policy, member.tier_code, value, member.tier_grace_until)
 
 
-def _change(
+def change(
     session: Session,
     member: Member,
     policy: TierPolicy,
@@ -49,7 +49,8 @@ def _change(
     at: datetime,
     event_id: int | None,
 ) -> TierChanged:
-    """Move the member to ``to_code`` and record the change; returns its event for the caller to publish."""
+    """Move the member to ``to_code`` now (entry tier, an upgrade earned, a refund's correction) and record the
+    change; returns its event for the caller to publish."""
     changed = tier_changed(
         policy,
         program_id=member.program_id,
@@ -75,20 +76,13 @@ def _change(
 
 
 def assign_entry_tier(session: Session, member: Member, policy: TierPolicy, at: datetime) -> None:
-    _change(session, member, policy, policy.tiers[0].code, "enrolment", at, None)  # told by ``member.enrolled``
+    change(session, member, policy, policy.tiers[0].code, "enrolment", at, None)  # told by ``member.enrolled``
 
 
 def can_rise(member: Member, policy: TierPolicy) -> bool:
     """Whether earning can change the member's tier: not when already in the top tier and not in grace (nothing to
     rise to or to earn back), so the caller need not read the qualifying value at all."""
     return member.tier_grace_until is not None or policy.rank(member.tier_code) < len(policy.tiers) - 1
-
-
-def change(
-    session: Session, member: Member, policy: TierPolicy, to_code: str, reason: str, at: datetime, event_id: int | None
-) -> TierChanged:
-    """Move the member to ``to_code`` now (an upgrade earned, a refund's correction); returns its event."""
-    return _change(session, member, policy, to_code, reason, at, event_id)
 
 
 def end_grace(member: Member) -> None:
