@@ -15,7 +15,7 @@ from tests.admin.conftest import Console, audit_entries, metric
 from tests.factories import ApiClient, ProgramMaker, line
 from typer.testing import CliRunner
 
-from punchcard.admin import program_form, queries
+from punchcard.admin import program_form
 from punchcard.cli.main import app as cli
 from punchcard.kit.db import unit_of_work
 from punchcard.program import service as programs
@@ -38,7 +38,7 @@ def source_of(api: ApiClient, engine: Engine) -> str:
 
 def version_text(api: ApiClient, engine: Engine, number: int) -> str:
     with unit_of_work(engine) as session:
-        row = queries.version(session, api.program_id, number)
+        row = programs.version(session, api.program_id, number)
         assert row is not None
         return row.source_text
 

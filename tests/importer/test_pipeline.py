@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import Engine
 
 from punchcard.importer import repository, service
-from punchcard.importer.book import Rows
 from punchcard.importer.source import FileFormat, Order
+from punchcard.importer.state import Rows
+from punchcard.kit import bulk
 from punchcard.rules.domain import Line
 from tests.clock import NOW
 from tests.factories import ProgramMaker
@@ -142,6 +143,6 @@ def test_copy_text_formats_values_as_postgresql_reads_them() -> None:
         ([1, "x"], '[1, "x"]'),
         (Decimal("1.50"), "1.50"),
     ]
-    assert [repository._copy_text(value) for value, _ in cases] == [text for _, text in cases]
+    assert [bulk._copy_text(value) for value, _ in cases] == [text for _, text in cases]
     with pytest.raises(ValueError, match="naive"):
-        repository._copy_text(datetime(2025, 3, 1, 9, 30))  # noqa: DTZ001
+        bulk._copy_text(datetime(2025, 3, 1, 9, 30))  # noqa: DTZ001

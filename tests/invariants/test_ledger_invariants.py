@@ -39,10 +39,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from punchcard.api.deps import get_now
 from punchcard.event.models import Event, Order
 from punchcard.jobs import service as jobs
 from punchcard.kit.events import DomainEvent
+from punchcard.kit.http import get_now
 from punchcard.ledger.domain import (
     Account,
     EntryKind,

@@ -1,15 +1,17 @@
 """A new mechanic plugs in without any change to the event path, the ledger or the importer: registered by this test,
 "first purchase of the day: +1 point" reacts to purchases, decides purely, credits through the member's account, and
-its event shows in the response, the outbox and a balanced ledger; unregistered, it is gone."""
+its event shows in the response, the outbox and a balanced ledger; an import runs it exactly as the API does;
+unregistered, it is gone."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from punchcard.event.models import Order
 from punchcard.kit.calendar import local_date, start_of_local_day
 from punchcard.ledger import service as ledger
 from punchcard.ledger.domain import Award, EntryKind, PointsEarned
@@ -19,7 +21,10 @@ from punchcard.mechanics.registry import MECHANICS
 from punchcard.outbox.models import OutboxEvent
 from punchcard.program.domain import Program, ProgramVersion
 from punchcard.rules.domain import PURCHASE, EventFacts
-from tests.factories import ApiClient, earned, line
+from tests.factories import ApiClient, ProgramMaker, earned, line
+from tests.importer.history import HistoricOrder, import_file, post_through_api, responses, state, write_csv
+
+CODE = "first-of-day"
 
 
 class FirstPurchaseOfTheDay:
@@ -31,27 +36,26 @@ class FirstPurchaseOfTheDay:
         return version.program if event_type == PURCHASE else None
 
     def load(self, turn: Turn, program: Program) -> int:
-        """How many orders the member recorded earlier the same local day (this one is not recorded yet)."""
-        day = start_of_local_day(local_date(turn.facts.occurred_at, program.zone), program.zone)
-        query = select(func.count()).where(
-            Order.member_id == turn.member.id, Order.occurred_at >= day, Order.occurred_at <= turn.facts.occurred_at
-        )
-        return int(turn.session.execute(query).scalar_one())
+        """How many times it already gave its point earlier the same local day, from the member's ledger (so the
+        importer's in-memory account answers it too)."""
+        at = turn.facts.occurred_at
+        day = start_of_local_day(local_date(at, program.zone), program.zone)
+        return turn.account.firing_count(CODE, day, at)
 
-    def decide(self, facts: EventFacts, orders_today: int, program: Program) -> int:
-        return 1 if orders_today == 0 else 0
+    def decide(self, facts: EventFacts, given_today: int, program: Program) -> int:
+        return 1 if given_today == 0 else 0
 
     def apply(self, turn: Turn, points: int) -> Sequence[PointsEarned]:
         if points == 0:
             return []
         program = turn.version.program
-        parts = [ledger.Credit(points, "First purchase of the day", "first-of-day")]
+        parts = [ledger.Credit(points, "First purchase of the day", CODE)]
         lot_id = turn.account.credit(
             parts, kind=EntryKind.EARN, policy=program.points, zone=program.zone, allow_pending=False
         )
         assert lot_id is not None
         posting = turn.account.posting
-        award = Award(points, "first-of-day", "First purchase of the day", "1 point")
+        award = Award(points, CODE, "First purchase of the day", "1 point")
         earned = PointsEarned(
             program_id=posting.program_id,
             member_id=posting.member_id,
@@ -101,3 +105,38 @@ def test_an_unregistered_mechanic_does_nothing(api: ApiClient) -> None:
     member = api.member()
     assert bonus_of(bought(api, member, "2026-06-01T06:00:00+00:00")) == []
     assert [mechanic.name for mechanic in MECHANICS] == ["earning", "tiers"]
+
+
+def orders_on(member: str, *moments: str) -> list[HistoricOrder]:
+    lines = (("BEANS", "coffee-beans", 1, "14.50"),)
+    return [
+        HistoricOrder(f"{member}-{number}", member, datetime.fromisoformat(moment).astimezone(UTC), lines, "0")
+        for number, moment in enumerate(moments, start=1)
+    ]
+
+
+def test_an_import_runs_a_registered_mechanic_as_the_api_does(
+    make_program: ProgramMaker, engine: Engine, tmp_path: Path
+) -> None:
+    # Given members who buy several times a day, one of them with history recorded through the API before the import
+    veteran = orders_on(
+        "veteran", "2025-06-01T06:00:00+00:00", "2025-06-01T09:00:00+00:00", "2025-06-02T07:00:00+00:00"
+    )
+    newcomer = orders_on("newcomer", "2025-06-01T07:00:00+00:00", "2025-06-01T22:30:00+00:00")
+    imported, live = make_program(), make_program()
+    with MECHANICS.added(FirstPurchaseOfTheDay()):
+        post_through_api(imported, veteran[:1])
+        post_through_api(live, veteran[:1])
+        # When the rest is imported into one program and posted live to the other, in batches of two
+        import_file(engine, imported, write_csv(tmp_path / "orders.csv", veteran[1:] + newcomer), batch_size=2)
+        post_through_api(live, veteran[1:] + newcomer)
+    # Then the mechanic gave the same points in both: the veteran's second order of 1 June got nothing (the API
+    # gave the first), each member's first order of a local day got +1
+    members = ["newcomer", "veteran"]
+    assert state(imported, members) == state(live, members)
+    assert responses(engine, imported.program_id) == responses(engine, live.program_id)
+    given = {
+        name: [entry["points"] for entry in state(imported, members)[name]["ledger"] if entry["rule"] == CODE]
+        for name in members
+    }
+    assert given == {"newcomer": [1, 1], "veteran": [1, 1]}

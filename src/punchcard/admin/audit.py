@@ -10,14 +10,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse
 
-from punchcard.admin import queries
 from punchcard.admin.frame import Frame
 from punchcard.kit.calendar import start_of_local_day
 from punchcard.kit.events import EVENT_TYPES
-from punchcard.member import repository as member_rows
+from punchcard.member import service as members
 from punchcard.staff import service as staff_service
 from punchcard.staff.domain import Action
-from punchcard.staff.repository import AuditFilter
+from punchcard.staff.service import AuditFilter
 
 
 def _actions() -> dict[str, str]:
@@ -56,7 +55,7 @@ def _day_start(text: str, zone: ZoneInfo, days: int = 0) -> datetime | None:
 def page(frame: Frame, query: AuditQuery, before: int | None) -> HTMLResponse:
     assert frame.version is not None
     session, problems, actions = frame.session, [], _actions()
-    member = member_rows.find(session, frame.version.program_id, query.member.strip()) if query.member.strip() else None
+    member = members.find(session, frame.version.program_id, query.member.strip()) if query.member.strip() else None
     if query.member.strip() and member is None:
         problems.append(f"This program has no member {query.member.strip()!r}.")
     try:
@@ -80,7 +79,7 @@ def page(frame: Frame, query: AuditQuery, before: int | None) -> HTMLResponse:
         entries=shown,
         next_before=shown[-1].id if len(entries) > PAGE else None,
         staff_by_id={account.id: account for account in staff_service.everyone(session)},
-        members_by_id=queries.members_by_id(session, [e.member_id for e in shown if e.member_id is not None]),
+        members_by_id=members.by_ids(session, [e.member_id for e in shown if e.member_id is not None]),
         actions=actions,
         query=query.as_params(),
         problems=problems,

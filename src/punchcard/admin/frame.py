@@ -10,8 +10,9 @@ from urllib.parse import urlencode
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from punchcard.admin import queries, render
+from punchcard.admin import render
 from punchcard.admin.guard import Staff
+from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 from punchcard.staff.domain import Permission
 
@@ -36,7 +37,7 @@ class Frame:
             status,
             staff=self.staff,
             Permission=Permission,
-            programs=queries.programs(self.session),
+            programs=programs.programs(self.session),
             program=self.version.program if self.version else None,
             version=self.version,
             section=self.section,

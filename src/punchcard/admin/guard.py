@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from punchcard.kit.errors import Forbidden
 from punchcard.staff.domain import Permission, Role, can, csrf_matches, csrf_token
-from punchcard.staff.models import StaffAccount
+from punchcard.staff.service import StaffAccount
 
 
 class SignInRequired(Exception):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
@@ -21,21 +21,32 @@ from punchcard.admin import forms, queries
 from punchcard.admin.frame import Frame
 from punchcard.admin.guard import Staff
 from punchcard.coupon import service as coupons
-from punchcard.coupon.models import Coupon
-from punchcard.event.models import Event
+from punchcard.coupon.service import Coupon
+from punchcard.event import history as event_history
+from punchcard.event.history import Event
 from punchcard.kit.errors import ValidationFailed
 from punchcard.ledger import adjustments
-from punchcard.ledger import repository as ledger_queries
-from punchcard.ledger.models import LedgerEntry
-from punchcard.member import repository as member_rows
+from punchcard.ledger import service as ledger_queries
+from punchcard.ledger.service import LedgerEntry
 from punchcard.member import service as member_service
-from punchcard.member.models import Member
 from punchcard.member.schemas import AdjustmentIn
+from punchcard.member.service import Member
 from punchcard.program.domain import ProgramVersion
 from punchcard.staff import service as staff_service
 from punchcard.staff.domain import Action
-from punchcard.staff.models import AuditEntry
-from punchcard.staff.repository import AuditFilter
+from punchcard.staff.service import AuditEntry, AuditFilter
+
+
+class SignInLinks(Protocol):
+    """The portal's use case that asks for a member's one-time sign-in link (``portal.service.request_link``): the
+    member if a link will go out, ``None`` if not (blocked, or sent several just now). The console and the portal are
+    independent features, so the console does not import it: the application hands it over (``api.app`` puts it in
+    the app's state, ``admin.routes.common.SignInLinksDep`` takes it from there)."""
+
+    def __call__(
+        self, session: Session, program_id: int, email: str, now: datetime, *, language: str, source: str
+    ) -> Member | None: ...
+
 
 LEDGER_PAGE = 50
 NO_LINK = "no link was sent: the member is blocked, or was sent several links in the last 15 minutes"
@@ -87,7 +98,7 @@ def set_blocked(
 ) -> None:
     """Block (the member's events are then refused) or unblock; a change to the current status does nothing."""
     status = member_service.BLOCKED if blocked else member_service.ACTIVE
-    member_rows.lock(session, member)
+    member_service.lock(session, member)
     if member.status == status:
         return
     member_service.update(session, member, {"status": status}, now)
@@ -135,7 +146,7 @@ def activity(session: Session, member: Member, before: int | None, now: datetime
         ledger=page,
         next_before=page[-1].id if len(entries) > LEDGER_PAGE else None,
         coupons=[(coupon, coupons.status(coupon, use, now)) for coupon, use in coupons.of_member(session, member.id)],
-        events=queries.recent_events(session, member.id),
+        events=event_history.recent_events(session, member.id),
         staff_actions=staff_service.audit_page(
             session,
             AuditFilter(program_id=member.program_id, member_id=member.id, staff_only=True),

@@ -18,7 +18,7 @@ from punchcard.admin.forms import Errors, field_errors
 from punchcard.admin.frame import Frame
 from punchcard.event import service as events
 from punchcard.event.schemas import PreviewIn
-from punchcard.member import repository as member_rows
+from punchcard.member import service as members
 from punchcard.rules.domain import EventFacts
 
 LINES = 4
@@ -75,7 +75,7 @@ def page(frame: Frame, query: Mapping[str, Sequence[str]], now: datetime) -> HTM
     if query:
         facts, errors = entered.facts(version.program.currency, now)
         if entered.member:
-            member = member_rows.find(frame.session, version.program_id, entered.member)
+            member = members.find(frame.session, version.program_id, entered.member)
             if member is None:
                 errors["member"] = f"this program has no member {entered.member!r}"
         if facts is not None and not errors:

@@ -16,20 +16,20 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from punchcard.admin import program_form, queries
+from punchcard.admin import program_form
 from punchcard.admin.frame import Frame
 from punchcard.admin.guard import Staff
 from punchcard.kit.errors import NotFound
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 from punchcard.program.errors import ProgramFileInvalid
-from punchcard.program.models import ProgramVersionRow
+from punchcard.program.service import ProgramVersionRow
 from punchcard.staff import service as staff_service
 from punchcard.staff.domain import Action
 
 
 def stored(session: Session, program_id: int, number: int) -> ProgramVersionRow:
-    found = queries.version(session, program_id, number)
+    found = programs.version(session, program_id, number)
     if found is None:
         raise NotFound(f"this program has no version {number}")
     return found
@@ -87,7 +87,9 @@ def diff(older: ProgramVersionRow, newer: ProgramVersionRow) -> list[DiffLine]:
 
 def overview_page(frame: Frame, notice: str) -> HTMLResponse:
     assert frame.version is not None
-    return frame.page("program.html", versions=queries.versions(frame.session, frame.version.program_id), notice=notice)
+    return frame.page(
+        "program.html", versions=programs.versions(frame.session, frame.version.program_id), notice=notice
+    )
 
 
 def version_page(frame: Frame, number: int, against: int | None) -> HTMLResponse:
@@ -96,13 +98,13 @@ def version_page(frame: Frame, number: int, against: int | None) -> HTMLResponse
     program_id = frame.version.program_id
     shown = stored(frame.session, program_id, number)
     compared = against if against is not None else number - 1
-    older = queries.version(frame.session, program_id, compared) if compared >= 1 else None
+    older = programs.version(frame.session, program_id, compared) if compared >= 1 else None
     return frame.page(
         "version.html",
         shown=shown,
         older=older,
         diff=diff(older, shown) if older is not None else [],
-        versions=queries.versions(frame.session, program_id),
+        versions=programs.versions(frame.session, program_id),
     )
 
 

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 
 from punchcard.analytics import repository
 from punchcard.analytics.domain import Bucket, OrderStats, Period, PointFlows, Totals, buckets, liability
+from punchcard.event import history as events
+from punchcard.member import service as members
 from punchcard.program.domain import ProgramVersion
+from punchcard.tier import service as tiers
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,9 @@ def totals(session: Session, program_id: int, period: Period) -> Totals:
     before, _ = repository.outstanding(session, program_id, period.start)
     after, debt = repository.outstanding(session, program_id, period.end)
     return Totals(
-        enrolled=repository.enrolled(session, program_id, period.start, period.end),
+        enrolled=members.count_enrolled(session, program_id, period.start, period.end),
         flows=repository.flows(session, program_id, period.start, period.end),
-        orders=repository.order_stats(session, program_id, period.start, period.end),
+        orders=OrderStats(*events.order_figures(session, program_id, period.start, period.end)),
         outstanding_before=before,
         outstanding_after=after,
         debt_after=debt,
@@ -61,8 +64,11 @@ def series(session: Session, program_id: int, period: Period, outstanding_before
     """Per bucket; outstanding points at each bucket's end are the period's opening figure plus the running net."""
     cut = buckets(period)
     flows = repository.flows_by_bucket(session, program_id, cut)
-    enrolled = repository.enrolled_by_bucket(session, program_id, cut)
-    orders = repository.order_stats_by_bucket(session, program_id, cut)
+    enrolled = members.count_enrolled_by_span(session, program_id, cut)
+    orders = [
+        OrderStats(*figures) if figures else OrderStats()
+        for figures in events.order_figures_by_span(session, program_id, cut)
+    ]
     running = accumulate((f.net for f in flows), initial=outstanding_before)
     next(running)
     return [
@@ -74,7 +80,7 @@ def series(session: Session, program_id: int, period: Period, outstanding_before
 def dashboard(session: Session, version: ProgramVersion, period: Period) -> Dashboard:
     program = version.program
     found = totals(session, version.program_id, period)
-    by_code = repository.tier_distribution(session, version.program_id, period.end)
+    by_code = tiers.distribution(session, version.program_id, period.end)
     names = {tier.code: tier.name for tier in program.tiers.tiers} if program.tiers else {}
     codes = [*names, *sorted(set(by_code) - set(names))]  # tiers a later program version dropped still count
     return Dashboard(

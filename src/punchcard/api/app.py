@@ -10,18 +10,20 @@ from fastapi.staticfiles import StaticFiles
 from punchcard import __version__
 from punchcard.admin.routes import router as admin
 from punchcard.api import errors
-from punchcard.api.deps import reject_nul, require_json
 from punchcard.api.limits import BodyLimit, KeyFirst
 from punchcard.consumers import consumers
 from punchcard.coupon.endpoints import router as coupons
 from punchcard.event.endpoints import router as events
 from punchcard.event.group_commit import GroupCommit
 from punchcard.kit.db import get_engine, session_factory
+from punchcard.kit.http import reject_nul, require_json
 from punchcard.kit.settings import Settings, get_settings
+from punchcard.ledger.endpoints import router as ledger
 from punchcard.mail.catcher import router as mail_catcher
 from punchcard.member.endpoints import router as members
 from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import rendering as portal_assets
+from punchcard.portal import service as portal_service
 from punchcard.portal.routes import router as portal
 from punchcard.program.endpoints import router as program
 from punchcard.reward.endpoints import router as rewards
@@ -59,10 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher = dispatcher
     app.state.sessions = sessions
     app.state.group_commit = group_commit
+    app.state.sign_in_links = portal_service.request_link  # the console's way to the portal's links (admin.members)
     errors.install(app)
     app.add_middleware(KeyFirst, sessions=sessions)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last, so it runs first: size costs nothing
-    for router in (members, events, rewards, coupons, program):
+    for router in (members, ledger, events, rewards, coupons, program):
         app.include_router(router, dependencies=[Depends(require_json)])
     app.include_router(admin)
     app.include_router(portal)

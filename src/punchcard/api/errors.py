@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from punchcard.kit.errors import PunchcardError
+from punchcard.kit.http import error_response
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,6 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
-
-
-def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "details": details or []}}, status_code=status)
 
 
 def _field(location: tuple[Any, ...]) -> str:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from punchcard.api.deps import authenticate, remember
-from punchcard.api.errors import error_response
 from punchcard.kit.errors import PunchcardError
+from punchcard.kit.http import error_response
+from punchcard.program.http import authenticate, remember
 
 # API writes, whose key is checked before their body: the API's paths, and the methods that carry a body.
 API_PREFIX = "/api/v1/"
@@ -127,11 +127,11 @@ class KeyFirst:
 
     The key is looked up in a short session of its own (``sessions``), in the thread pool, and a missing, unknown or
     revoked key is answered 401 with the body unread. A valid key's caller and program version are remembered for the
-    request (``api.deps.remember``): the dependencies reuse them, so the key is still read once per request. Reads
-    (GET) keep their single trip to the thread pool (``api.deps.in_one_trip``) and are not handled here.
+    request (``program.http.remember``): the dependencies reuse them, so the key is still read once per request. Reads
+    (GET) keep their single trip to the thread pool (``program.http.in_one_trip``) and are not handled here.
 
     This comes before routing, so a write to an unknown path is 401 without a key, and a NUL in the path or the query
-    string (``api.deps.reject_nul``, which needs the route's parameters) is refused after the key.
+    string (``kit.http.reject_nul``, which needs the route's parameters) is refused after the key.
     """
 
     def __init__(self, app: ASGIApp, sessions: Callable[[], Session]) -> None:

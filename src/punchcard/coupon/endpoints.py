@@ -5,15 +5,15 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from punchcard.api.deps import NowDep, SessionDep, VersionDep
 from punchcard.coupon import service
 from punchcard.coupon.errors import CouponNotFound
 from punchcard.coupon.models import Coupon, CouponUse
 from punchcard.coupon.schemas import OrderRef, ValidateIn
+from punchcard.kit.http import NowDep, SessionDep
 from punchcard.kit.money import format_amount
-from punchcard.member import repository as members
-from punchcard.member.models import Member
+from punchcard.member import service as members
 from punchcard.member.schemas import iso
+from punchcard.program.http import VersionDep
 
 router = APIRouter(prefix="/api/v1", tags=["coupons"])
 
@@ -39,7 +39,7 @@ def validate_coupon(body: ValidateIn, session: SessionDep, version: VersionDep, 
     except CouponNotFound:
         return {"valid": False, "reason": "coupon_not_found"}
     if body.member_external_id is not None:
-        owner = session.get(Member, coupon.member_id)
+        owner = members.by_id(session, version.program_id, coupon.member_id)
         if owner is None or owner.external_id != body.member_external_id:
             return {"valid": False, "reason": "coupon_of_another_member"}
     verdict = service.validate(

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from punchcard.coupon.domain import Benefit, BenefitKind, CouponRedeemed, CouponReleased, Order, Verdict, check
 from punchcard.coupon.errors import CouponAlreadyRedeemed, CouponExpired, CouponNotFound, CouponNotRedeemed
-from punchcard.coupon.models import Coupon, CouponUse
+from punchcard.coupon.models import Coupon as Coupon  # the rows are how coupons cross the feature's boundary
+from punchcard.coupon.models import CouponUse as CouponUse
 from punchcard.kit.events import DomainEvent
 from punchcard.outbox import service as outbox
 from punchcard.rules.domain import LineFilter

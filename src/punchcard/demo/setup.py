@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from punchcard.auth.service import Scope, create_key
@@ -42,9 +42,8 @@ from punchcard.kit.db import get_engine, unit_of_work
 from punchcard.kit.errors import PunchcardError
 from punchcard.kit.idempotency import request_hash
 from punchcard.kit.migrate import upgrade
-from punchcard.ledger import repository as ledger_queries
-from punchcard.member import repository as members
-from punchcard.member.models import Member
+from punchcard.ledger import service as ledger_queries
+from punchcard.member import service as member_service
 from punchcard.member.service import Profile
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
@@ -126,12 +125,7 @@ def build(
     )
 
     with unit_of_work(engine) as session:
-        tiers = {
-            code: int(n)
-            for code, n in session.execute(
-                select(Member.tier_code, func.count()).where(Member.program_id == program_id).group_by(Member.tier_code)
-            ).all()
-        }
+        tiers = member_service.by_tier(session, program_id)
         admin_key = create_key(session, program_id, Scope.ADMIN, now)
         integration_key = create_key(session, program_id, Scope.INTEGRATION, now)
         staff.create(session, DEMO_STAFF_EMAIL, Role.OWNER, now, actor_id=None, password=DEMO_STAFF_PASSWORD)
@@ -346,7 +340,7 @@ class _Player:
             return
         program = version.program
         catalogue = rewards.Catalogue(version.program_id, version.version, program.rewards, program.tiers, program.zone)
-        member = members.get(session, self.program_id, wish.member)
+        member = member_service.get(session, self.program_id, wish.member)
         available = ledger_queries.balances(session, member.id).available
         for code in wish.rewards:
             if rewards.obstacle_for(session, program.tiers, member, catalogue.reward(code), wish.at, available):

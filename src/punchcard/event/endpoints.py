@@ -5,11 +5,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from punchcard.api.deps import NowDep, OwnAccessDep, SessionDep, VersionDep
 from punchcard.event import service
 from punchcard.event.group_commit import GroupCommit
 from punchcard.event.schemas import EventIn, PreviewIn
+from punchcard.kit.http import NowDep, SessionDep
 from punchcard.kit.idempotency import request_hash
+from punchcard.program.http import OwnAccessDep, VersionDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 

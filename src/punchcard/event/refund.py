@@ -14,10 +14,11 @@ from punchcard.event.models import Order
 from punchcard.event.schemas import EventIn
 from punchcard.kit.events import DomainEvent
 from punchcard.kit.money import from_minor, to_minor
+from punchcard.ledger.account import MemberAccount
 from punchcard.ledger.domain import EntryKind, PointsReversed, reversal_due
 from punchcard.mechanics.base import Turn
 from punchcard.mechanics.tiers import REFUNDED_ORDER_AT
-from punchcard.member.models import Member
+from punchcard.member.service import Member
 from punchcard.program.domain import Program
 from punchcard.tier.domain import Metric
 
@@ -69,7 +70,9 @@ def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[
     return fraction, to_minor(value, order.currency), quantities
 
 
-def take_back(session: Session, program: Program, member: Member, body: EventIn, turn: Turn) -> list[DomainEvent]:
+def take_back(
+    session: Session, program: Program, member: Member, body: EventIn, account: MemberAccount, turn: Turn
+) -> list[DomainEvent]:
     """Take back what the refunded part earned, points and tier credits; returns the events (for the caller to
     publish). The tier mechanic then undoes an upgrade the order bought (it finds the order's time in
     ``turn.notes``)."""
@@ -83,12 +86,12 @@ def take_back(session: Session, program: Program, member: Member, body: EventIn,
     fraction = min(Decimal(order.refunded_fraction) + added, Decimal(1))
     due = reversal_due(order.points_earned, order.points_reversed, fraction)
     text = f"Refund of order {order.order_id}"
-    taken = turn.account.reverse(lot_id=order.lot_id, due=due, policy=program.points.return_policy, description=text)
+    taken = account.reverse(lot_id=order.lot_id, due=due, policy=program.points.return_policy, description=text)
     credit_due = reversal_due(order.tier_credits_earned, order.tier_credits_reversed, fraction)
     if program.tiers is not None and program.tiers.metric is Metric.ORDERS:
         credit_due = order.tier_credits_earned - order.tier_credits_reversed if fraction == 1 else 0
     # Dated at the order, so the taken-back credit leaves the tier window together with the credit it cancels.
-    turn.account.add_tier_credits(-credit_due, EntryKind.REVERSE, text, dated=order.occurred_at)
+    account.add_tier_credits(-credit_due, EntryKind.REVERSE, text, dated=order.occurred_at)
     order.points_reversed += due
     order.tier_credits_reversed += credit_due
     order.refunded_minor += amount_minor

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from punchcard.event.models import Event, Order
 from punchcard.kit.db import InsertUnlessTaken
-from punchcard.ledger.repository import Due, due_columns, due_from
-from punchcard.member.models import Member
+from punchcard.ledger.service import Due, due_columns, due_from
+from punchcard.member import service as members
+from punchcard.member.service import Member
 
 
 def find_event(session: Session, program_id: int, external_id: str) -> Event | None:
@@ -42,21 +43,18 @@ class Arrival:
     """What settling the member at the event's moment has to do."""
 
 
-_ARRIVAL = (
-    select(
-        Member,
+_ARRIVAL = members.locked_with(
+    lambda member_id: (
         select(Event.id)
         .where(Event.program_id == bindparam("program_id"), Event.external_id == bindparam("event_id"))
         .exists(),
         select(Order.id)
         .where(Order.program_id == bindparam("program_id"), Order.order_id == bindparam("order_id"))
         .exists(),
-        *due_columns(Member.id, bindparam("at", type_=Event.occurred_at.type)),
+        *due_columns(member_id, bindparam("at", type_=Event.occurred_at.type)),
     )
-    .where(Member.program_id == bindparam("program_id"), Member.external_id == bindparam("member_id"))
-    .with_for_update(of=Member, key_share=True)  # FOR NO KEY UPDATE, like every member lock: see member.repository
-    .execution_options(populate_existing=True)
 )
+"""Built once (docs/performance.md): the member, locked as ``member.repository`` locks it, and the rest in one trip."""
 
 
 def arrival(

@@ -8,6 +8,7 @@ domain events the mechanics caused. The caller commits once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,17 +26,16 @@ from punchcard.event.schemas import EventIn
 from punchcard.kit.errors import IdempotencyConflict
 from punchcard.kit.events import effects_of
 from punchcard.kit.money import to_minor
-from punchcard.ledger import repository as ledger_queries
-from punchcard.ledger.account import open_account
+from punchcard.ledger.account import Readings, open_account
+from punchcard.ledger.domain import Balances, PointsBalance
 from punchcard.ledger.posting import Posting
 from punchcard.mechanics import earning, tiers
 from punchcard.mechanics.base import Registry, Turn, run_all
 from punchcard.mechanics.registry import MECHANICS
-from punchcard.member import repository as members
+from punchcard.mechanics.stored import StoredMember
 from punchcard.member import service as member_service
-from punchcard.member.domain import MemberEnrolled
 from punchcard.member.errors import MemberBlocked
-from punchcard.member.models import Member
+from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
 from punchcard.program.domain import Program, ProgramVersion
 from punchcard.rules.domain import (
@@ -90,7 +90,7 @@ def record(
             return _replay(existing, digest)
     _not_in_future(body.occurred_at, now)
     if member is None:
-        member = members.get(session, version.program_id, body.member_external_id)  # raises member_not_found
+        member = member_service.get(session, version.program_id, body.member_external_id)  # raises member_not_found
     if member.status == member_service.BLOCKED:
         raise MemberBlocked(f"member {member.external_id!r} is blocked")
     _same_currency(program, body.currency)
@@ -117,57 +117,67 @@ def record(
     posting = Posting(
         version.program_id, member.id, version.version, body.occurred_at, now, event_id=event_id, order_id=body.order_id
     )
+    account = open_account(session, posting, due=arrival.due)
     turn = Turn(
         session,
         version,
-        member,
+        stored(session, member),
         body.facts(body.occurred_at),
-        open_account(session, posting, due=arrival.due),
+        account,
         now,
-        lambda: repository.order_count(session, member.id),
         event=body.id,
         event_row=event_id,
     )
     if body.type == REFUND:  # the order's own inverse comes first: the mechanics (tiers) react to what it took back
-        turn.events += refund.take_back(session, program, member, body, turn)
+        turn.events += refund.take_back(session, program, member, body, account, turn)
     run_all(mechanics, turn)
     if body.type == PURCHASE:
         _record_order(session, body, turn)
-    turn.account.flush()
+    account.flush()
     outbox.publish(session, turn.events, now)
-    found = turn.notes.get(tiers.BALANCE) or ledger_queries.balances(session, member.id)
-    balance = {"available": found.available, "pending": found.pending}
-    response = {"event_id": body.id, "effects": effects_of(turn.events), "balance": balance}
+    response = answer(turn, account.balances)
     repository.store_response(session, event_id, response)
     session.flush()
     return Outcome(201, response)
 
 
+def answer(turn: Turn, balance: Callable[[], PointsBalance | Balances]) -> dict[str, Any]:
+    """The response to an event (stored for its retries): the effects, derived from the domain events the mechanics
+    caused, and the member's points, as the tier mechanic read them or else from ``balance``."""
+    found = turn.notes.get(tiers.BALANCE) or balance()
+    balances = {"available": found.available, "pending": found.pending}
+    return {"event_id": turn.event, "effects": effects_of(turn.events), "balance": balances}
+
+
 def _record_order(session: Session, body: EventIn, turn: Turn) -> None:
-    """Keep the purchase's order: what it earned, its tier credits and each line's share, for later refunds."""
+    """Keep the purchase's order, unless another member's event recorded it after we read (then this event's rows
+    roll back)."""
     assert body.order_id is not None
     assert body.currency is not None
+    if not repository.insert_order(session, **order_values(turn, body.order_id, body.currency)):
+        raise _order_recorded(body.order_id)
+
+
+def order_values(turn: Turn, order_id: str, currency: str) -> dict[str, Any]:
+    """A purchase's ``orders`` row after the mechanics ran: what it earned, its tier credits and each line's share,
+    which later refunds take back."""
     earned: earning.Earned = turn.notes[earning.NOTE]
     facts = turn.facts
-    lines = order_lines(facts, earned.evaluation)
-    recorded = repository.insert_order(
-        session,
-        program_id=turn.program_id,
-        member_id=turn.member.id,
-        order_id=body.order_id,
-        event_id=turn.event_row,
-        occurred_at=body.occurred_at,
-        currency=body.currency,
-        total_minor=to_minor(facts.order_total, body.currency),
-        shipping_minor=to_minor(facts.shipping, body.currency),
-        lines=lines,
-        lot_id=earned.lot_id,
-        points_earned=earned.evaluation.points,
-        tier_credits_earned=turn.notes.get(tiers.CREDITS, 0),
-        refunded_quantities={},
-    )
-    if not recorded:  # another member's event recorded the same order after we read (the rows above roll back)
-        raise _order_recorded(body.order_id)
+    return {
+        "program_id": turn.program_id,
+        "member_id": turn.member.id,
+        "order_id": order_id,
+        "event_id": turn.event_row,
+        "occurred_at": facts.occurred_at,
+        "currency": currency,
+        "total_minor": to_minor(facts.order_total, currency),
+        "shipping_minor": to_minor(facts.shipping, currency),
+        "lines": order_lines(facts, earned.evaluation),
+        "lot_id": earned.lot_id,
+        "points_earned": earned.evaluation.points,
+        "tier_credits_earned": turn.notes.get(tiers.CREDITS, 0),
+        "refunded_quantities": {},
+    }
 
 
 def order_lines(facts: EventFacts, evaluation: Evaluation) -> list[dict[str, str]]:
@@ -207,7 +217,9 @@ def _same_currency(program: Program, currency: str | None) -> None:
 def preview(session: Session, version: ProgramVersion, body: EventIn, now: datetime) -> Evaluation:
     """What a purchase would earn for the member (if given), rule by rule; writes nothing."""
     _same_currency(version.program, body.currency)
-    member = members.get(session, version.program_id, body.member_external_id) if body.member_external_id else None
+    member = (
+        member_service.get(session, version.program_id, body.member_external_id) if body.member_external_id else None
+    )
     return evaluate_for(session, version.program, member, body.facts(now))
 
 
@@ -215,9 +227,14 @@ def evaluate_for(session: Session, program: Program, member: Member | None, fact
     """Run the program's rules for ``facts`` as the earning mechanic would; writes nothing (this is the preview)."""
     known = MemberFacts()
     if member is not None:
-        orders = lambda: repository.order_count(session, member.id)  # noqa: E731 (read only if a rule asks)
-        known = earning.member_facts(session, program, member, facts.occurred_at, facts.type, orders)
+        readings = Readings(session, member.id)
+        known = earning.member_facts(program, stored(session, member), readings, facts.occurred_at, facts.type)
     return evaluate(program.rules, Context(facts, known, program.zone), program.rounding)
+
+
+def stored(session: Session, member: Member) -> StoredMember:
+    """``member`` as the mechanics see it; its order count (a query) is read only if a rule asks."""
+    return StoredMember(session, member, lambda: repository.order_count(session, member.id))
 
 
 def enrol(
@@ -240,24 +257,13 @@ def enrol(
     turn = Turn(
         session,
         version,
-        member,
+        StoredMember(session, member, lambda: 0),
         EventFacts(MEMBER_ENROLLED, enrolled_at),
-        open_account(session, posting, due=ledger_queries.Due.NOTHING),  # a new member: locked, nothing due
+        open_account(session, posting, is_new=True),
         now,
-        lambda: 0,
     )
     turn.events.append(
-        MemberEnrolled(
-            program_id=version.program_id,
-            member_id=member.id,
-            occurred_at=enrolled_at,
-            email=member.email,
-            name=member.name,
-            birth_date=member.birth_date,
-            language=member.language,
-            marketing_consent=member.marketing_consent,
-            tier=member.tier_code,
-        )
+        member_service.enrolled(version.program_id, member.id, member, name=member.name, tier=member.tier_code)
     )
     run_all(mechanics, turn)
     turn.account.flush()

@@ -24,17 +24,18 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from punchcard.event.models import Event
+from punchcard.event import bulk as event_bulk
 from punchcard.event.service import CLOCK_SKEW
 from punchcard.importer import repository
-from punchcard.importer.book import Book, Ids, MemberBook, OpenLot, Profile, Rows
+from punchcard.importer.book import Book
 from punchcard.importer.errors import ImportFileInvalid
 from punchcard.importer.source import FileFormat, Order, Problem, RawOrder, convert, read, validate
+from punchcard.importer.state import Ids, MemberBook, OpenLot, Profile, Rows
 from punchcard.kit.db import session_factory, unit_of_work
-from punchcard.ledger.models import Lot
+from punchcard.ledger import bulk as ledger_bulk
+from punchcard.member import bulk as member_bulk
 from punchcard.member import service as member_service
 from punchcard.member.errors import MemberBlocked
-from punchcard.member.models import Member
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 
@@ -111,7 +112,7 @@ def check(engine: Engine, slug: str, path: Path, file_format: FileFormat, now: d
             plan.is_chronological = False
         latest = order.occurred_at if latest is None else max(latest, order.occurred_at)
     with unit_of_work(engine) as session:
-        for member in sorted(repository.blocked_members(session, version.program_id, list(plan.first_order))):
+        for member in sorted(member_bulk.blocked_members(session, version.program_id, list(plan.first_order))):
             problem(Problem(first_line[member], "member_external_id", f"member {member!r} is blocked"))
     if count:
         problems.sort(key=lambda found: found.line)
@@ -262,34 +263,35 @@ def _chronological(path: Path, file_format: FileFormat, plan: Plan) -> Iterator[
 
 def _prepare(session: Session, version: ProgramVersion, batch: list[Order], plan: Plan, now: datetime) -> _Prepared:
     """Apply one batch in the session's transaction (its members locked until it ends): the rows to write."""
-    recorded = repository.recorded_orders(session, version.program_id, [order.order_id for order in batch])
+    recorded = event_bulk.recorded_orders(session, version.program_id, [order.order_id for order in batch])
     batch = [order for order in batch if order.order_id not in recorded]
     if not batch:
         return _Prepared(None, 0, 0)
     names = sorted({order.member_external_id for order in batch})
-    found = {row.external_id: row for row in repository.lock_members(session, version.program_id, names)}
+    found = {row.external_id: row for row in member_bulk.lock_members(session, version.program_id, names)}
     blocked = sorted(name for name, row in found.items() if row.status == member_service.BLOCKED)
     if blocked:  # blocked since the first pass checked
         raise MemberBlocked(f"member {blocked[0]!r} is blocked; the batch from {batch[0].occurred_at} was not imported")
     missing = [name for name in names if name not in found]
     ids = Ids(
-        members=iter(repository.reserve_ids(session, Member.__table__, len(missing))),  # type: ignore[arg-type]
-        events=iter(repository.reserve_ids(session, Event.__table__, len(batch))),  # type: ignore[arg-type]
-        lots=iter(repository.reserve_ids(session, Lot.__table__, len(batch) + len(missing))),  # type: ignore[arg-type]
+        members=iter(member_bulk.reserve_ids(session, len(missing))),
+        events=iter(event_bulk.reserve_ids(session, len(batch))),
+        lots=ledger_bulk.lot_ids(session, len(batch) + len(missing)),
     )
     books: dict[str, MemberBook] = {}
     for name, row in found.items():
-        profile = Profile(row.language, row.marketing_consent, row.enrolled_at, row.birth_date, row.email)
+        profile = Profile(row.enrolled_at, row.language, row.marketing_consent, row.birth_date, row.email)
         books[name] = MemberBook(row.id, name, profile, row.tier_code, row.tier_since, row.tier_grace_until, False)
     for name in missing:
-        books[name] = MemberBook(next(ids.members), name, Profile(), None, None, None, True)
+        profile = Profile(enrolled_at=plan.first_order[name])
+        books[name] = MemberBook(next(ids.members), name, profile, None, None, None, True)
     _load_state(session, version, books, found_ids=[row.id for row in found.values()], earliest=batch[0].occurred_at)
-    book = Book(version, books, ids, now)
+    book = Book(session, version, books, ids, now)
     enrolled: set[str] = set()
     for order in batch:
         member = books[order.member_external_id]
         if member.is_new and member.external_id not in enrolled:
-            book.enrol(member, plan.first_order[member.external_id])
+            book.enrol(member)
             enrolled.add(member.external_id)
         book.purchase(member, order)
     return _Prepared(book.finish(), len(batch), len(missing))
@@ -304,18 +306,18 @@ def _load_state(
         return
     program = version.program
     by_id = {member.id: member for member in books.values() if not member.is_new}
-    for row in repository.open_lots(session, found_ids):
+    for row in ledger_bulk.open_lots(session, found_ids):
         by_id[row.member_id].lots.append(
             OpenLot(row.id, row.remaining, row.expires_at, row.is_pending, row.available_at)
         )
-    for member_id, total in repository.debt_lines(session, found_ids).items():
+    for member_id, total in ledger_bulk.debt_lines(session, found_ids).items():
         by_id[member_id].debt_line = total
     if program.tiers is not None:
         since = program.tiers.window.start(earliest, program.zone) or earliest
-        for member_id, moment, amount in repository.tier_credits(session, found_ids, since):
+        for member_id, moment, amount in ledger_bulk.tier_credits(session, found_ids, since):
             by_id[member_id].tier_credits.append((moment, amount))
     limited = [rule.code for rule in program.rules if rule.limit is not None]
-    for member_id, rule_code, moment, lot_id in repository.firings(session, found_ids, limited):
+    for member_id, rule_code, moment, lot_id in ledger_bulk.firings(session, found_ids, limited):
         by_id[member_id].firings.setdefault(rule_code, []).append((moment, lot_id))
-    for member_id, count in repository.order_counts(session, found_ids).items():
+    for member_id, count in event_bulk.order_counts(session, found_ids).items():
         by_id[member_id].order_count = count

@@ -16,16 +16,15 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from punchcard.kit.db import retry_on_conflict, unit_of_work
 from punchcard.ledger import service as ledger
 from punchcard.ledger import settlement
 from punchcard.ledger.settlement import Cursor, IdRange
-from punchcard.member.models import Member
+from punchcard.member import service as members
 from punchcard.program import service as programs
-from punchcard.program.models import ProgramRow
 from punchcard.tier import service as tiers
 
 T = TypeVar("T")
@@ -62,11 +61,8 @@ def run(
     time (or a request settling a member) never makes a lot or a member be settled twice.
     """
     report = Report()
-    query = select(ProgramRow.id, ProgramRow.slug).order_by(ProgramRow.id)
-    if only is not None:
-        query = query.where(ProgramRow.slug.in_(list(only)))
     with unit_of_work(engine) as session:
-        slugs = session.execute(query).all()
+        slugs = programs.slugs(session, only)
     for program_id, slug in slugs:
         report.programs.append(slug)
         with unit_of_work(engine) as session:
@@ -172,10 +168,8 @@ def _review(engine: Engine, review: Callable[..., tuple[int, int] | None], withi
 def _id_ranges(engine: Engine, program_id: int, parts: int) -> list[IdRange]:
     """``parts`` consecutive ranges of the program's member ids."""
     with unit_of_work(engine) as session:
-        low, high = session.execute(
-            select(func.min(Member.id), func.max(Member.id)).where(Member.program_id == program_id)
-        ).one()
-    return [] if low is None else IdRange.split(low, high, parts)
+        found = members.id_range(session, program_id)
+    return [] if found is None else IdRange.split(*found, parts)
 
 
 def _parallel(workers: int, tasks: Sequence[Callable[[], int]]) -> list[int]:

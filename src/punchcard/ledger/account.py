@@ -9,7 +9,7 @@ at the operation's moment (vesting, debt repayment, expiry), and only then credi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from punchcard.ledger import repository, service
-from punchcard.ledger.domain import EntryKind, PointsPolicy, ReturnPolicy
+from punchcard.ledger.domain import Account, Balances, EntryKind, PointsBalance, PointsPolicy, ReturnPolicy
 from punchcard.ledger.posting import Posting
 from punchcard.member import service as members
 
@@ -93,20 +93,63 @@ class MemberAccount:
             service.write(self.session, *self.queued)
             self.queued.clear()
 
-    def balances(self) -> repository.Balances:
+    def balances(self) -> Balances:
         return repository.balances(self.session, self.posting.member_id)
+
+    # --- reads for the mechanics (``mechanics.base.Account``): what is queued and would change the answer is written
+    # first, so a read sees this operation's own legs just as the importer's in-memory book does -----------------
+
+    def firing_count(self, rule_code: str, since: datetime | None, until: datetime) -> int:
+        self._flush_if(lambda leg: leg["rule_code"] == rule_code)
+        return repository.firing_count(self.session, self.posting.member_id, rule_code, since, until)
+
+    def tier_credits(self, since: datetime | None, until: datetime) -> int:
+        self._flush_if(_is_tier_credit)
+        return repository.tier_credits(self.session, self.posting.member_id, since, until)
+
+    def balance_and_credits(self, since: datetime | None, until: datetime) -> tuple[PointsBalance, int]:
+        """Balances come from lots (opened at once) and the debt line (never queued); tier credits may wait."""
+        self._flush_if(_is_tier_credit)
+        found, credits = repository.balances_and_credits(self.session, self.posting.member_id, since, until)
+        return PointsBalance(found.available, found.pending), credits
+
+    def _flush_if(self, matters: Callable[[dict[str, object]], bool]) -> None:
+        if any(matters(leg) for legs in self.queued for leg in legs):
+            self.flush()
+
+
+def _is_tier_credit(leg: dict[str, object]) -> bool:
+    return leg["account"] == Account.TIER_CREDITS.value
 
 
 def open_account(
-    session: Session, posting: Posting, *, due: repository.Due | None = None, is_locked: bool = False
+    session: Session,
+    posting: Posting,
+    *,
+    due: repository.Due | None = None,
+    is_locked: bool = False,
+    is_new: bool = False,
 ) -> MemberAccount:
     """Lock ``posting``'s member and settle what is due at ``posting.occurred_at``.
 
     ``is_locked`` is for a caller that took the member's lock itself (to look for a replay before anything moves);
     ``due`` for one whose own first query also read what is due (the event path does both in one round trip,
-    ``event.repository.arrival``).
+    ``event.repository.arrival``); ``is_new`` for a member created in this transaction (locked, nothing due).
     """
+    if is_new:
+        due = repository.Due.NOTHING
     if not is_locked and due is None:
         members.lock_id(session, posting.member_id)
     debt = service.settle_member(session, posting, at=posting.occurred_at, due=due)
     return MemberAccount(session, posting, debt)
+
+
+@dataclass(frozen=True)
+class Readings:
+    """A member's ledger read without a lock, for a preview: what the rules may count, nothing they may move."""
+
+    session: Session
+    member_id: int
+
+    def firing_count(self, rule_code: str, since: datetime | None, until: datetime) -> int:
+        return repository.firing_count(self.session, self.member_id, rule_code, since, until)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from punchcard.kit.errors import IdempotencyConflict
 from punchcard.ledger import repository, service
 from punchcard.ledger.account import open_account
-from punchcard.ledger.domain import EntryKind, PointsAdjusted, PointsPolicy
+from punchcard.ledger.domain import Balances, EntryKind, PointsAdjusted, PointsPolicy
 from punchcard.ledger.posting import Posting
 from punchcard.member import service as members
 from punchcard.outbox import service as outbox
@@ -29,7 +29,7 @@ class Adjusted:
     reason: str
     replayed: bool
     """``True`` when this operation had already been applied (nothing changed now)."""
-    balance: repository.Balances
+    balance: Balances
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,24 @@ class PointsPolicy:
 
 
 @dataclass(frozen=True)
+class PointsBalance:
+    """What an event's answer says about the member's points: available (net of debt) and pending."""
+
+    available: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class Balances:
+    """A member's points as the API shows them: available (net of debt), pending, earned over time, owed."""
+
+    available: int
+    pending: int
+    lifetime_earned: int
+    debt: int
+
+
+@dataclass(frozen=True)
 class LotView:
     lot_id: int
     remaining: int

@@ -28,17 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from punchcard.ledger.domain import Account, EntryKind, LotView, OpenLot
+from punchcard.ledger.domain import Account, Balances, EntryKind, LotView, OpenLot
 from punchcard.ledger.models import LedgerEntry, Lot
-
-
-@dataclass(frozen=True)
-class Balances:
-    available: int
-    pending: int
-    lifetime_earned: int
-    debt: int
-
 
 MEMBER: BindParameter[int] = bindparam("member_id", type_=Integer)
 """The member a prebuilt statement is about. The hot paths run statements built once at import: building and

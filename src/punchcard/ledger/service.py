@@ -27,10 +27,18 @@ from punchcard.ledger.domain import (
     settle,
 )
 from punchcard.ledger.errors import InsufficientPoints
-from punchcard.ledger.models import LedgerEntry
+from punchcard.ledger.models import LedgerEntry as LedgerEntry
 from punchcard.ledger.posting import Posting as Posting
 from punchcard.ledger.posting import expired_events, settlement_legs, transfer
-from punchcard.member import repository as members
+from punchcard.ledger.repository import Due as Due
+from punchcard.ledger.repository import balances as balances
+from punchcard.ledger.repository import balances_and_credits as balances_and_credits
+from punchcard.ledger.repository import due_columns as due_columns
+from punchcard.ledger.repository import due_from as due_from
+from punchcard.ledger.repository import expiring as expiring
+from punchcard.ledger.repository import history as history
+from punchcard.ledger.repository import tier_credits as tier_credits
+from punchcard.member import service as members
 from punchcard.outbox import service as outbox
 
 

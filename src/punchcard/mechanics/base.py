@@ -9,19 +9,86 @@ delays or fails a request. Choose the first only when the event's own answer dep
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from punchcard.kit.events import DomainEvent
-from punchcard.ledger.account import MemberAccount
-from punchcard.member.models import Member
+from punchcard.ledger.domain import EntryKind, PointsBalance, PointsPolicy
+from punchcard.ledger.posting import Posting
+from punchcard.ledger.service import Credit
 from punchcard.program.domain import ProgramVersion
 from punchcard.rules.domain import EventFacts
+from punchcard.tier.domain import TierChanged, TierPolicy
+
+
+class Counting(Protocol):
+    """What a rule may count in the member's ledger without moving anything (a preview reads only this)."""
+
+    def firing_count(self, rule_code: str, since: datetime | None, until: datetime) -> int:
+        """How many lots entries of ``rule_code`` opened in ``[since, until]`` (a rule's or a mechanic's own code)."""
+        ...
+
+
+class Account(Counting, Protocol):
+    """The member's points as a mechanic reads and moves them, already locked and settled at the event's moment.
+
+    Two executors implement it: ``ledger.account.MemberAccount`` (the API: rows in the database) and the importer's
+    in-memory book (``importer.book``), so a mechanic written against it runs unchanged in both.
+    """
+
+    @property
+    def posting(self) -> Posting: ...
+
+    def credit(
+        self, parts: Sequence[Credit], *, kind: EntryKind, policy: PointsPolicy, zone: ZoneInfo, allow_pending: bool
+    ) -> int | None: ...
+
+    def add_tier_credits(
+        self, amount: int, kind: EntryKind, description: str, *, dated: datetime | None = None
+    ) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def tier_credits(self, since: datetime | None, until: datetime) -> int: ...
+
+    def balance_and_credits(self, since: datetime | None, until: datetime) -> tuple[PointsBalance, int]:
+        """The member's points (the event's answer) and their tier credits in ``[since, until]``, in one read."""
+        ...
+
+
+class Standing(Protocol):
+    """The member as a mechanic sees and changes them: who they are, their tier, what rules may ask about them.
+
+    Implemented over the stored member (``mechanics.stored``) and over the importer's book.
+    """
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def tier_code(self) -> str | None: ...
+
+    @property
+    def tier_grace_until(self) -> datetime | None: ...
+
+    def attributes(self, now: datetime, *, with_orders: bool) -> dict[str, object]:
+        """What earning rules may test about the member (``member.service.attributes``); the order count, a query,
+        only ``with_orders``."""
+        ...
+
+    def change_tier(
+        self, policy: TierPolicy, to_code: str, reason: str, at: datetime, event_row: int | None
+    ) -> TierChanged: ...
+
+    def end_grace(self) -> None: ...
+
+    def tier_held_before(self, moment: datetime) -> str | None: ...
 
 
 @dataclass
@@ -30,13 +97,13 @@ class Turn:
     mechanics of the same event left (their domain events, and ``notes`` such as the earning's evaluation)."""
 
     session: Session
+    """For a mechanic's own tables (its repository); the member's points and tier go through ``account`` and
+    ``member``, which the importer keeps in memory."""
     version: ProgramVersion
-    member: Member
+    member: Standing
     facts: EventFacts
-    account: MemberAccount
+    account: Account
     now: datetime
-    order_count: Callable[[], int]
-    """How many orders the member has recorded (the event path keeps orders; a rule may ask)."""
     event: str | None = None
     """The shop's event id (none for an enrolment)."""
     event_row: int | None = None
@@ -111,6 +178,6 @@ class Registry:
             self.remove(mechanic.name)
 
 
-def run_all(registry: Registry, turn: Turn) -> None:
-    for mechanic in registry:
+def run_all(mechanics: Iterable[Mechanic], turn: Turn) -> None:
+    for mechanic in mechanics:
         run(mechanic, turn)

@@ -9,21 +9,16 @@ it (tiers count what was earned) and for the event's order (each line's share, f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy.orm import Session
-
 from punchcard.kit.calendar import period_start
-from punchcard.ledger import repository as ledger_queries
 from punchcard.ledger import service as ledger
 from punchcard.ledger.domain import Award, EntryKind, PointsEarned
 from punchcard.ledger.posting import Posting
-from punchcard.mechanics.base import Turn
-from punchcard.member import service as member_service
-from punchcard.member.models import Member
+from punchcard.mechanics.base import Counting, Standing, Turn
 from punchcard.program.domain import Program, ProgramVersion
 from punchcard.rules.domain import (
     PURCHASE,
@@ -47,37 +42,20 @@ class Earned:
     lot_id: int | None
 
 
-def member_facts(
-    session: Session,
-    program: Program,
-    member: Member,
-    now: datetime,
-    event_type: str | None,
-    order_count: Callable[[], int],
-) -> MemberFacts:
-    """Everything the rules may ask about the member as of ``now``, including how often limited rules fired.
-
-    With ``event_type``, only what that event's rules can ask is read: the firing counts of its limited rules, and
-    the member's order count (``order_count``, from the orders the event path keeps) only if one of its rules tests
-    it (each is a query).
-    """
+def member_facts(program: Program, member: Standing, account: Counting, now: datetime, event_type: str) -> MemberFacts:
+    """Everything this event's rules may ask about the member as of ``now``: the firing counts of its limited rules,
+    and the member's order count (a query) only if one of its rules tests it."""
     tier = program.tiers.by_code(member.tier_code) if program.tiers else None
-    rules = [rule for rule in program.rules if event_type is None or rule.event_type == event_type]
+    rules = [rule for rule in program.rules if rule.event_type == event_type]
     counts = {}
     for rule in rules:
         if rule.limit is not None:
             since = period_start(now, rule.limit.period, program.zone)
-            counts[(rule.code, rule.limit.period)] = ledger_queries.firing_count(
-                session, member.id, rule.code, since, now
-            )
-    reads_orders = any(_tests_member(rule, "order_count") for rule in rules)
-    attributes = member_service.attributes(member, order_count() if reads_orders else 0, now)
-    if not reads_orders:
-        del attributes["order_count"]  # no rule of this event asks for it
+            counts[(rule.code, rule.limit.period)] = account.firing_count(rule.code, since, now)
     return MemberFacts(
         tier_code=tier.code if tier else None,
         tier_multiplier=tier.multiplier if tier else Decimal(1),
-        attributes=attributes,
+        attributes=member.attributes(now, with_orders=any(_tests_member(rule, "order_count") for rule in rules)),
         firing_counts=counts,
     )
 
@@ -124,8 +102,7 @@ class Earning:
         return None if event_type == REFUND else version.program
 
     def load(self, turn: Turn, program: Program) -> MemberFacts:
-        facts = turn.facts
-        return member_facts(turn.session, program, turn.member, facts.occurred_at, facts.type, turn.order_count)
+        return member_facts(program, turn.member, turn.account, turn.facts.occurred_at, turn.facts.type)
 
     def decide(self, facts: EventFacts, state: MemberFacts, program: Program) -> Evaluation:
         return evaluate(program.rules, Context(facts, state, program.zone), program.rounding)

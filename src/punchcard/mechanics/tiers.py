@@ -3,7 +3,7 @@ the window reach it; a refund takes away an upgrade its order bought. Downgrades
 review (``tier.service.review_batch``), with grace.
 
 On a purchase it reads, in one query, the member's balance (the event's answer) and the credits already in the
-window (``ledger.repository.balances_and_credits``); the decision (``tier.domain.after_earning``) adds this
+window (``Account.balance_and_credits``); the decision (``tier.domain.after_earning``) adds this
 purchase's credits. A member in the top tier and not in grace cannot rise, so nothing is read for them.
 """
 
@@ -14,18 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from punchcard.kit.money import to_minor
-from punchcard.ledger import repository as ledger_queries
 from punchcard.ledger.domain import EntryKind
 from punchcard.mechanics.base import Turn
 from punchcard.mechanics.earning import NOTE as EARNING
 from punchcard.mechanics.earning import Earned
 from punchcard.program.domain import ProgramVersion
 from punchcard.rules.domain import PURCHASE, REFUND, EventFacts
-from punchcard.tier import service as tiers
 from punchcard.tier.domain import AfterEarning, TierChanged, TierPolicy, after_earning, after_refund, credits_for
 
 BALANCE = "balance"
-"""Where the tier mechanic leaves the balance it read for the event's answer (``ledger.repository.Balances``)."""
+"""Where the tier mechanic leaves the balance it read for the event's answer (``ledger.domain.PointsBalance``)."""
 CREDITS = "tier_credits"
 """Where the tier mechanic leaves the tier credits a purchase earned (its order keeps them, for refunds)."""
 REFUNDED_ORDER_AT = "refunded_order_at"
@@ -63,16 +61,15 @@ class Tiers:
         member, program, at = turn.member, turn.version.program, turn.facts.occurred_at
         since = policy.window.start(at, program.zone)
         if turn.facts.type == REFUND:
-            turn.account.flush()  # the reversed credits count
-            value = ledger_queries.tier_credits(turn.session, member.id, since, at)
-            before = tiers.held_before(turn.session, member.id, turn.notes[REFUNDED_ORDER_AT])
+            value = turn.account.tier_credits(since, at)  # the reversed credits count
+            before = member.tier_held_before(turn.notes[REFUNDED_ORDER_AT])
             return TierState(member.tier_code, member.tier_grace_until, value, held_before=before)
         earned: Earned = turn.notes[EARNING]
         total = to_minor(turn.facts.order_total, program.currency)
         credits = credits_for(policy.metric, points=earned.evaluation.points, order_total_minor=total)
-        if not tiers.can_rise(member, policy):
+        if not policy.can_rise(member.tier_code, member.tier_grace_until):
             return TierState(member.tier_code, member.tier_grace_until, None, credits)
-        balance, value = ledger_queries.balances_and_credits(turn.session, member.id, since, at)
+        balance, value = turn.account.balance_and_credits(since, at)
         turn.notes[BALANCE] = balance
         return TierState(member.tier_code, member.tier_grace_until, value, credits)
 
@@ -96,7 +93,7 @@ class Tiers:
         to_code = decision.fall_back_to or decision.after.upgrade_to
         reason = "refund" if decision.fall_back_to else "upgrade"
         if decision.after.ends_grace:
-            tiers.end_grace(member)
+            member.end_grace()
         if to_code is None:
             return []
-        return [tiers.change(turn.session, member, policy, to_code, reason, at, turn.event_row)]
+        return [member.change_tier(policy, to_code, reason, at, turn.event_row)]

@@ -1,8 +1,13 @@
 """Finding and locking members. Every balance-changing operation starts with ``lock``: one writer per member."""
 
-from sqlalchemy import bindparam, func, select
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from punchcard.kit.spans import Span, span_of
 from punchcard.member.errors import MemberNotFound
 from punchcard.member.models import Member
 
@@ -15,6 +20,19 @@ _BY_EXTERNAL_ID = select(Member).where(
 # request that holds the lot's member while that request waits for the lot: that cycle was a deadlock.
 _BY_EXTERNAL_ID_LOCKED = _BY_EXTERNAL_ID.with_for_update(key_share=True).execution_options(populate_existing=True)
 """Built once: the API reads a member on almost every request (docs/performance.md, finding 14)."""
+
+
+def locked_with(columns: Callable[[Any], Sequence[Any]]) -> Select[Any]:
+    """The member named by the bound parameters ``program_id`` and ``member_id`` (its external id), locked like every
+    member lock and reloaded, with ``columns(Member.id)`` read in the same round trip: for a feature that must know
+    more about the member before it writes (``event.repository.arrival``: whether the event is a replay, what is
+    due). The row is the first column of the result."""
+    return (
+        select(Member, *columns(Member.id))
+        .where(Member.program_id == bindparam("program_id"), Member.external_id == bindparam("member_id"))
+        .with_for_update(of=Member, key_share=True)
+        .execution_options(populate_existing=True)
+    )
 
 
 def find(session: Session, program_id: int, external_id: str, *, lock: bool = False) -> Member | None:
@@ -55,3 +73,82 @@ def try_lock(session: Session, member_id: int) -> bool:
 
 def count(session: Session, program_id: int) -> int:
     return int(session.execute(select(func.count()).where(Member.program_id == program_id)).scalar_one())
+
+
+def by_id(session: Session, program_id: int, member_id: int) -> Member | None:
+    return session.execute(
+        select(Member).where(Member.program_id == program_id, Member.id == member_id)
+    ).scalar_one_or_none()
+
+
+def by_ids(session: Session, member_ids: Sequence[int]) -> dict[int, Member]:
+    if not member_ids:
+        return {}
+    found = session.execute(select(Member).where(Member.id.in_(set(member_ids)))).scalars()
+    return {member.id: member for member in found}
+
+
+def by_email(session: Session, program_id: int, email: str) -> Member | None:
+    """The program's oldest member with this e-mail address, compared without regard to case."""
+    return session.execute(
+        select(Member)
+        .where(Member.program_id == program_id, func.lower(Member.email) == email.lower())
+        .order_by(Member.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def search(session: Session, program_id: int, text: str, limit: int) -> Sequence[Member]:
+    """Members whose e-mail, external id or name contains ``text`` (any case), exact external id first; without text,
+    the most recently enrolled."""
+    query = select(Member).where(Member.program_id == program_id)
+    text = text.strip()
+    if text:
+        query = query.where(
+            or_(
+                Member.external_id.icontains(text, autoescape=True),
+                Member.email.icontains(text, autoescape=True),
+                Member.name.icontains(text, autoescape=True),
+            )
+        ).order_by(case((Member.external_id == text, 0), else_=1), Member.name, Member.id)
+    else:
+        query = query.order_by(Member.enrolled_at.desc(), Member.id.desc())
+    return session.execute(query.limit(limit)).scalars().all()
+
+
+def id_range(session: Session, program_id: int) -> tuple[int, int] | None:
+    """The lowest and the highest id of the program's members; ``None`` when it has none."""
+    low, high = session.execute(
+        select(func.min(Member.id), func.max(Member.id)).where(Member.program_id == program_id)
+    ).one()
+    return None if low is None else (int(low), int(high))
+
+
+def by_tier(session: Session, program_id: int) -> dict[str | None, int]:
+    """How many of the program's members hold each tier (``None``: no tier)."""
+    query = select(Member.tier_code, func.count()).where(Member.program_id == program_id).group_by(Member.tier_code)
+    return {code: int(count) for code, count in session.execute(query).all()}
+
+
+def count_enrolled(session: Session, program_id: int, start: datetime, end: datetime) -> int:
+    """How many of the program's members enrolled in ``[start, end)``."""
+    query = select(func.count()).where(
+        Member.program_id == program_id, Member.enrolled_at >= start, Member.enrolled_at < end
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def count_enrolled_by_span(session: Session, program_id: int, spans: Sequence[Span]) -> list[int]:
+    """``count_enrolled`` for each of consecutive ``spans``, in one query."""
+    inner = (
+        select(span_of(Member.enrolled_at, spans).label("span"))
+        .where(
+            Member.program_id == program_id,
+            Member.enrolled_at >= spans[0].start,
+            Member.enrolled_at < spans[-1].end,
+        )
+        .subquery()
+    )
+    rows = session.execute(select(inner.c.span, func.count()).group_by(inner.c.span)).all()
+    found = {row[0]: int(row[1]) for row in rows}
+    return [found.get(index, 0) for index in range(len(spans))]

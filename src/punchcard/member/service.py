@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from punchcard.kit.events import to_json
 from punchcard.member import repository
-from punchcard.member.domain import MemberUpdated
+from punchcard.member.domain import MemberEnrolled, MemberUpdated
 from punchcard.member.errors import MemberExists
-from punchcard.member.models import Member
+
+# What other features use of members: the row, which is how a member crosses this feature's boundary (others read it
+# and hand it back; queries and writes of the table are this feature's), and the lookups and locks they need.
+from punchcard.member.models import Member as Member
+from punchcard.member.repository import by_email as by_email
+from punchcard.member.repository import by_id as by_id
+from punchcard.member.repository import by_ids as by_ids
+from punchcard.member.repository import by_tier as by_tier
+from punchcard.member.repository import count_enrolled as count_enrolled
+from punchcard.member.repository import count_enrolled_by_span as count_enrolled_by_span
+from punchcard.member.repository import find as find
+from punchcard.member.repository import get as get
+from punchcard.member.repository import id_range as id_range
+from punchcard.member.repository import lock as lock
+from punchcard.member.repository import locked_with as locked_with
+from punchcard.member.repository import search as search
+from punchcard.member.repository import try_lock as try_lock
 from punchcard.outbox import service as outbox
 
 ACTIVE, BLOCKED = "active", "blocked"
@@ -64,18 +81,53 @@ def update(session: Session, member: Member, changes: dict[str, object], now: da
     return member
 
 
-def attributes(member: Member, order_count: int, now: datetime) -> dict[str, object]:
-    """The member facts earning rules may test (``if: member: ...``)."""
-    return {
+class Described(Protocol):
+    """What rules may ask about a member: a stored ``Member``, or the importer's in-memory profile."""
+
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def marketing_consent(self) -> bool: ...
+    @property
+    def enrolled_at(self) -> datetime: ...
+    @property
+    def birth_date(self) -> date | None: ...
+    @property
+    def email(self) -> str | None: ...
+
+
+def attributes(member: Described, now: datetime, order_count: int | None) -> dict[str, object]:
+    """The member facts earning rules may test (``if: member: ...``); ``order_count`` only when known (it is a
+    query, read only when a rule tests it)."""
+    found: dict[str, object] = {
         "language": member.language,
         "marketing_consent": member.marketing_consent,
-        "order_count": order_count,
         "days_since_enrolment": max((now - member.enrolled_at).days, 0),
         "birth_month": member.birth_date.month if member.birth_date else None,
         "email_domain": member.email.rsplit("@", 1)[-1].lower() if member.email else None,
     }
+    if order_count is not None:
+        found["order_count"] = order_count
+    return found
 
 
 def lock_id(session: Session, member_id: int) -> None:
     """Take the member's row lock (``FOR NO KEY UPDATE``; see ``member.repository``) by id."""
     repository.lock_id(session, member_id)
+
+
+def enrolled(
+    program_id: int, member_id: int, member: Described, *, name: str | None, tier: str | None
+) -> MemberEnrolled:
+    """The event of a member's enrolment (by the API or an import), as of ``member.enrolled_at``."""
+    return MemberEnrolled(
+        program_id=program_id,
+        member_id=member_id,
+        occurred_at=member.enrolled_at,
+        email=member.email,
+        name=name,
+        birth_date=member.birth_date,
+        language=member.language,
+        marketing_consent=member.marketing_consent,
+        tier=tier,
+    )

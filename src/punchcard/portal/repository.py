@@ -1,4 +1,4 @@
-"""Portal queries: secrets, sign-in tokens, sessions, and the member facts the pages show."""
+"""Portal queries: secrets, sign-in tokens and sessions."""
 
 from __future__ import annotations
 
@@ -7,30 +7,12 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from punchcard.member.models import Member
 from punchcard.portal.models import MemberSession, PortalSecret, SignInToken
-from punchcard.reward.models import Redemption
 
 
 def secret(session: Session, program_id: int) -> str | None:
     return session.execute(
         select(PortalSecret.secret).where(PortalSecret.program_id == program_id)
-    ).scalar_one_or_none()
-
-
-def member_by_email(session: Session, program_id: int, email: str) -> Member | None:
-    """The program's oldest member with this e-mail address, compared without regard to case."""
-    return session.execute(
-        select(Member)
-        .where(Member.program_id == program_id, func.lower(Member.email) == email.lower())
-        .order_by(Member.id)
-        .limit(1)
-    ).scalar_one_or_none()
-
-
-def member_by_id(session: Session, program_id: int, member_id: int) -> Member | None:
-    return session.execute(
-        select(Member).where(Member.program_id == program_id, Member.id == member_id)
     ).scalar_one_or_none()
 
 
@@ -68,13 +50,6 @@ def live_session(session: Session, program_id: int, token_hash: str, now: dateti
             MemberSession.expires_at > now,
         )
     ).scalar_one_or_none()
-
-
-def reward_codes(session: Session, redemption_ids: list[int]) -> dict[int, str]:
-    if not redemption_ids:
-        return {}
-    rows = session.execute(select(Redemption.id, Redemption.reward_code).where(Redemption.id.in_(redemption_ids))).all()
-    return {int(row.id): str(row.reward_code) for row in rows}
 
 
 def arm_token(session: Session, request_id: int, token_hash: str, expires_at: datetime) -> int | None:

@@ -17,9 +17,8 @@ from punchcard.i18n.catalogue import supported
 from punchcard.i18n.translator import Translator
 from punchcard.kit.idempotency import request_hash
 from punchcard.mail import compose
-from punchcard.member import repository as members
-from punchcard.member import service as member_service
-from punchcard.member.models import Member
+from punchcard.member import service as members
+from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
 from punchcard.portal import repository
 from punchcard.portal.domain import (
@@ -63,8 +62,8 @@ def request_link(
     never announces a link the database rolled back, and a mail server that is down delays the mail instead of
     losing it. Until then the row holds the fingerprint of a token nobody knows.
     """
-    member = repository.member_by_email(session, program_id, email.strip())
-    if member is None or member.status == member_service.BLOCKED:
+    member = members.by_email(session, program_id, email.strip())
+    if member is None or member.status == members.BLOCKED:
         return None
     if repository.links_sent_since(session, member.id, now - LINK_LIFETIME) >= LINKS_PER_LIFETIME:
         return None
@@ -94,13 +93,13 @@ def arm_link(session: Session, program_id: int, request_id: int, now: datetime) 
     gone or was used."""
     token = secrets.token_urlsafe(32)
     member_id = repository.arm_token(session, request_id, fingerprint(token), now + LINK_LIFETIME)
-    member = repository.member_by_id(session, program_id, member_id) if member_id is not None else None
+    member = members.by_id(session, program_id, member_id) if member_id is not None else None
     return None if member is None else (member, token)
 
 
 def _active(session: Session, program_id: int, member_id: int | None) -> Member | None:
-    member = repository.member_by_id(session, program_id, member_id) if member_id is not None else None
-    return member if member is not None and member.status == member_service.ACTIVE else None
+    member = members.by_id(session, program_id, member_id) if member_id is not None else None
+    return member if member is not None and member.status == members.ACTIVE else None
 
 
 def use_link(session: Session, program_id: int, token: str, now: datetime) -> Member:
@@ -170,7 +169,7 @@ def update_profile(
         "birth_date": birth_date,
         "marketing_consent": marketing_consent,
     }
-    member_service.update(session, member, changes, now)
+    members.update(session, member, changes, now)
 
 
 PORTAL_KEY_PREFIX = "portal:"

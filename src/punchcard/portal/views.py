@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from punchcard.coupon import service as coupons
 from punchcard.coupon.domain import Benefit, BenefitKind
-from punchcard.coupon.models import Coupon
+from punchcard.coupon.service import Coupon
 from punchcard.i18n.translator import Translator
 from punchcard.kit.calendar import local_date
 from punchcard.kit.money import from_minor
-from punchcard.ledger import repository as ledger
-from punchcard.member.models import Member
-from punchcard.portal import repository
+from punchcard.ledger import service as ledger
+from punchcard.member.service import Member
 from punchcard.portal.domain import expiring_soon, last_usable_day
 from punchcard.portal.errors import CouponNotYours
 from punchcard.portal.history import Movement, group_key, movements
@@ -139,7 +138,7 @@ def history(
         for entry in entries
         if entry.operation and entry.operation.startswith("redemption:") and entry.operation[11:].isdigit()
     ]
-    codes = repository.reward_codes(session, redemption_ids)
+    codes = rewards.reward_codes(session, redemption_ids)
     reward_names = {f"redemption:{redemption_id}": _reward_name(version, code) for redemption_id, code in codes.items()}
     return movements(entries, rule_names, reward_names), cursor
 

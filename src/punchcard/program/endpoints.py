@@ -5,7 +5,8 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from punchcard.api.deps import SessionDep, VersionDep
+from punchcard.kit.http import SessionDep
+from punchcard.program.http import VersionDep
 from punchcard.program.models import ProgramVersionRow
 
 router = APIRouter(prefix="/api/v1", tags=["program"])

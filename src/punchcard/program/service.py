@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,14 @@ from pydantic import ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from punchcard.auth.models import ApiKey
-from punchcard.auth.service import UNKNOWN_KEY, Caller, Scope, bearer_key_hash
+from punchcard.auth.service import UNKNOWN_KEY, Caller, Scope, bearer_key_hash, live_key
 from punchcard.kit.errors import Unauthorized
 from punchcard.program.domain import ProgramVersion
 from punchcard.program.errors import ProgramFileInvalid, ProgramNotFound
-from punchcard.program.models import ProgramRow, ProgramVersionRow
+
+# The rows are how programs and their versions cross this feature's boundary (the console lists and shows them).
+from punchcard.program.models import ProgramRow as ProgramRow
+from punchcard.program.models import ProgramVersionRow as ProgramVersionRow
 from punchcard.program.schemas import ProgramFile, error_details
 
 
@@ -87,6 +90,32 @@ def apply(session: Session, program_file: ProgramFile, text: str, source_format:
     return row.current_version
 
 
+def programs(session: Session) -> Sequence[ProgramRow]:
+    """Every program, by name."""
+    return session.execute(select(ProgramRow).order_by(ProgramRow.name, ProgramRow.id)).scalars().all()
+
+
+def slugs(session: Session, only: Collection[str] | None = None) -> list[tuple[int, str]]:
+    """(id, slug) of every program, or of those whose slugs are in ``only``, in id order."""
+    query = select(ProgramRow.id, ProgramRow.slug).order_by(ProgramRow.id)
+    if only is not None:
+        query = query.where(ProgramRow.slug.in_(list(only)))
+    return [(int(row.id), str(row.slug)) for row in session.execute(query)]
+
+
+def versions(session: Session, program_id: int) -> Sequence[ProgramVersionRow]:
+    """Every version of the program, newest first."""
+    query = select(ProgramVersionRow).where(ProgramVersionRow.program_id == program_id)
+    return session.execute(query.order_by(ProgramVersionRow.version.desc())).scalars().all()
+
+
+def version(session: Session, program_id: int, number: int) -> ProgramVersionRow | None:
+    query = select(ProgramVersionRow).where(
+        ProgramVersionRow.program_id == program_id, ProgramVersionRow.version == number
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
 def program_id_for(session: Session, slug: str) -> int:
     found = session.execute(select(ProgramRow.id).where(ProgramRow.slug == slug)).scalar_one_or_none()
     if found is None:
@@ -94,10 +123,9 @@ def program_id_for(session: Session, slug: str) -> int:
     return int(found)
 
 
-_KEY_AND_VERSION = (
-    select(ApiKey.program_id, ApiKey.scope, ProgramRow.current_version)
-    .join(ProgramRow, ProgramRow.id == ApiKey.program_id)
-    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+_KEY = live_key(bindparam("key_hash"))
+_KEY_AND_VERSION = _KEY.add_columns(ProgramRow.current_version).join(
+    ProgramRow, ProgramRow.id == _KEY.selected_columns.program_id
 )
 """Built once: constructing a statement costs more Python than running a cached one (docs/performance.md)."""
 

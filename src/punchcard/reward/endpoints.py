@@ -5,14 +5,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
-from punchcard.api.deps import NowDep, SessionDep, VersionDep
 from punchcard.coupon.service import benefit_to_json
 from punchcard.kit.errors import ValidationFailed
+from punchcard.kit.http import NowDep, SessionDep, retried_when_busy
 from punchcard.kit.idempotency import request_hash
-from punchcard.ledger import repository as ledger
-from punchcard.member import repository as members
-from punchcard.member.endpoints import retried_when_busy
+from punchcard.ledger import service as ledger
+from punchcard.member import service as members
 from punchcard.member.schemas import RedemptionIn, iso
+from punchcard.program.http import VersionDep
 from punchcard.reward import service
 from punchcard.reward.domain import Reward
 

@@ -18,10 +18,9 @@ from punchcard.ledger import posting as ledger
 from punchcard.ledger.account import open_account
 from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.errors import InsufficientPoints
-from punchcard.member import repository as members
+from punchcard.member import service as members
 from punchcard.member.errors import MemberBlocked
-from punchcard.member.models import Member
-from punchcard.member.service import BLOCKED
+from punchcard.member.service import BLOCKED, Member
 from punchcard.outbox import service as outbox
 from punchcard.reward.domain import Obstacle, Reward, RewardRedeemed, obstacle
 from punchcard.reward.errors import RewardLimitReached, RewardNotAvailable, RewardNotFound, TierTooLow
@@ -176,3 +175,11 @@ def redeem(
     }
     session.flush()
     return Outcome(201, redemption.response)
+
+
+def reward_codes(session: Session, redemption_ids: list[int]) -> dict[int, str]:
+    """The reward each of these redemptions was for, by redemption id."""
+    if not redemption_ids:
+        return {}
+    rows = session.execute(select(Redemption.id, Redemption.reward_code).where(Redemption.id.in_(redemption_ids))).all()
+    return {int(row.id): str(row.reward_code) for row in rows}

@@ -17,8 +17,13 @@ from sqlalchemy.orm import Session
 from punchcard.staff import passwords, repository
 from punchcard.staff.domain import Action, Refusal, Role, Throttle, password_problem
 from punchcard.staff.errors import InvalidEmail, LastOwner, PasswordRejected, StaffExists, StaffNotFound
-from punchcard.staff.models import AuditEntry, StaffAccount, StaffSession
-from punchcard.staff.repository import AuditFilter
+
+# What other features use of staff: the rows (they read them and hand them back; only this feature queries or writes
+# the tables) and the audit log's filter.
+from punchcard.staff.models import AuditEntry as AuditEntry
+from punchcard.staff.models import StaffAccount as StaffAccount
+from punchcard.staff.models import StaffSession
+from punchcard.staff.repository import AuditFilter as AuditFilter
 
 SESSION_LIFETIME = timedelta(hours=12)
 """A session ends this long after sign-in, whatever happens: a forgotten browser does not stay signed in for days."""

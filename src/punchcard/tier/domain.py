@@ -72,6 +72,11 @@ class TierPolicy:
         rank = self.rank(code)
         return self.tiers[rank + 1] if rank + 1 < len(self.tiers) else None
 
+    def can_rise(self, code: str | None, grace_until: datetime | None) -> bool:
+        """Whether earning can change the tier: not in the top tier out of grace (nothing to rise to or to earn
+        back), so the caller need not read the qualifying value at all."""
+        return grace_until is not None or self.rank(code) < len(self.tiers) - 1
+
 
 class ReviewOutcome(StrEnum):
     KEEP = "keep"

@@ -8,7 +8,7 @@ from punchcard.admin import audit
 from punchcard.admin.audit import AuditQuery
 from punchcard.admin.frame import Frame
 from punchcard.admin.routes.common import DateFrom, DateTo, ProgramDep, Viewer, console_router
-from punchcard.api.deps import SessionDep
+from punchcard.kit.http import SessionDep
 
 router = console_router()
 

@@ -12,8 +12,9 @@ from starlette.routing import BaseRoute
 
 from punchcard.admin import cookies
 from punchcard.admin.guard import PasswordChangeRequired, SignInRequired, Staff
+from punchcard.admin.members import SignInLinks
 from punchcard.admin.routing import AdminRoute
-from punchcard.api.deps import NowDep, SessionDep
+from punchcard.kit.http import NowDep, SessionDep
 from punchcard.kit.settings import Settings
 from punchcard.program import service as program_service
 from punchcard.program.domain import ProgramVersion
@@ -39,6 +40,15 @@ def app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+
+def sign_in_links(request: Request) -> SignInLinks:
+    """The portal's sign-in links, as the application handed them to the console (``admin.members.SignInLinks``)."""
+    links: SignInLinks = request.app.state.sign_in_links
+    return links
+
+
+SignInLinksDep = Annotated[SignInLinks, Depends(sign_in_links)]
 
 
 def signed_in(request: Request, session: SessionDep, now: NowDep) -> Staff:

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from punchcard.admin import dashboard
 from punchcard.admin.frame import Frame, redirect
 from punchcard.admin.routes.common import DateFrom, DateTo, ProgramDep, Viewer, console_router
-from punchcard.api.deps import NowDep, SessionDep
+from punchcard.kit.http import NowDep, SessionDep
 
 router = console_router()
 

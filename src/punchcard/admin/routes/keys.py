@@ -12,8 +12,8 @@ from punchcard.admin import keys
 from punchcard.admin.frame import Frame, redirect
 from punchcard.admin.guard import Staff
 from punchcard.admin.routes.common import Note, ProgramDep, acting, allowed, console_router
-from punchcard.api.deps import NowDep, SessionDep
 from punchcard.auth.service import Scope
+from punchcard.kit.http import NowDep, SessionDep
 from punchcard.staff.domain import Permission
 
 router = console_router()

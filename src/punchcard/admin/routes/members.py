@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Form
+from fastapi import Depends, Form
 from fastapi.responses import Response
 
 from punchcard.admin import forms, members, render
 from punchcard.admin.frame import Frame, redirect
 from punchcard.admin.guard import Staff
-from punchcard.admin.routes.common import Note, ProgramDep, SettingsDep, Viewer, acting, console_router
-from punchcard.api.deps import NowDep, SessionDep
-from punchcard.api.member_view import member_view
+from punchcard.admin.routes.common import Note, ProgramDep, SignInLinksDep, Viewer, acting, console_router
 from punchcard.i18n.catalogue import DEFAULT, supported
 from punchcard.kit.errors import PunchcardError
-from punchcard.member import repository as member_rows
-from punchcard.portal import service as portal
+from punchcard.kit.http import NowDep, SessionDep
+from punchcard.member import service as member_service
+from punchcard.member.http import member_view
 from punchcard.staff.domain import Permission
 
 router = console_router()
@@ -42,7 +41,7 @@ def member_page(
     before: int | None = None,
     notice: str = "",
 ) -> Response:
-    member = member_rows.get(session, version.program_id, external_id)
+    member = member_service.get(session, version.program_id, external_id)
     view = member_view(session, version, member, now)
     return members.page(Frame(session, staff, version, "members"), member, view, now, before=before, notice=notice)
 
@@ -59,7 +58,7 @@ def adjust_points(
     form_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     frame = Frame(session, staff, version, "members")
-    member = member_rows.get(session, version.program_id, external_id)
+    member = member_service.get(session, version.program_id, external_id)
     adjustment, errors = forms.adjustment(points, reason)
     if adjustment is not None:
         try:
@@ -86,7 +85,7 @@ def change_member_status(
     reason: Note = "",
 ) -> Response:
     frame = Frame(session, staff, version, "members")
-    member = member_rows.get(session, version.program_id, external_id)
+    member = member_service.get(session, version.program_id, external_id)
     if len(reason.strip()) < 3:
         errors = {"status_reason": "say why, in at least 3 characters (it goes to the audit log)"}
         view = member_view(session, version, member, now)
@@ -102,18 +101,15 @@ def send_sign_in_link(
     session: SessionDep,
     staff: LinkSender,
     version: ProgramDep,
-    settings: SettingsDep,
+    links: SignInLinksDep,
     now: NowDep,
-    background: BackgroundTasks,
     external_id: str,
 ) -> Response:
     """E-mail the member a one-time portal sign-in link, made by the portal (its limits apply); sent after commit."""
     frame = Frame(session, staff, version, "members")
-    member = member_rows.get(session, version.program_id, external_id)
+    member = member_service.get(session, version.program_id, external_id)
     language = supported(version.program.languages[0]) or DEFAULT
-    found = member.email and portal.request_link(
-        session, version.program_id, member.email, now, language=language, source="console"
-    )
+    found = member.email and links(session, version.program_id, member.email, now, language=language, source="console")
     if not found or found.id != member.id:
         session.rollback()
         view = member_view(session, version, member, now)

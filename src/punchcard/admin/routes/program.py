@@ -12,7 +12,7 @@ from punchcard.admin import preview, program_form, programs
 from punchcard.admin.frame import Frame, redirect
 from punchcard.admin.guard import Staff
 from punchcard.admin.routes.common import Note, ProgramDep, Viewer, acting, allowed, console_router
-from punchcard.api.deps import NowDep, SessionDep
+from punchcard.kit.http import NowDep, SessionDep
 from punchcard.program.errors import ProgramFileInvalid
 from punchcard.staff.domain import Permission
 

@@ -12,8 +12,8 @@ from punchcard.admin import staffing
 from punchcard.admin.frame import Frame, redirect
 from punchcard.admin.guard import Staff
 from punchcard.admin.routes.common import acting, allowed, console_router
-from punchcard.api.deps import NowDep, SessionDep
 from punchcard.kit.errors import PunchcardError
+from punchcard.kit.http import NowDep, SessionDep
 from punchcard.staff import service as staff_service
 from punchcard.staff.domain import Permission, Role
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from fastapi.responses import Response
 
-from punchcard.admin import queries, render
+from punchcard.admin import render
 from punchcard.admin.frame import Frame, redirect
 from punchcard.admin.routes.common import Viewer, console_router
-from punchcard.api.deps import SessionDep
+from punchcard.kit.http import SessionDep
+from punchcard.program import service as programs
 
 router = console_router()
 
 
 @router.get("")
 def start(session: SessionDep, staff: Viewer) -> Response:
-    found = queries.programs(session)
+    found = programs.programs(session)
     if not found:
         return Frame(session, staff).page("no_programs.html")
     return redirect(f"/admin/p/{found[0].slug}/dashboard")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from punchcard.api.deps import NowDep, SessionDep
 from punchcard.kit.calendar import local_date
+from punchcard.kit.http import NowDep, SessionDep
 from punchcard.portal import barcode, qr, views
 from punchcard.portal.routes.common import VisitorDep, page, portal_router
 

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.routing import BaseRoute
 
-from punchcard.api.deps import NowDep, SessionDep
 from punchcard.i18n.catalogue import accepted, supported
 from punchcard.i18n.translator import Translator, language_name
+from punchcard.kit.http import NowDep, SessionDep
 from punchcard.kit.settings import Settings
-from punchcard.member.models import Member
+from punchcard.member.service import Member
 from punchcard.portal import service
 from punchcard.portal.domain import csrf_token, csrf_valid
 from punchcard.portal.rendering import (

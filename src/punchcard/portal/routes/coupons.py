@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from punchcard.api.deps import NowDep, SessionDep
+from punchcard.kit.http import NowDep, SessionDep
 from punchcard.portal import qr, views
 from punchcard.portal.errors import CouponNotYours
 from punchcard.portal.rendering import PageNotFound

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from punchcard.api.deps import NowDep, SessionDep
 from punchcard.i18n.catalogue import supported
 from punchcard.kit.calendar import local_date
-from punchcard.member.models import Member
+from punchcard.kit.http import NowDep, SessionDep
+from punchcard.member.service import Member
 from punchcard.portal import service
 from punchcard.portal.rendering import LANGUAGE_COOKIE, set_cookie
 from punchcard.portal.routes.common import YEAR, CsrfField, Visitor, VisitorDep, page, portal_router, require_csrf

@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from punchcard.api.deps import NowDep, SessionDep
 from punchcard.kit.errors import IdempotencyConflict, PunchcardError
-from punchcard.member.models import Member
+from punchcard.kit.http import NowDep, SessionDep
+from punchcard.member.service import Member
 from punchcard.portal import service, views
 from punchcard.portal.domain import valid_idempotency_key
 from punchcard.portal.rendering import FormExpired, PageNotFound

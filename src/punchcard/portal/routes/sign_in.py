@@ -10,8 +10,8 @@ from email_validator import EmailNotValidError, validate_email
 from fastapi import BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from punchcard.api.deps import NowDep, SessionDep
-from punchcard.member.models import Member
+from punchcard.kit.http import NowDep, SessionDep
+from punchcard.member.service import Member
 from punchcard.portal import service
 from punchcard.portal.domain import SESSION_LIFETIME, csrf_valid
 from punchcard.portal.errors import ShopLinkInvalid, SignInLinkInvalid

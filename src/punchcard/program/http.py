@@ -1,8 +1,9 @@
-"""Request-scoped dependencies: a session (the request commits it), the caller's key, and the program in force."""
+"""The caller's key and the program version in force, for any feature's endpoints: the dependencies that resolve
+``Authorization: Bearer <key>`` to a caller and a program version (``program.service.for_key``, one query), and the
+single trip to the thread pool of the most frequent read. Generic request dependencies are in ``kit.http``."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
@@ -11,31 +12,11 @@ from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from punchcard.auth.service import Caller
-from punchcard.kit.errors import PunchcardError, ValidationFailed
+from punchcard.kit.http import SessionDep
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 
 T = TypeVar("T")
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A session for the request; endpoints commit, and anything uncommitted is rolled back when it closes.
-
-    Opening a session does no I/O, so it happens on the event loop; closing talks to the database only while a
-    transaction is still open (a read, or a write that failed), and then runs in the thread pool. Each hop to the
-    thread pool costs more than most queries (docs/performance.md), so the request path makes as few as it can.
-    """
-    session = request.app.state.sessions()
-    try:
-        yield session
-    finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @dataclass(frozen=True)
@@ -123,41 +104,3 @@ async def get_version(access: AccessDep) -> ProgramVersion:
 
 
 VersionDep = Annotated[ProgramVersion, Depends(get_version)]
-
-
-async def get_now(request: Request) -> datetime:
-    """The time the request happens at, from the application's clock (``kit.clock``), which tests set."""
-    now: datetime = request.app.state.clock.now()
-    return now
-
-
-NowDep = Annotated[datetime, Depends(get_now)]
-
-
-class UnsupportedMediaType(PunchcardError):
-    code = "unsupported_media_type"
-    status = 415
-
-
-async def require_json(request: Request) -> None:
-    """API bodies are JSON. ``curl -d`` without a Content-Type header sends a form instead; say so plainly rather than
-    complain that the body is not an object."""
-    if request.method not in ("POST", "PUT", "PATCH") or not await request.body():
-        return
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json" and not content_type.endswith("+json"):
-        raise UnsupportedMediaType(
-            f"send the body as JSON with 'Content-Type: application/json' (got {content_type or 'no Content-Type'})",
-            [{"field": "Content-Type", "message": "must be application/json"}],
-        )
-
-
-async def reject_nul(request: Request) -> None:
-    """PostgreSQL text cannot hold NUL: refuse it in the path and the query string as request bodies do."""
-    for where, values in (("path", request.path_params.items()), ("query", request.query_params.multi_items())):
-        for name, value in values:
-            if "\x00" in str(value):
-                raise ValidationFailed(
-                    f"the request is invalid: {where}.{name}: must not contain the NUL character",
-                    [{"field": f"{where}.{name}", "message": "must not contain the NUL character"}],
-                )
