@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.scenarios import Bench, Result
-from punchcard.api.member_view import member_view
 from punchcard.event import service as events
 from punchcard.event.schemas import EventIn
 from punchcard.kit.db import session_factory
 from punchcard.kit.idempotency import request_hash
 from punchcard.member import repository as members
+from punchcard.member.http import member_view
 from punchcard.program import service as programs
 
 BATCH = 8
