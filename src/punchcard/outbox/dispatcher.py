@@ -1,7 +1,8 @@
 """Handing each committed domain event to each consumer that wants it, once per consumer, with retries.
 
-A consumer is anything with a ``name``, a ``wants(type)`` and a ``handle(session, message)``. ``handle`` runs inside
-the dispatcher's transaction, in a savepoint, and the delivery is marked done in the same transaction: a consumer
+A consumer is anything with a ``name``, a ``wants(type)`` and a ``handle(session, messages, now)``. ``handle`` runs
+inside the dispatcher's transaction, in a savepoint. A new event's first attempts happen in the transaction that
+claims it and marks it fanned out; only a failed attempt leaves a delivery row, which its retries update. So a consumer
 that only writes to the database (the activity log) sees each event exactly once; one that talks to the world (mail,
 webhooks) sees it at least once, and deduplicates on ``message.id`` where it matters. A consumer that raises is
 tried again later (``outbox.domain.retry_at``) without holding up the others, and given up after ``MAX_ATTEMPTS``.
@@ -28,7 +29,7 @@ from punchcard.outbox.domain import Message, retry_at
 log = logging.getLogger(__name__)
 
 BATCH = 200
-"""Events fanned out, or deliveries made, per transaction."""
+"""New events, or retries, per transaction."""
 COALESCE_SECONDS = 0.25
 """After a wake-up, how long the dispatcher lets further commits gather before it drains: on a busy server one drain
 then carries many events, instead of a few transactions of its own for every request (measured: at 50 ms the
@@ -70,33 +71,38 @@ class Dispatcher:
         self._stop_waking: Callable[[], None] | None = None
 
     def drain(self, now: datetime | None = None) -> int:
-        """Fan out every new event and make every delivery due at ``now`` (default: the clock); returns how many
-        deliveries were attempted."""
+        """Hand every new event to its consumers and make every retry due at ``now`` (default: the clock); returns
+        how many deliveries were attempted."""
         attempted = 0
-        while self._fan_out_batch() == BATCH:  # a short batch was the last: no transaction just to find nothing
-            pass
-        while (batch := self._deliver_batch(now or self._clock.now())) > 0:
+        while True:  # a short batch was the last: no transaction just to find nothing
+            batch, attempts = self._first_attempts()
+            attempted += attempts
+            if batch < BATCH:
+                break
+        while (batch := self._retry_batch(now or self._clock.now())) > 0:
             attempted += batch
             if batch < BATCH:
                 break
         return attempted
 
-    def _fan_out_batch(self) -> int:
+    def _first_attempts(self) -> tuple[int, int]:
+        """Claim a batch of new events and hand each consumer the ones it wants, in the claim's transaction: a
+        consumer's success costs no row, its failure becomes a delivery row to retry. Returns (events, attempts)."""
         with self._sessions() as session:
-            events = repository.claim_new_events(session, BATCH)
-            if not events:
-                return 0
-            deliveries = [
-                {"event_id": event_id, "consumer": name, "attempts": 0, "next_attempt_at": recorded_at}
-                for event_id, event_type, recorded_at in events
-                for name, consumer in self._consumers.items()
-                if consumer.wants(event_type)
-            ]
-            repository.fan_out(session, deliveries, [event_id for event_id, _, _ in events])
+            messages = repository.claim_new_events(session, BATCH)
+            if not messages:
+                return 0, 0
+            now, attempts = self._clock.now(), 0
+            for name, consumer in self._consumers.items():
+                items = [repository.Claimed(None, name, m) for m in messages if consumer.wants(m.type)]
+                if items:
+                    self._deliver(session, consumer, items, now)
+                    attempts += len(items)
+            repository.fanned_out(session, [message.id for message in messages])
             session.commit()
-            return len(events)
+            return len(messages), attempts
 
-    def _deliver_batch(self, now: datetime) -> int:
+    def _retry_batch(self, now: datetime) -> int:
         with self._sessions() as session:
             claimed = repository.claim_due(session, self._consumers, now, BATCH)
             by_consumer: dict[str, list[repository.Claimed]] = {}
@@ -119,7 +125,9 @@ class Dispatcher:
             for item in items:
                 self._deliver(session, consumer, [item], now)
             return
-        repository.delivered(session, [item.delivery_id for item in items], now)
+        retried = [item.delivery_id for item in items if item.delivery_id is not None]
+        if retried:
+            repository.delivered(session, retried, now)
 
     @staticmethod
     def _failed(
@@ -127,8 +135,7 @@ class Dispatcher:
     ) -> None:
         attempt = item.message.attempt
         log.warning("consumer %s failed on event %d (attempt %d): %s", consumer.name, item.message.id, attempt, error)
-        retry = retry_at(now, attempt)
-        repository.failed(session, item.delivery_id, attempt, retry, f"{type(error).__name__}: {error}", now)
+        repository.failed(session, item, retry_at(now, attempt), f"{type(error).__name__}: {error}", now)
 
     def start(self, every_seconds: float) -> None:
         """Drain in a background thread now, after every commit that wrote events, and every ``every_seconds``."""

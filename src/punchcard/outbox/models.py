@@ -1,8 +1,8 @@
-"""Outbox tables: the events (append-only; only ``is_fanned_out`` changes) and one delivery row per event and consumer.
+"""Outbox tables: the events (append-only; only ``is_fanned_out`` changes) and the deliveries that failed.
 
 An event row is written in the same transaction as the change it reports, so it exists exactly when the change does.
-The dispatcher first fans each new event out to the consumers that want its type (one ``outbox_deliveries`` row each),
-then delivers the due rows; the delivery row is a consumer's own progress, with its attempts and its last error.
+The dispatcher hands each new event to the consumers that want its type in the transaction that marks it fanned out;
+a consumer that fails on it gets an ``outbox_deliveries`` row: its retries, attempts and last error.
 """
 
 from datetime import datetime

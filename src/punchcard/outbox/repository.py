@@ -1,4 +1,7 @@
-"""Claiming outbox work: events to fan out and deliveries that are due, each claim ``FOR UPDATE SKIP LOCKED``.
+"""Claiming outbox work: new events (their first attempts) and retries that are due, each ``FOR UPDATE SKIP LOCKED``.
+
+A delivery row exists only for an attempt that failed: an event every consumer took at the first attempt costs no
+row at all, only its ``is_fanned_out`` flag.
 
 Several dispatchers (every ``serve`` worker, ``jobs run`` from cron) may run at once: on PostgreSQL each claims rows
 the others have not locked, so no event is fanned out twice and no delivery is made twice at once; on SQLite the
@@ -7,12 +10,12 @@ writer lock taken at ``BEGIN IMMEDIATE`` lets one dispatcher's transaction run a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import column, insert, select, table, update
+from sqlalchemy import Select, column, insert, select, table, update
 from sqlalchemy.orm import Session
 
 from punchcard.outbox.domain import Message
@@ -25,34 +28,58 @@ _PROGRAMS = table("programs", column("id"), column("slug"))
 
 @dataclass(frozen=True)
 class Claimed:
-    delivery_id: int
+    delivery_id: int | None
+    """The delivery row of a retry; ``None`` on the first attempt, which has no row unless it fails."""
     consumer: str
     message: Message
 
 
-def claim_new_events(session: Session, limit: int) -> Sequence[tuple[int, str, datetime]]:
-    """(id, type, recorded_at) of up to ``limit`` events not yet fanned out, oldest first, locked for this caller."""
-    query = (
-        select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.recorded_at)
+def _envelopes(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """``query`` (over ``OutboxEvent`` first) with the program's slug and the member's external id added."""
+    return query.join(_PROGRAMS, _PROGRAMS.c.id == OutboxEvent.program_id).add_columns(
+        _PROGRAMS.c.slug,
+        select(_MEMBERS.c.external_id).where(_MEMBERS.c.id == OutboxEvent.member_id).scalar_subquery(),
+    )
+
+
+def _message(event: OutboxEvent, slug: str, external_id: str | None, attempt: int) -> Message:
+    return Message(
+        id=event.id,
+        type=event.type,
+        schema_version=event.schema_version,
+        program_id=event.program_id,
+        program=slug,
+        member_id=event.member_id,
+        member=external_id,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        payload=event.payload,
+        attempt=attempt,
+    )
+
+
+def claim_new_events(session: Session, limit: int) -> list[Message]:
+    """Up to ``limit`` events not yet fanned out, oldest first, locked for this caller (their first attempts)."""
+    query = _envelopes(
+        select(OutboxEvent)
         .where(OutboxEvent.is_fanned_out.is_(False))
         .order_by(OutboxEvent.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=OutboxEvent)
     )
-    return [(row.id, row.type, row.recorded_at) for row in session.execute(query)]
+    return [_message(event, slug, external_id, 1) for event, slug, external_id in session.execute(query)]
 
 
-def fan_out(session: Session, deliveries: list[dict[str, Any]], event_ids: Collection[int]) -> None:
-    """Create the deliveries and mark their events fanned out, in the caller's transaction."""
-    if deliveries:
-        session.execute(insert(OutboxDelivery), deliveries)
+def fanned_out(session: Session, event_ids: Collection[int]) -> None:
+    """Mark events as handed to every consumer (what failed has a delivery row of its own by now)."""
     session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(list(event_ids))).values(is_fanned_out=True))
 
 
 def claim_due(session: Session, consumers: Collection[str], now: datetime, limit: int) -> list[Claimed]:
-    """Up to ``limit`` deliveries due at ``now`` to the named consumers, locked for this caller, soonest due first."""
-    due = (
-        select(OutboxDelivery.id)
+    """Up to ``limit`` retries due at ``now`` to the named consumers, locked for this caller, soonest due first."""
+    query = _envelopes(
+        select(OutboxEvent, OutboxDelivery.id, OutboxDelivery.consumer, OutboxDelivery.attempts)
+        .join(OutboxDelivery, OutboxDelivery.event_id == OutboxEvent.id)
         .where(
             OutboxDelivery.delivered_at.is_(None),
             OutboxDelivery.failed_at.is_(None),
@@ -61,36 +88,12 @@ def claim_due(session: Session, consumers: Collection[str], now: datetime, limit
         )
         .order_by(OutboxDelivery.next_attempt_at, OutboxDelivery.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=OutboxDelivery)
     )
-    ids = list(session.execute(due).scalars())
-    if not ids:
-        return []
-    query = (
-        select(OutboxDelivery.id, OutboxDelivery.consumer, OutboxDelivery.attempts, OutboxEvent, _PROGRAMS.c.slug)
-        .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
-        .join(_PROGRAMS, _PROGRAMS.c.id == OutboxEvent.program_id)
-        .add_columns(select(_MEMBERS.c.external_id).where(_MEMBERS.c.id == OutboxEvent.member_id).scalar_subquery())
-        .where(OutboxDelivery.id.in_(ids))
-        .order_by(OutboxDelivery.next_attempt_at, OutboxDelivery.id)
-    )
-    claimed: list[Claimed] = []
-    for delivery_id, consumer, attempts, event, slug, external_id in session.execute(query):
-        message = Message(
-            id=event.id,
-            type=event.type,
-            schema_version=event.schema_version,
-            program_id=event.program_id,
-            program=slug,
-            member_id=event.member_id,
-            member=external_id,
-            occurred_at=event.occurred_at,
-            recorded_at=event.recorded_at,
-            payload=event.payload,
-            attempt=attempts + 1,
-        )
-        claimed.append(Claimed(delivery_id, consumer, message))
-    return claimed
+    return [
+        Claimed(delivery_id, consumer, _message(event, slug, external_id, attempts + 1))
+        for event, delivery_id, consumer, attempts, slug, external_id in session.execute(query)
+    ]
 
 
 def delivered(session: Session, delivery_ids: Collection[int], now: datetime) -> None:
@@ -102,13 +105,16 @@ def delivered(session: Session, delivery_ids: Collection[int], now: datetime) ->
     )
 
 
-def failed(
-    session: Session, delivery_id: int, attempts: int, retry: datetime | None, error: str, now: datetime
-) -> None:
-    """Record a failed attempt: try again at ``retry``, or give up (``retry`` is ``None``)."""
-    values: dict[str, Any] = {"attempts": attempts, "last_error": error[:500]}
+def failed(session: Session, item: Claimed, retry: datetime | None, error: str, now: datetime) -> None:
+    """Record a failed attempt: try again at ``retry``, or give up (``retry`` is ``None``). A first attempt's failure
+    creates the delivery row that its retries then update."""
+    values: dict[str, Any] = {"attempts": item.message.attempt, "last_error": error[:500]}
     if retry is None:
         values["failed_at"] = now
     else:
         values["next_attempt_at"] = retry
-    session.execute(update(OutboxDelivery).where(OutboxDelivery.id == delivery_id).values(**values))
+    if item.delivery_id is None:
+        row = {"event_id": item.message.id, "consumer": item.consumer, "next_attempt_at": retry or now, **values}
+        session.execute(insert(OutboxDelivery).values(**row))
+    else:
+        session.execute(update(OutboxDelivery).where(OutboxDelivery.id == item.delivery_id).values(**values))
