@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -39,6 +40,7 @@ def serve(database_url: str, *, workers: int, pool_size: int, log: Path) -> Iter
     command = [str(PUNCHCARD), "--database-url", database_url, "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--jobs-every", "0", "--no-access-log"]
     env = {**os.environ, "PUNCHCARD_DATABASE_POOL_SIZE": str(pool_size)}
+    start = log.stat().st_size if log.exists() else 0
     with log.open("ab") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -67,6 +69,20 @@ def serve(database_url: str, *, workers: int, pool_size: int, log: Path) -> Iter
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+    refuse_restarts(log, start)
+
+
+RESTART = re.compile(rb"Child process \[\d+\] died")
+
+
+def refuse_restarts(log: Path, start: int) -> None:
+    """A worker the supervisor restarted lost the requests it held and served nothing while it came back: figures
+    from such a run measure the restart, not the server, so the run fails instead of reporting them."""
+    with log.open("rb") as output:
+        output.seek(start)
+        restarts = len(RESTART.findall(output.read()))
+    if restarts:
+        raise RuntimeError(f"a server worker was restarted {restarts} time(s) during the run; see {log}")
 
 
 def _wait_for_workers(pid: int, workers: int, deadline: float) -> None:

@@ -47,6 +47,8 @@ def test_a_revoked_key_no_longer_authenticates(
     base = f"/admin/p/{api.slug}/api-keys"
     key = re.findall(r'<code id="new-key">([^<]+)</code>', console.post(base, {"scope": "admin"}).text)[0]
     key_id = re.findall(r'/api-keys/(\d+)/revoke"', console.page(base))[0]  # the newest key is listed first
+    # Given it was just used (so the server remembers it)
+    assert api.client.get("/api/v1/rewards", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     # When the owner revokes it
     response = console.post(f"{base}/{key_id}/revoke", {"note": "leaked in a screenshot"})
     assert (response.status_code, response.headers["location"]) == (303, base)

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import orders, report, scenarios
+import pytest
+
+from bench import orders, report, scenarios, server
 from punchcard.importer.source import FileFormat, Order, RawOrder, read, validate
 from punchcard.program import service as programs
 from tests.factories import ProgramMaker
@@ -107,3 +109,14 @@ def test_the_generated_history_is_a_valid_import_file(tmp_path: Path) -> None:
     assert rows == sum(len(order.lines) for order in found if isinstance(order, Order))
     times = [order.occurred_at for order in found if isinstance(order, Order)]
     assert times == sorted(times)
+
+
+def test_a_run_whose_server_restarted_a_worker_fails(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text("INFO:     Child process [41] died\n")  # an earlier run's restart is not this run's
+    start = log.stat().st_size
+    server.refuse_restarts(log, start)
+    with log.open("a") as output:
+        output.write("INFO:     Waiting for child process [42]\nINFO:     Child process [42] died\n")
+    with pytest.raises(RuntimeError, match="restarted 1 time"):
+        server.refuse_restarts(log, start)

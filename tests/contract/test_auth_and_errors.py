@@ -4,12 +4,23 @@ rejected request ever changes anything or answers with a 500."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sqlalchemy_event
 
+from punchcard.kit import invalidation
+from punchcard.kit.db import unit_of_work
+from punchcard.program import service as programs
+from tests.clock import NOW
 from tests.factories import ApiClient, ProgramMaker, earned, error_of, line, snapshot
 
 PURCHASE_AT = "2026-06-01T12:00:00+00:00"
@@ -64,6 +75,68 @@ def test_a_key_is_accepted_with_any_case_of_the_bearer_scheme(api: ApiClient, cl
     response = client.get(f"/api/v1/members/{member}", headers={"Authorization": f"bearer {api.key}"})
     assert response.status_code == 200, response.text
     assert response.json()["external_id"] == member
+
+
+def test_a_key_just_used_is_not_read_again_until_its_program_publishes_a_new_version(
+    api: ApiClient, client: TestClient, make_program: ProgramMaker
+) -> None:
+    # Given a count of the server's reads of API keys
+    key_reads = []
+
+    def count(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM api_keys" in statement:
+            key_reads.append(statement)
+
+    engine = client.app.state.sessions.kw["bind"]  # type: ignore[attr-defined]
+    sqlalchemy_event.listen(engine, "before_cursor_execute", count)
+    try:
+        # When a member is enrolled and read three times with the same key
+        member = api.member()
+        for _ in range(3):
+            assert client.get(f"/api/v1/members/{member}", headers=api.headers).status_code == 200
+        # Then the key was read once: the server remembers a live key for a moment (program.service.for_key)
+        assert len(key_reads) == 1
+        # When the program publishes a new version in this process
+        text = yaml.safe_dump({**make_program.definition, "slug": api.slug, "name": "Renamed"})
+        with unit_of_work(engine) as session:
+            programs.apply(session, programs.parse_text(text, "yaml"), text, "yaml", NOW)
+        # Then the next request reads the key again, and with it the version now in force
+        assert client.get(f"/api/v1/members/{member}", headers=api.headers).status_code == 200
+        assert len(key_reads) == 2
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_key_revoked_by_another_process_stops_working(
+    api: ApiClient, client: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a key the server has just accepted, and so remembers
+    member = api.member()
+    assert client.get(f"/api/v1/members/{member}", headers=api.headers).status_code == 200
+    heard = invalidation.generation()
+    # When an operator revokes it with the command line, in a process of its own
+    punchcard = Path(sys.executable).with_name("punchcard")
+    subprocess.run(
+        [str(punchcard), "--database-url", database_url, "apikey", "revoke", "--program", api.slug, api.key],
+        check=True,
+        capture_output=True,
+    )
+    if client.app.state.invalidation is not None:  # type: ignore[attr-defined]
+        # Then on PostgreSQL the server hears of it (LISTEN/NOTIFY) as the revocation commits
+        wait_until(lambda: invalidation.generation() != heard)
+    else:
+        # Then on SQLite, which cannot notify, the server reads the key again once its backstop has passed
+        monkeypatch.setattr(programs, "KEY_CACHE_SECONDS", 0.0)
+    # And refuses the key from then on
+    error_of(client.get(f"/api/v1/members/{member}", headers=api.headers), 401, "unauthorized")
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Wait for something another process does; what is asserted is that it happens, not how soon."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "it never happened"
+        time.sleep(0.01)
 
 
 def test_a_key_of_one_program_never_sees_or_changes_another_programs_members(make_program: ProgramMaker) -> None:

@@ -193,6 +193,29 @@ def test_apikey_create_for_an_unknown_program_fails(cli: Cli) -> None:
     assert "program_not_found" in result.stderr
 
 
+def test_apikey_revoke_stops_a_key_at_once_and_leaves_the_others_working(
+    cli: Cli, tmp_path: Path, http: TestClient
+) -> None:
+    # Given two keys of the demo program, one of which the server has just accepted (and so remembers)
+    assert cli("program", "apply", str(program_file(tmp_path))).exit_code == 0
+    leaked, other = create_key(cli, "bean-there", "admin"), create_key(cli, "bean-there", "admin")
+    assert http.get("/api/v1/program", headers={"Authorization": f"Bearer {leaked}"}).status_code == 200
+    # When the operator revokes the leaked one
+    result = cli("apikey", "revoke", "--program", "bean-there", leaked)
+    # Then it says which key it revoked, by its prefix only
+    assert result.exit_code == 0, result.output
+    assert leaked[:10] in result.stdout
+    assert leaked not in result.stdout
+    # And the server refuses it on the very next request, while the other key still works
+    assert http.get("/api/v1/program", headers={"Authorization": f"Bearer {leaked}"}).status_code == 401
+    assert http.get("/api/v1/program", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    # And revoking it again, or a key that never existed, fails cleanly
+    for key in (leaked, "pc_adm_not-a-key"):
+        again = cli("apikey", "revoke", "--program", "bean-there", key)
+        assert again.exit_code == 1
+        assert "api_key_not_found" in again.stderr
+
+
 def test_jobs_run_at_a_moment_does_what_is_due_then_and_only_once(cli: Cli, tmp_path: Path, http: TestClient) -> None:
     # Given a member imported with an enrolment on 1 January 2026, whose 50 welcome points expire at the end of
     # 1 January 2027 in Tallinn (22:00 UTC)

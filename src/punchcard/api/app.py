@@ -15,6 +15,7 @@ from punchcard.consumers import consumers
 from punchcard.coupon.endpoints import router as coupons
 from punchcard.event.endpoints import router as events
 from punchcard.event.group_commit import GroupCommit
+from punchcard.kit import invalidation
 from punchcard.kit.db import get_engine, session_factory
 from punchcard.kit.http import reject_nul, require_json
 from punchcard.kit.settings import Settings, get_settings
@@ -36,18 +37,24 @@ Errors are always `{"error": {"code", "message", "details"}}`. Money is a decima
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    sessions = session_factory(get_engine(settings.database_url, settings.database_pool_size))
+    engine = get_engine(settings.database_url, settings.database_pool_size)
+    sessions = session_factory(engine)
     group_commit = GroupCommit(sessions, settings.group_commit_max, settings.group_commit_writers)
     clock = settings.clock()
     dispatcher = Dispatcher(sessions, consumers(settings), clock)
+    listener = invalidation.Listener(engine.url) if engine.dialect.name == "postgresql" else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if listener is not None:
+            listener.start()  # cached keys and programs hear of other processes' changes
         if settings.outbox_poll_seconds > 0:
             dispatcher.start(settings.outbox_poll_seconds)
         yield
         await run_in_threadpool(group_commit.close)  # answer the events already queued before the process ends
         await run_in_threadpool(dispatcher.stop)
+        if listener is not None:
+            await run_in_threadpool(listener.stop)
 
     app = FastAPI(
         title="Punchcard",
@@ -60,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = clock
     app.state.dispatcher = dispatcher
     app.state.sessions = sessions
+    app.state.invalidation = listener
     app.state.group_commit = group_commit
     app.state.sign_in_links = portal_service.request_link  # the console's way to the portal's links (admin.members)
     errors.install(app)

@@ -14,7 +14,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from punchcard.auth.models import ApiKey
-from punchcard.kit.errors import Forbidden, Unauthorized
+from punchcard.kit import invalidation
+from punchcard.kit.errors import Forbidden, NotFound, Unauthorized
 
 
 class Scope(StrEnum):
@@ -66,7 +67,24 @@ def revoke_key(session: Session, program_id: int, key_id: int, now: datetime) ->
     if key is not None:
         key.revoked_at = now
         session.flush()
+        invalidation.announce(session)  # every process's key cache forgets it at commit
     return key
+
+
+def revoke_by_value(session: Session, program_id: int, key: str, now: datetime) -> ApiKey:
+    """Revoke the program's live key ``key`` (the whole key, as shown once at its creation: what an operator holds
+    when a key has leaked); ``api_key_not_found`` when the program has no such live key."""
+    key_id = session.scalar(
+        select(ApiKey.id).where(ApiKey.program_id == program_id, ApiKey.key_hash == _hash(key.strip()))
+    )
+    revoked = revoke_key(session, program_id, key_id, now) if key_id is not None else None
+    if revoked is None:
+        raise ApiKeyNotFound("this program has no live API key with this value (it may be revoked already)")
+    return revoked
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
 
 
 def live_key(key_hash: Any) -> Select[int, str]:

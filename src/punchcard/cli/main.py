@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from punchcard.auth.service import Scope, create_key
+from punchcard.auth.service import Scope, create_key, revoke_by_value
 from punchcard.consumers import consumers
 from punchcard.importer import cli as importer_cli
 from punchcard.jobs import scheduler
@@ -105,6 +105,29 @@ def create_apikey(
     typer.echo(key)
 
 
+@apikey_app.command("revoke")
+def revoke_apikey(
+    program: Annotated[str, typer.Option(help="the program's slug")],
+    key: Annotated[str, typer.Argument(help="the whole key, as it was shown at its creation")],
+) -> None:
+    """Revoke a key at once: running servers stop accepting it when this commits (on SQLite, other processes within
+    a second)."""
+    try:
+        with unit_of_work(get_engine(_url())) as session:
+            revoked = revoke_by_value(session, programs.program_id_for(session, program), key, utc_now())
+            prefix = revoked.prefix
+    except PunchcardError as error:
+        _fail(error)
+        return
+    typer.echo(f"revoked the key {prefix}… of {program}")
+
+
+WORKER_HEALTHCHECK_SECONDS = 30
+"""uvicorn's supervisor restarts a worker that does not answer its ping within this time. Its default, 5 s, kills
+workers that are merely busy on a loaded two-core machine (their event loop waits for the GIL), losing the requests
+in flight; a worker that is really stuck still goes within half a minute."""
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -112,6 +135,9 @@ def serve(
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     jobs_every: Annotated[float, typer.Option(help="seconds between background job runs; 0 turns them off")] = 300,
     access_log: Annotated[bool, typer.Option(help="log every request (costs time on busy servers)")] = True,
+    worker_healthcheck_timeout: Annotated[
+        int, typer.Option(min=1, help="seconds a busy worker may take to answer the supervisor before it is restarted")
+    ] = WORKER_HEALTHCHECK_SECONDS,
 ) -> None:
     """Serve the API (migrating the database first) and run the scheduled jobs in the background.
 
@@ -120,16 +146,31 @@ def serve(
     """
     engine = get_engine(_url())
     upgrade(engine)
-    _serve(engine, host, port, workers, jobs_every, access_log=access_log)
+    _serve(engine, host, port, workers, jobs_every, access_log=access_log, healthcheck=worker_healthcheck_timeout)
 
 
-def _serve(engine: Engine, host: str, port: int, workers: int, jobs_every: float, *, access_log: bool = True) -> None:
+def _serve(
+    engine: Engine,
+    host: str,
+    port: int,
+    workers: int,
+    jobs_every: float,
+    *,
+    access_log: bool = True,
+    healthcheck: int = WORKER_HEALTHCHECK_SECONDS,
+) -> None:
     import uvicorn
 
     if jobs_every > 0:
         scheduler.start(engine, jobs_every)
     uvicorn.run(
-        "punchcard.api.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=access_log
+        "punchcard.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        timeout_worker_healthcheck=healthcheck,
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import tomllib
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -15,6 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from punchcard.auth.service import UNKNOWN_KEY, Caller, Scope, bearer_key_hash, live_key
+from punchcard.kit import invalidation
 from punchcard.kit.errors import Unauthorized
 from punchcard.program.domain import ProgramVersion
 from punchcard.program.errors import ProgramFileInvalid, ProgramNotFound
@@ -76,6 +79,7 @@ def apply(session: Session, program_file: ProgramFile, text: str, source_format:
         )
     row.current_version += 1
     row.name = program_file.name
+    invalidation.announce(session)  # keys cached with the old version read it again once this commits
     session.add(
         ProgramVersionRow(
             program_id=row.id,
@@ -130,13 +134,45 @@ _KEY_AND_VERSION = _KEY.add_columns(ProgramRow.current_version).join(
 """Built once: constructing a statement costs more Python than running a cached one (docs/performance.md)."""
 
 
+KEY_CACHE_SECONDS = 1.0
+"""The backstop: how long a process trusts a key it has read (and the program version that came with it) when it
+hears of no change.
+
+Reading the key was a query on every request, and on an API write a session of its own (four round trips:
+docs/performance.md). A revocation or a new program version is announced (``kit.invalidation``): this process and,
+on PostgreSQL, every other forgets its cached keys when the change commits. Only a change made by another process on
+SQLite waits for this backstop. Unknown keys are never remembered, so a guessed key costs a query every time and the
+cache cannot be filled from outside."""
+
+_keys: dict[tuple[str, str], tuple[float, int, Caller, int]] = {}
+_keys_lock = threading.Lock()
+
+
 def for_key(session: Session, authorization: str | None) -> tuple[Caller, ProgramVersion]:
-    """Who is calling (``Authorization: Bearer <key>``) and the version of their program in force, in one query;
-    a missing, malformed, unknown or revoked key is 401."""
-    row = session.connection().execute(_KEY_AND_VERSION, {"key_hash": bearer_key_hash(authorization)}).one_or_none()
+    """Who is calling (``Authorization: Bearer <key>``) and the version of their program in force, in one query
+    (none when this process read the same key less than ``KEY_CACHE_SECONDS`` ago and heard of no change since); a
+    missing, malformed, unknown or revoked key is 401."""
+    key_hash = bearer_key_hash(authorization)
+    cache_key = (str(session.get_bind().engine.url), key_hash)
+    cached = _keys.get(cache_key)
+    if cached is not None:
+        read_at, generation, caller, version = cached
+        if generation == invalidation.generation() and time.monotonic() - read_at < KEY_CACHE_SECONDS:
+            return caller, _load(session, caller.program_id, version)
+    generation = invalidation.generation()  # before the read: a change committed during it makes the entry stale
+    row = session.connection().execute(_KEY_AND_VERSION, {"key_hash": key_hash}).one_or_none()
     if row is None:
         raise Unauthorized(UNKNOWN_KEY)
-    return Caller(row.program_id, Scope(row.scope)), _load(session, row.program_id, int(row.current_version))
+    caller = Caller(row.program_id, Scope(row.scope))
+    with _keys_lock:
+        if len(_keys) >= KEYS_CACHED:
+            _keys.clear()
+        _keys[cache_key] = (time.monotonic(), generation, caller, int(row.current_version))
+    return caller, _load(session, row.program_id, int(row.current_version))
+
+
+KEYS_CACHED = 4096
+"""At most this many keys are remembered; past it the cache starts afresh (a process serves a few programs' keys)."""
 
 
 def current(session: Session, program_id: int) -> ProgramVersion:
