@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe, on the database under test, and the
-migration to double entry keeps every balance of a database filled with the demo's sample data."""
+migrations to double entry and to stored account totals keep every balance of a database filled with the demo's
+sample data."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from punchcard.demo import setup
 from punchcard.kit.db import get_engine
 from punchcard.kit.migrate import alembic_config, upgrade
 from punchcard.ledger import repository as ledger_queries
+from punchcard.ledger.domain import Balances
 from punchcard.ledger.verify import verify
 from punchcard.schema import metadata
 from tests.clock import NOW
@@ -72,12 +74,32 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         }
         for member_id, *_ in members:
             found[f"member {member_id}"] = (
-                ledger_queries.balances(session, member_id),
+                derived_balances(session, member_id),
                 ledger_queries.tier_credits(session, member_id, None, FAR),
                 ledger_queries.tier_credits(session, member_id, NOW - timedelta(days=365), NOW),
                 ledger_queries.expiring(session, member_id, NOW, limit=50),
             )
     return found
+
+
+def derived_balances(session: Session, member_id: int) -> Balances:
+    """A member's balances as the schema before stored account totals derived them: from their lots and debt line."""
+    lots = session.execute(
+        text(
+            "SELECT coalesce(sum(CASE WHEN is_pending THEN 0 ELSE remaining END), 0),"
+            " coalesce(sum(CASE WHEN is_pending THEN remaining ELSE 0 END), 0), coalesce(sum(amount), 0)"
+            " FROM lots WHERE member_id = :member"
+        ),
+        {"member": member_id},
+    ).one()
+    debt_line = session.execute(
+        text(
+            "SELECT coalesce(sum(amount), 0) FROM ledger_entries"
+            " WHERE member_id = :member AND account = 'points' AND lot_id IS NULL"
+        ),
+        {"member": member_id},
+    ).scalar_one()
+    return Balances(int(lots[0]) + debt_line, int(lots[1]), int(lots[2]), -debt_line)
 
 
 def test_the_double_entry_migration_keeps_every_balance_lot_expiry_and_tier_and_balances_every_transfer(
@@ -112,4 +134,8 @@ def test_the_double_entry_migration_keeps_every_balance_lot_expiry_and_tier_and_
     assert report.problems == []
     assert report.transfers > len(before["entries"]) / 2
     assert program_total == members_total
+    # And every member's balances, now read from their account rows, are what the lots and entries said
+    with Session(engine) as session:
+        for member_id, *_ in before["members"]:
+            assert ledger_queries.balances(session, member_id) == derived_balances(session, member_id)
     engine.dispose()

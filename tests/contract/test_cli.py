@@ -249,7 +249,7 @@ def test_jobs_run_refuses_a_moment_it_cannot_read(cli: Cli) -> None:
     assert "not an ISO timestamp" in result.output
 
 
-def test_ledger_verify_says_the_ledger_balances_and_exits_1_when_a_lot_disagrees_with_its_entries(
+def test_ledger_verify_says_the_ledger_balances_and_exits_1_when_a_lot_or_an_account_disagrees_with_its_entries(
     cli: Cli, tmp_path: Path, http: TestClient, cli_database_url: str
 ) -> None:
     # Given a member with a welcome bonus and an order
@@ -259,15 +259,19 @@ def test_ledger_verify_says_the_ledger_balances_and_exits_1_when_a_lot_disagrees
     # When the ledger is verified, it balances: one transfer (the bonus) and one lot
     result = cli("ledger", "verify", "--program", "bean-there")
     assert result.exit_code == 0, result.output
-    assert last_line(result) == "1 transfers, 1 lots: every transfer balances and every lot equals its entries"
-    # When a lot is changed behind the ledger's back, verify names it and fails
+    assert last_line(result) == (
+        "1 transfers, 1 lots: every transfer balances, every lot and every account equals its entries"
+    )
+    # When a lot and a stored balance are changed behind the ledger's back, verify names both and fails
     engine = create_engine(cli_database_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE lots SET remaining = remaining - 1"))
+        connection.execute(text("UPDATE ledger_accounts SET balance = balance + 7 WHERE account = 'points'"))
     engine.dispose()
     broken = cli("ledger", "verify")
     assert broken.exit_code == 1
     assert "lot_equals_entries: lot 1 of member 1 holds 49 (available), its entries say 50 (0 pending)" in broken.output
+    assert "account_equals_entries: points of member 1 stores 57 (debt line 0), its entries say 50" in broken.output
     assert last_line(broken) == "1 transfers, 1 lots: NOT BALANCED"
     # And an unknown program is an error of its own
     unknown = cli("ledger", "verify", "--program", "nope")

@@ -295,7 +295,7 @@ def check_invariants(api: ApiClient, engine: Engine, external_id: str, policy: s
         if order_sent.fully_refunded:
             assert row.points_reversed == row.points_earned, order_sent
 
-    # Double entry: every transfer of the program sums to zero per asset, and every lot equals its entries.
+    # Double entry: every transfer sums to zero per asset; every lot and every account row equals its entries.
     with Session(engine) as session:
         assert verify(session, api.program_id).problems == []
 

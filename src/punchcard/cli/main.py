@@ -247,7 +247,8 @@ def demo(
 def verify_ledger(
     program: Annotated[str | None, typer.Option(help="only this program's ledger (its slug)")] = None,
 ) -> None:
-    """Check that every transfer sums to zero per asset and every lot equals its entries; exit 1 if not."""
+    """Check that every transfer sums to zero per asset and every lot and member account (its stored totals) equals
+    its entries; exit 1 if not."""
     try:
         with unit_of_work(get_engine(_url())) as session:
             program_id = programs.program_id_for(session, program) if program is not None else None
@@ -256,7 +257,11 @@ def verify_ledger(
         _fail(error)
     for problem in report.problems:
         typer.secho(f"{problem.check}: {problem.detail}", fg=typer.colors.RED, err=True)
-    verdict = "every transfer balances and every lot equals its entries" if report.is_balanced else "NOT BALANCED"
+    verdict = (
+        "every transfer balances, every lot and every account equals its entries"
+        if report.is_balanced
+        else "NOT BALANCED"
+    )
     typer.echo(f"{report.transfers} transfers, {report.lots} lots: {verdict}")
     if not report.is_balanced:
         raise typer.Exit(code=1)

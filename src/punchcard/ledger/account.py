@@ -94,6 +94,7 @@ class MemberAccount:
             self.queued.clear()
 
     def balances(self) -> Balances:
+        self.flush()  # the account rows the balances are read from move with the legs
         return repository.balances(self.session, self.posting.member_id)
 
     # --- reads for the mechanics (``mechanics.base.Account``): what is queued and would change the answer is written
@@ -108,8 +109,8 @@ class MemberAccount:
         return repository.tier_credits(self.session, self.posting.member_id, since, until)
 
     def balance_and_credits(self, since: datetime | None, until: datetime) -> tuple[PointsBalance, int]:
-        """Balances come from lots (opened at once) and the debt line (never queued); tier credits may wait."""
-        self._flush_if(_is_tier_credit)
+        """Balances come from the account rows, which move when the queued legs are written."""
+        self.flush()
         found, credits = repository.balances_and_credits(self.session, self.posting.member_id, since, until)
         return PointsBalance(found.available, found.pending), credits
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from punchcard.kit import bulk
 from punchcard.kit.db import is_postgres
 from punchcard.ledger.domain import Account, EntryKind
-from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.ledger.models import LedgerAccount, LedgerEntry, Lot
 
 _LOTS = cast(Table, Lot.__table__)
 _ENTRIES = cast(Table, LedgerEntry.__table__)
@@ -42,24 +42,18 @@ def open_lots(session: Session, member_ids: Sequence[int]) -> list[Row[Any]]:
 
 
 def debt_lines(session: Session, member_ids: Sequence[int]) -> dict[int, int]:
+    """Each member's debt line (the lot-less legs of their ``points`` account, negative while they owe points)."""
     if is_postgres(session):
-        query = (
-            "SELECT member_id, sum(amount) FROM ledger_entries WHERE member_id = ANY(%s) AND account = %s"
-            " AND lot_id IS NULL GROUP BY member_id"
-        )
+        query = "SELECT member_id, unbacked FROM ledger_accounts WHERE member_id = ANY(%s) AND account = %s"
         return {row[0]: int(row[1]) for row in bulk.pg_rows(session, query, (list(member_ids), Account.POINTS.value))}
     found: dict[int, int] = {}
     for chunk in bulk.chunks(member_ids):
         rows = session.execute(
-            select(LedgerEntry.member_id, func.sum(LedgerEntry.amount))
-            .where(
-                LedgerEntry.member_id.in_(chunk),
-                LedgerEntry.account == Account.POINTS.value,
-                LedgerEntry.lot_id.is_(None),
+            select(LedgerAccount.member_id, LedgerAccount.unbacked).where(
+                LedgerAccount.member_id.in_(chunk), LedgerAccount.account == Account.POINTS.value
             )
-            .group_by(LedgerEntry.member_id)
         ).all()
-        found.update({cast(int, member_id): int(total) for member_id, total in rows})  # member accounts
+        found.update({member_id: int(total) for member_id, total in rows})
     return found
 
 

@@ -2,6 +2,11 @@
 of a transfer (``transfer_id``); a transfer's legs sum to zero per asset (``punchcard ledger verify`` checks it).
 Legs on a member's accounts carry the member; legs on the program's accounts (``program:…``) carry none.
 
+``ledger_accounts`` carries each member account's posted totals, kept by triggers (migration
+``0006_account_balances``) in the statement that inserts the entries or lots they sum: whatever writes (a request, a
+set-wise job, the importer's COPY), the totals cannot drift from the entries, and a balance is read in one indexed
+lookup instead of a sum over the member's history. ``punchcard ledger verify`` recomputes them.
+
 ``lots.remaining`` is a running figure kept beside the entries for fast spending and expiry; it only ever changes in
 the same transaction as the entry that explains the change, and a CHECK constraint stops it going below zero even if
 code is wrong.
@@ -17,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Uuid,
     text,
@@ -74,14 +80,6 @@ class LedgerEntry(Base):
         Index("ix_ledger_entries_member", "member_id", "account", "id"),
         Index("ix_ledger_entries_rule_firings", "member_id", "rule_code", "occurred_at"),
         Index("ix_ledger_entries_program_time", "program_id", "occurred_at"),
-        # The debt line (lot-less ``points`` entries) is rare: a small index finds it without reading the ledger.
-        Index(
-            "ix_ledger_entries_debt",
-            "member_id",
-            "program_id",
-            postgresql_where=text("account = 'points' AND lot_id IS NULL"),
-            sqlite_where=text("account = 'points' AND lot_id IS NULL"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -106,3 +104,25 @@ class LedgerEntry(Base):
     operation: Mapped[str | None] = mapped_column(String(64), default=None)
     """What caused the entry when it is not an event: ``redemption:12``, ``adjustment:7``, ``job:expire``."""
     description: Mapped[str] = mapped_column(String(500), default="")
+
+
+class LedgerAccount(Base):
+    """A member's account and its posted totals (the member's side only).
+
+    The program's accounts have no row: every earn moves ``program:issuance``, so a stored total there would be one
+    row that every transaction of the program updates, and they would all queue on its lock. Their totals are summed
+    when a report asks (``ledger.reports``); they are read rarely, the members' on every request."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (PrimaryKeyConstraint("member_id", "account"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    account: Mapped[str] = mapped_column(String(32))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    asset: Mapped[str] = mapped_column(String(16))
+    balance: Mapped[int] = mapped_column(BigInteger)
+    """The sum of every leg on the account."""
+    unbacked: Mapped[int] = mapped_column(BigInteger)
+    """The sum of its legs without a lot: on ``points``, the debt line (negative while the member owes points)."""
+    opened: Mapped[int] = mapped_column(BigInteger)
+    """The points of every lot opened on the account (``lots.amount``): what the member ever earned into it."""

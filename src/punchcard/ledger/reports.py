@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.kit.spans import Span, span_of
 from punchcard.ledger.domain import Account, EntryKind
-from punchcard.ledger.models import LedgerEntry
+from punchcard.ledger.models import LedgerAccount, LedgerEntry
 
 _BALANCE_ACCOUNTS = (Account.POINTS.value, Account.PENDING_POINTS.value)
 FLOWS = ("earned", "granted", "spent", "expired", "reversed", "removed")
@@ -91,18 +91,18 @@ def outstanding(session: Session, program_id: int, before: datetime) -> tuple[in
 
 
 def points_of(session: Session, member_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """(available, pending) of each of ``member_ids`` that has entries, in one grouped query."""
-    entry = LedgerEntry
+    """(available, pending) of each of ``member_ids`` that has entries, from their account rows in one query."""
+    account = LedgerAccount
     rows = session.execute(
         select(
-            entry.member_id,
-            func.sum(case((entry.account == Account.POINTS.value, entry.amount), else_=0)),
-            func.sum(case((entry.account == Account.PENDING_POINTS.value, entry.amount), else_=0)),
+            account.member_id,
+            func.sum(case((account.account == Account.POINTS.value, account.balance), else_=0)),
+            func.sum(case((account.account == Account.PENDING_POINTS.value, account.balance), else_=0)),
         )
-        .where(entry.member_id.in_(list(member_ids)))
-        .group_by(entry.member_id)
+        .where(account.member_id.in_(list(member_ids)))
+        .group_by(account.member_id)
     )
-    return {cast(int, member_id): (int(available), int(pending)) for member_id, available, pending in rows}
+    return {member_id: (int(available), int(pending)) for member_id, available, pending in rows}
 
 
 def tier_credits_by_member(

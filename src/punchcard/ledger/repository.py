@@ -1,9 +1,9 @@
-"""Queries over lots and entries.
+"""Queries over lots, entries and the members' account rows.
 
-Balances are derived, never stored: the points left in lots (``lots.remaining`` changes only together with the entry
-that explains it, see ``ledger.models``) plus the lot-less debt line. ``tests/invariants`` checks after every step that
-this equals the sum of the entries, which it is by construction: every ``points`` entry with a lot moves that lot's
-``remaining``, every ``pending_points`` entry moves a pending lot's.
+Balances are read from ``ledger_accounts`` (the posted totals the database keeps with every entry and lot it
+inserts: ``ledger.models``), so a balance is one indexed lookup however long the member's history.
+``punchcard ledger verify`` and ``tests/invariants`` check after every step that they equal the sums of the entries
+and lots.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from punchcard.ledger.domain import Account, Balances, EntryKind, LotView, OpenLot
-from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.ledger.models import LedgerAccount, LedgerEntry, Lot
 
 MEMBER: BindParameter[int] = bindparam("member_id", type_=Integer)
 """The member a prebuilt statement is about. The hot paths run statements built once at import: building and
@@ -37,15 +37,11 @@ cache-keying a statement costs more Python than running it (docs/performance.md,
 
 
 def _debt_line(member_id: Any) -> ScalarSelect[Any]:
-    """The sum of the member's lot-less ``points`` entries (negative while they owe points): a scalar subquery that
-    reads only the small partial index ``ix_ledger_entries_debt``. ``member_id`` may be a column to correlate with."""
+    """The member's lot-less ``points`` legs (negative while they owe points), from their ``points`` account row: a
+    scalar subquery; ``member_id`` may be a column to correlate with."""
     return (
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-        .where(
-            LedgerEntry.member_id == member_id,
-            LedgerEntry.account == Account.POINTS.value,
-            LedgerEntry.lot_id.is_(None),
-        )
+        select(func.coalesce(func.sum(LedgerAccount.unbacked), 0))
+        .where(LedgerAccount.member_id == member_id, LedgerAccount.account == Account.POINTS.value)
         .scalar_subquery()
     )
 
@@ -67,26 +63,28 @@ def _window(member_id: int, since: datetime | None, until: datetime) -> dict[str
     return {"member_id": member_id, "until": until, **({"since": since} if since is not None else {})}
 
 
-_PENDING = Lot.is_pending.is_(True)
+def _total(column: Any, account: Account) -> Any:
+    return func.coalesce(func.sum(case((LedgerAccount.account == account.value, column), else_=0)), 0)
+
+
 _BALANCE_COLUMNS = (
-    func.coalesce(func.sum(case((_PENDING, 0), else_=Lot.remaining)), 0),
-    func.coalesce(func.sum(case((_PENDING, Lot.remaining), else_=0)), 0),
-    func.coalesce(func.sum(Lot.amount), 0),
-    _debt_line(MEMBER),
+    _total(LedgerAccount.balance, Account.POINTS),
+    _total(LedgerAccount.balance, Account.PENDING_POINTS),
+    func.coalesce(func.sum(LedgerAccount.opened), 0),
+    _total(LedgerAccount.unbacked, Account.POINTS),
 )
-_BALANCES = select(*_BALANCE_COLUMNS).where(Lot.member_id == MEMBER)
+_BALANCES = select(*_BALANCE_COLUMNS).where(LedgerAccount.member_id == MEMBER)
 _BALANCES_AND_CREDITS = {
-    with_since: select(*_BALANCE_COLUMNS, credits.scalar_subquery()).where(Lot.member_id == MEMBER)
+    with_since: select(*_BALANCE_COLUMNS, credits.scalar_subquery()).where(LedgerAccount.member_id == MEMBER)
     for with_since, credits in _CREDITS_IN_WINDOW.items()
 }
 
 
 def balances(session: Session, member_id: int) -> Balances:
-    """Available and pending points, lifetime earnings and debt, from the member's lots and debt line in one query.
+    """Available and pending points, lifetime earnings and debt: the member's account rows, one indexed lookup.
 
-    Every lot was opened by the entries that earned it (``amount``: an earn, or a positive adjustment), and holds what
-    is left of it (``remaining``: in ``pending_points`` while pending, in ``points`` after).
-    """
+    ``points`` holds what is available net of debt (its lot-less legs are the debt line), ``pending_points`` what
+    waits for the return window; every lot was opened by the entries that earned it, and ``opened`` sums them."""
     return _found(session.connection().execute(_BALANCES, {"member_id": member_id}).one())
 
 
@@ -100,10 +98,7 @@ def balances_and_credits(
 
 
 def _found(row: Sequence[Any]) -> Balances:
-    debt_line = int(row[3])
-    return Balances(
-        available=int(row[0]) + debt_line, pending=int(row[1]), lifetime_earned=int(row[2]), debt=-debt_line
-    )
+    return Balances(available=int(row[0]), pending=int(row[1]), lifetime_earned=int(row[2]), debt=-int(row[3]))
 
 
 def debt(session: Session, member_id: int) -> int:

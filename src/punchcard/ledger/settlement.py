@@ -51,6 +51,7 @@ from punchcard.kit.db import UtcDateTime
 from punchcard.ledger.domain import Account, Asset, EntryKind, PointsExpired
 from punchcard.ledger.models import LedgerEntry, Lot
 from punchcard.ledger.posting import EXPIRED, VESTED, Posting, counter_legs
+from punchcard.member import service as members
 from punchcard.outbox import service as outbox
 
 LOTS = cast(Table, Lot.__table__)
@@ -180,7 +181,9 @@ def _run(
     """Claim, write the entries ``entries(source)`` builds from the claimed lots, change the lots; return what the
     batch settled per member and date, and move ``cursor`` or ``within`` past it."""
     if session.get_bind().dialect.name == "postgresql":
-        due = claim.with_for_update(skip_locked=True).cte("due")
+        # The batch's members are locked with its lots (skipping members a request holds): the entries' trigger
+        # updates their account rows, which a request holding the member may also be writing.
+        due = members.claiming(claim, LOTS.c.member_id, LOTS).cte("due")
         changed = (
             update(LOTS)
             .where(LOTS.c.id == due.c.id)

@@ -1,5 +1,6 @@
-"""Proving the ledger adds up: every transfer sums to zero per asset, and every lot (so every balance derived from
-the lots) equals the entries that explain it. ``punchcard ledger verify`` runs it; the tests run it after every
+"""Proving the ledger adds up: every transfer sums to zero per asset, every lot equals the entries that explain it,
+and every member account's stored totals (``ledger_accounts``, what balances are read from) equal its entries and
+lots. ``punchcard ledger verify`` runs it; the tests run it after every
 sequence of operations.
 """
 
@@ -8,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import and_, case, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from punchcard.ledger.domain import Account
-from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.ledger.models import LedgerAccount, LedgerEntry, Lot
 
 SPENDABLE = (Account.POINTS.value, Account.PENDING_POINTS.value)
 
@@ -88,5 +89,68 @@ def verify(session: Session, program_id: int | None = None, limit: int = 20) -> 
         )
         for lot_id, member_id, remaining, is_pending, total, in_pending in wrong
     ]
+    problems += _accounts(session, program_id, limit)
     checked = int(session.execute(select(func.count()).select_from(Lot).where(lots)).scalar_one())
     return Report(transfers, checked, problems)
+
+
+def _accounts(session: Session, program_id: int | None, limit: int) -> list[Problem]:
+    """Each member account's stored balance and debt line against its entries, and what its lots opened."""
+    entry, account = LedgerEntry, LedgerAccount
+    in_program = (lambda column: column == program_id) if program_id is not None else (lambda _: true())
+    sums = (
+        select(
+            entry.member_id,
+            entry.account,
+            func.sum(entry.amount).label("balance"),
+            func.sum(case((entry.lot_id.is_(None), entry.amount), else_=0)).label("unbacked"),
+        )
+        .where(in_program(entry.program_id), entry.member_id.is_not(None))
+        .group_by(entry.member_id, entry.account)
+        .subquery()
+    )
+    same_account = and_(account.member_id == sums.c.member_id, account.account == sums.c.account)
+    drifted = session.execute(
+        select(sums.c.member_id, sums.c.account, sums.c.balance, sums.c.unbacked, account.balance, account.unbacked)
+        .outerjoin(account, same_account)
+        .where(
+            account.member_id.is_(None) | (account.balance != sums.c.balance) | (account.unbacked != sums.c.unbacked)
+        )
+        .limit(limit)
+    ).all()
+    without_entries = session.execute(
+        select(account.member_id, account.account, account.balance, account.unbacked)
+        .where(
+            in_program(account.program_id),
+            (account.balance != 0) | (account.unbacked != 0),
+            ~exists().where(entry.member_id == account.member_id, entry.account == account.account),
+        )
+        .limit(limit)
+    ).all()
+    problems = [
+        Problem(
+            "account_equals_entries",
+            f"{name} of member {member_id} stores {stored} (debt line {stored_unbacked}),"
+            f" its entries say {total} (debt line {unbacked})",
+        )
+        for member_id, name, total, unbacked, stored, stored_unbacked in drifted
+    ]
+    problems += [
+        Problem(
+            "account_equals_entries", f"{name} of member {member_id} stores {stored} ({unbacked}) and has no entries"
+        )
+        for member_id, name, stored, unbacked in without_entries
+    ]
+    earned = select(Lot.member_id, func.sum(Lot.amount).label("opened")).where(in_program(Lot.program_id))
+    earned_by_member = earned.group_by(Lot.member_id).subquery()
+    opened = select(account.member_id, func.sum(account.opened).label("opened")).group_by(account.member_id).subquery()
+    unopened = session.execute(
+        select(earned_by_member.c.member_id, earned_by_member.c.opened, opened.c.opened)
+        .outerjoin(opened, opened.c.member_id == earned_by_member.c.member_id)
+        .where(opened.c.opened.is_(None) | (opened.c.opened != earned_by_member.c.opened))
+        .limit(limit)
+    ).all()
+    return problems + [
+        Problem("account_equals_lots", f"member {member_id}'s lots opened {lots} points, the accounts say {total}")
+        for member_id, lots, total in unopened
+    ]

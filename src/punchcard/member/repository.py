@@ -35,6 +35,16 @@ def locked_with(columns: Callable[[Any], Sequence[Any]]) -> Select[Any]:
     )
 
 
+def claiming(query: Select[Any], member_id: Any, *also: Any) -> Select[Any]:
+    """A job's claim: ``query`` joined to each row's member (``member_id``: its column), locking the member like every
+    member lock and ``also``'s rows with it, and skipping rows whose member another transaction holds. A job then never
+    waits on a request, and a request that meets a job's member waits at its first lock, before it holds anything the
+    job needs (docs/decisions.md, issue 9 entry 3)."""
+    return query.join(Member, Member.id == member_id).with_for_update(
+        of=[Member, *also], key_share=True, skip_locked=True
+    )
+
+
 def find(session: Session, program_id: int, external_id: str, *, lock: bool = False) -> Member | None:
     query = _BY_EXTERNAL_ID_LOCKED if lock else _BY_EXTERNAL_ID
     return session.execute(query, {"program_id": program_id, "external_id": external_id}).scalar_one_or_none()

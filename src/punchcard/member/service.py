@@ -21,6 +21,7 @@ from punchcard.member.repository import by_email as by_email
 from punchcard.member.repository import by_id as by_id
 from punchcard.member.repository import by_ids as by_ids
 from punchcard.member.repository import by_tier as by_tier
+from punchcard.member.repository import claiming as claiming
 from punchcard.member.repository import count_enrolled as count_enrolled
 from punchcard.member.repository import count_enrolled_by_span as count_enrolled_by_span
 from punchcard.member.repository import find as find

@@ -7,6 +7,9 @@ nothing here says whether an e-mail address belongs to a member. Nothing here co
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from datetime import date, datetime
 
@@ -57,10 +60,11 @@ def request_link(
     should go out: no such member, a blocked one, or one who was just sent several. The caller answers the same in
     every case.
 
-    The request is a token row and a ``member.sign_in_link_requested`` event; the mail (and the token in its link)
-    is made by the outbox consumer ``portal.consumers.SignInMail`` once this transaction has committed, so a mail
-    never announces a link the database rolled back, and a mail server that is down delays the mail instead of
-    losing it. Until then the row holds the fingerprint of a token nobody knows.
+    The request is a token row and a ``member.sign_in_link_requested`` event; the mail is made by the outbox
+    consumer ``portal.consumers.SignInMail`` once this transaction has committed, so a mail never announces a link the
+    database rolled back, and a mail server that is down delays the mail instead of losing it. The link's token is
+    fixed here (``_link_token``: only its fingerprint is stored, the outbox holds neither), so it works the moment the
+    mail arrives, even before the consumer's own transaction commits.
     """
     member = members.by_email(session, program_id, email.strip())
     if member is None or member.status == members.BLOCKED:
@@ -70,11 +74,13 @@ def request_link(
     request = SignInToken(
         program_id=program_id,
         member_id=member.id,
-        token_hash=fingerprint(secrets.token_urlsafe(32)),
+        token_hash=fingerprint(secrets.token_urlsafe(32)),  # replaced below, once the row has its id
         created_at=now,
         expires_at=now + LINK_LIFETIME,
     )
     session.add(request)
+    session.flush()
+    request.token_hash = fingerprint(_link_token(portal_secret(session, program_id, now), request.id))
     session.flush()
     requested = SignInLinkRequested(
         program_id=program_id,
@@ -89,12 +95,20 @@ def request_link(
 
 
 def arm_link(session: Session, program_id: int, request_id: int, now: datetime) -> tuple[Member, str] | None:
-    """Give a requested sign-in link its token, valid from ``now``: (member, token), or ``None`` when the request is
-    gone or was used."""
-    token = secrets.token_urlsafe(32)
+    """A requested sign-in link's token, valid for its full lifetime from ``now`` (a mail delayed by a mail server
+    that was down still works that long): (member, token), or ``None`` when the request is gone or was used."""
+    token = _link_token(portal_secret(session, program_id, now), request_id)
     member_id = repository.arm_token(session, request_id, fingerprint(token), now + LINK_LIFETIME)
     member = members.by_id(session, program_id, member_id) if member_id is not None else None
     return None if member is None else (member, token)
+
+
+def _link_token(secret: str, request_id: int) -> str:
+    """The token of sign-in request ``request_id``: an HMAC of its id under the program's portal secret, so the
+    request and the mail consumer make the same one without the token being stored or put in the outbox. Rotating the
+    secret voids the links not yet used, as it voids shop links."""
+    digest = hmac.new(secret.encode(), f"sign-in-link:{request_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def _active(session: Session, program_id: int, member_id: int | None) -> Member | None:
