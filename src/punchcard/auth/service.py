@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from punchcard.auth.errors import ApiKeyNotFound
 from punchcard.auth.models import ApiKey
 from punchcard.kit import invalidation
-from punchcard.kit.errors import Forbidden, NotFound, Unauthorized
+from punchcard.kit.errors import Forbidden, Unauthorized
 
 
 class Scope(StrEnum):
@@ -81,10 +82,6 @@ def revoke_by_value(session: Session, program_id: int, key: str, now: datetime) 
     if revoked is None:
         raise ApiKeyNotFound("this program has no live API key with this value (it may be revoked already)")
     return revoked
-
-
-class ApiKeyNotFound(NotFound):
-    code = "api_key_not_found"
 
 
 def live_key(key_hash: Any) -> Select[int, str]:

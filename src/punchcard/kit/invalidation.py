@@ -74,8 +74,6 @@ class Listener:
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.listening = threading.Event()
-        """Set while LISTEN is in force (tests wait for it before they announce)."""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="punchcard-invalidation", daemon=True)
@@ -92,14 +90,12 @@ class Listener:
                 self._listen()
             except psycopg.Error as error:
                 log.warning("cache invalidation listener lost its connection: %s", error)
-            self.listening.clear()
             self._stopping.wait(self.RECONNECT_SECONDS)
 
     def _listen(self) -> None:
         with psycopg.connect(self._conninfo, autocommit=True) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             bump()
-            self.listening.set()
             while not self._stopping.is_set():
                 for _ in connection.notifies(timeout=0.5):
                     bump()

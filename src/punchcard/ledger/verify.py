@@ -1,7 +1,6 @@
 """Proving the ledger adds up: every transfer sums to zero per asset, every lot equals the entries that explain it,
 and every member account's stored totals (``ledger_accounts``, what balances are read from) equal its entries and
-lots. ``punchcard ledger verify`` runs it; the tests run it after every
-sequence of operations.
+lots. ``punchcard ledger verify`` runs it; the tests run it after every sequence of operations.
 """
 
 from __future__ import annotations
@@ -143,7 +142,12 @@ def _accounts(session: Session, program_id: int | None, limit: int) -> list[Prob
     ]
     earned = select(Lot.member_id, func.sum(Lot.amount).label("opened")).where(in_program(Lot.program_id))
     earned_by_member = earned.group_by(Lot.member_id).subquery()
-    opened = select(account.member_id, func.sum(account.opened).label("opened")).group_by(account.member_id).subquery()
+    opened = (
+        select(account.member_id, func.sum(account.opened).label("opened"))
+        .where(in_program(account.program_id))
+        .group_by(account.member_id)
+        .subquery()
+    )
     unopened = session.execute(
         select(earned_by_member.c.member_id, earned_by_member.c.opened, opened.c.opened)
         .outerjoin(opened, opened.c.member_id == earned_by_member.c.member_id)

@@ -105,8 +105,9 @@ def arm_link(session: Session, program_id: int, request_id: int, now: datetime) 
 
 def _link_token(secret: str, request_id: int) -> str:
     """The token of sign-in request ``request_id``: an HMAC of its id under the program's portal secret, so the
-    request and the mail consumer make the same one without the token being stored or put in the outbox. Rotating the
-    secret voids the links not yet used, as it voids shop links."""
+    request and the mail consumer make the same one without the token being stored or put in the outbox. A link
+    mailed before the secret is rotated stops working, as shop links do; one mailed after is armed with the new
+    secret."""
     digest = hmac.new(secret.encode(), f"sign-in-link:{request_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 

@@ -144,6 +144,10 @@ on PostgreSQL, every other forgets its cached keys when the change commits. Only
 SQLite waits for this backstop. Unknown keys are never remembered, so a guessed key costs a query every time and the
 cache cannot be filled from outside."""
 
+KEYS_CACHED = 4096
+"""At most this many keys are remembered; past it the cache starts afresh (a process serves a few programs' keys)."""
+
+
 _keys: dict[tuple[str, str], tuple[float, int, Caller, int]] = {}
 _keys_lock = threading.Lock()
 
@@ -169,10 +173,6 @@ def for_key(session: Session, authorization: str | None) -> tuple[Caller, Progra
             _keys.clear()
         _keys[cache_key] = (time.monotonic(), generation, caller, int(row.current_version))
     return caller, _load(session, row.program_id, int(row.current_version))
-
-
-KEYS_CACHED = 4096
-"""At most this many keys are remembered; past it the cache starts afresh (a process serves a few programs' keys)."""
 
 
 def current(session: Session, program_id: int) -> ProgramVersion:

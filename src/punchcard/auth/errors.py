@@ -1,0 +1,5 @@
+from punchcard.kit.errors import NotFound
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
