@@ -65,6 +65,27 @@ def test_a_link_works_until_fifteen_minutes_after_it_was_sent(engine: Engine, ap
     assert member.external_id == "anna"
 
 
+def test_a_mailed_link_works_before_the_mail_consumer_has_committed(engine: Engine, api: ApiClient) -> None:
+    # Given a link asked for, and made by the mail consumer in a transaction that has not committed (it never will)
+    email = new_email()
+    api.member("anna", email=email)
+    with unit_of_work(engine) as session:
+        member = request(session, api.program_id, email, NOW)
+        assert member is not None
+        request_id = session.execute(
+            select(func.max(SignInToken.id)).where(SignInToken.member_id == member.id)
+        ).scalar_one()
+    with Session(engine) as session:
+        armed = service.arm_link(session, api.program_id, request_id, NOW)
+        assert armed is not None
+        session.rollback()
+    # When the member follows the mailed link at once
+    with unit_of_work(engine) as session:
+        signed_in = service.use_link(session, api.program_id, armed[1], NOW + timedelta(seconds=1))
+    # Then it signs them in: the token was fixed when they asked, not when the mail was made
+    assert signed_in.external_id == "anna"
+
+
 def test_a_link_stops_working_at_fifteen_minutes(engine: Engine, api: ApiClient) -> None:
     email = new_email()
     api.member(email=email)
