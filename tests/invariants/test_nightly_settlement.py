@@ -4,15 +4,16 @@ run of equal expiry dates loses no lot, and a batch that fails leaves nothing be
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from punchcard.jobs import service as jobs
@@ -22,6 +23,7 @@ from punchcard.ledger import settlement
 from punchcard.ledger.domain import Account, EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
 from punchcard.ledger.settlement import Cursor
+from punchcard.member import service as members
 from punchcard.program import service as programs
 from tests.factories import ApiClient, ProgramMaker, at_moment, line
 
@@ -393,3 +395,49 @@ def test_a_batch_that_fails_leaves_nothing_and_the_next_run_does_it(make_program
             )
         ).all()
     assert len(rows) == len(set(rows)) == 2 * vest + expire
+
+
+def test_lots_of_a_member_a_request_holds_are_settled_in_the_same_run_once_the_request_ends(
+    make_program: ProgramMaker, engine: Engine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers take turns (BEGIN IMMEDIATE): a run never meets a member another writer holds")
+    # Given lots due to vest and expire, and a request holding one of their members
+    api = history(make_program)
+    vest, expire = due(engine, api)
+    with Session(engine) as request:
+        member_id = request.execute(
+            select(Lot.member_id).where(Lot.program_id == api.program_id, *due_to_expire()).limit(1)
+        ).scalar_one()
+        members.lock_id(request, member_id)
+
+        # When the run starts while the request still holds that member
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            running = pool.submit(jobs.run, engine, at=AT, now=NOW, batch_size=2, only=[api.slug])
+            waits_for_a_lock(engine, running)
+            # Then it has walked past the member's lots and waits for the member rather than leave them for tomorrow
+            with Session(engine) as look:
+                held = look.execute(select(func.count()).where(Lot.member_id == member_id, *due_to_expire()))
+                assert held.scalar_one() > 0
+            request.commit()
+            report = running.result()
+
+    # ...and once the request has ended, the same run settles them: every due lot, once
+    assert (report.lots_vested, report.lots_expired) == (vest, expire)
+    with Session(engine) as session:
+        left = session.execute(select(func.count()).where(Lot.program_id == api.program_id, *due_to_expire()))
+        assert left.scalar_one() == 0
+
+
+def due_to_expire() -> list[Any]:
+    return [Lot.remaining > 0, Lot.expires_at <= AT]
+
+
+def waits_for_a_lock(engine: Engine, running: Future[jobs.Report]) -> None:
+    """Return once a connection of the run is waiting for a row lock (or the run ended without ever waiting)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as connection:
+        while not running.done() and not connection.execute(query).scalar_one():
+            time.sleep(0.01)

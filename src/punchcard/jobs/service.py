@@ -58,7 +58,8 @@ def run(
     through ``SKIP LOCKED``, expiry takes a range of the due lots' ids each (walked in id order, so that each page of
     the lots and of the member-keyed indexes is changed once, see ``ledger.settlement.expiry_ranges``), the tier
     review a range of member ids each. Batches are claimed with ``SKIP LOCKED`` throughout, so another run at the same
-    time (or a request settling a member) never makes a lot or a member be settled twice.
+    time (or a request settling a member) never makes a lot or a member be settled twice; the lots skipped so are
+    settled before the step ends (``_skipped``).
     """
     report = Report()
     with unit_of_work(engine) as session:
@@ -72,6 +73,7 @@ def run(
         started = time.monotonic()
         vest = partial(ledger.vest_batch, posting=posting, at=at, limit=batch_size)
         report.lots_vested += _drain_along(engine, vest, workers)
+        report.lots_vested += _skipped(engine, posting, at=at, expiring=False)
         report.timed("vest", started)
         started = time.monotonic()
         _drain(engine, partial(ledger.repay_debts_batch, posting=posting, limit=batch_size), 1)
@@ -84,6 +86,7 @@ def run(
             partial(_until_done, engine, partial(expire, within=within), within) for within in due
         ]
         report.lots_expired += sum(_parallel(workers, walks))
+        report.lots_expired += _skipped(engine, posting, at=at, expiring=True)
         report.timed("expire", started)
         policy = version.program.tiers
         started = time.monotonic()
@@ -137,21 +140,34 @@ def _until_done(engine: Engine, step: Callable[[Session], int], *moves: Cursor |
 
 def _drain_along(engine: Engine, step: Callable[..., int], workers: int) -> int:
     """``_drain`` for a step that walks an index with a ``Cursor``: each connection continues after its own last
-    batch. When its walk finds nothing more it starts once more from the beginning, for lots it skipped because
-    another transaction held them then (the other worker's batch, or a request settling a member), and stops only
-    when a walk from the beginning finds nothing."""
+    batch, and stops when its walk finds nothing more (what it skipped, ``_skipped`` settles)."""
 
     def drain() -> int:
-        total, cursor = 0, Cursor()
-        while True:
-            done = _batch(engine, partial(step, cursor=cursor), cursor)
-            if not done and cursor.after is None:
-                return total
-            if not done:
-                cursor.after = None
-            total += done
+        cursor = Cursor()
+        return _until_done(engine, partial(step, cursor=cursor), cursor)
 
     return sum(_parallel(workers, [drain] * workers))
+
+
+def _skipped(engine: Engine, posting: ledger.Posting, *, at: datetime, expiring: bool) -> int:
+    """After a step's walks: the lots they skipped because another transaction held the lot's member at that moment
+    (a request, or a batch of this or another run settling another of the member's lots), settled member by member,
+    each waiting for its member (``ledger.settle_skipped``). Usually there are none, found by one query.
+
+    Without this, a skipped lot would wait for the next night's run, or for its member's next operation."""
+    total = 0
+    while True:
+        with unit_of_work(engine) as session:
+            held = ledger.members_due(session, posting.program_id, at, expiring=expiring, limit=SKIPPED_MEMBERS)
+        settle = partial(ledger.settle_skipped, posting=posting, at=at, expiring=expiring)
+        done = sum(_batch(engine, partial(settle, member_id=member_id)) for member_id in held)
+        if not done:  # nothing was due, or another run settled it first
+            return total
+        total += done
+
+
+SKIPPED_MEMBERS = 100
+"""How many members ``_skipped`` looks up at a time."""
 
 
 def _review(engine: Engine, review: Callable[..., tuple[int, int] | None], within: IdRange) -> int:

@@ -248,6 +248,28 @@ def expire_batch(
     return settlement.expire(session, posting, at=at, limit=limit, cursor=cursor, within=within)
 
 
+def members_due(session: Session, program_id: int, at: datetime, *, expiring: bool, limit: int) -> list[int]:
+    """Members with lots still due to expire (``expiring``) or to vest at ``at``; see ``settle_skipped``."""
+    return settlement.members_due(session, program_id, at, expiring=expiring, limit=limit)
+
+
+def settle_skipped(session: Session, posting: Posting, *, at: datetime, member_id: int, expiring: bool) -> int:
+    """Expire (``expiring``) or vest a batch of one member's lots due at ``at`` that the program-wide batches skipped
+    because another transaction held the member then; returns how many lots.
+
+    This waits for the member's lock as a request does: member first, then its lots, the order every request takes,
+    so it never deadlocks with one (the program-wide batches, which lock lots and members in one statement, skip
+    instead of waiting). A request that held the member may have settled the lots itself; then nothing is left.
+    """
+    members.lock_id(session, member_id)
+    step = settlement.expire if expiring else settlement.vest
+    return step(session, posting, at=at, limit=SKIPPED_BATCH, member_id=member_id)
+
+
+SKIPPED_BATCH = 1000
+"""At most this many of one member's lots per transaction of ``settle_skipped``; the job repeats until none is due."""
+
+
 def settle_member(session: Session, posting: Posting, at: datetime, due: repository.Due | None = None) -> int:
     """Vest, repay debt and expire what is due for one member (whose row the caller has locked) before an operation
     on their balance, as the one settlement rule decides (``ledger.domain.settle``); returns the debt still owed.

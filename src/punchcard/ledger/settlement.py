@@ -226,15 +226,17 @@ def expire(
     limit: int,
     cursor: Cursor | None = None,
     within: IdRange | None = None,
+    member_id: int | None = None,
 ) -> int:
     """Expire a batch of available lots with points left whose expiry is at or before ``at``: one ``expire`` entry
     per lot for what it had left, dated at the lot's own expiry; the lot keeps nothing. Returns how many lots.
 
     The program's lots go in id order inside ``within`` (what the nightly job does, see ``expiry_ranges``) or else in
-    (expiry, id) order along ``ix_lots_expiring``, after ``cursor``.
+    (expiry, id) order along ``ix_lots_expiring``, after ``cursor``; only ``member_id``'s lots when it is given.
     """
     date = LOTS.c.expires_at
-    claim = _claim(_expiring(posting.program_id, at), date, cursor=cursor, limit=limit, within=within)
+    conditions = [*_expiring(posting.program_id, at), *_of_member(member_id)]
+    claim = _claim(conditions, date, cursor=cursor, limit=limit, within=within)
 
     transfer_id = uuid.uuid4()  # the batch is one transfer: its lots' legs, and breakage's per expiry moment
 
@@ -286,6 +288,28 @@ def _expiring(program_id: int, at: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
+def _vesting(program_id: int, at: datetime) -> list[ColumnElement[bool]]:
+    # ``is_pending`` itself, not ``is_pending IS true``: PostgreSQL proves the partial index's predicate only from the
+    # former, and otherwise scans the whole lots table for every batch (1–2 s at 10 M lots, even with nothing pending).
+    return [LOTS.c.program_id == program_id, LOTS.c.is_pending, LOTS.c.available_at <= at]
+
+
+def _of_member(member_id: int | None) -> list[ColumnElement[bool]]:
+    return [] if member_id is None else [LOTS.c.member_id == member_id]
+
+
+def members_due(session: Session, program_id: int, at: datetime, *, expiring: bool, limit: int) -> list[int]:
+    """Up to ``limit`` members with lots still due at ``at``: to expire (``expiring``) or else to vest.
+
+    After the program-wide walks this finds what they skipped because another transaction held the lot's member at
+    that moment (a request, or a batch settling another of the member's lots): usually nothing, found along the same
+    partial index the walks use.
+    """
+    conditions = _expiring(program_id, at) if expiring else _vesting(program_id, at)
+    query = select(LOTS.c.member_id).where(*conditions).distinct().limit(limit)
+    return [int(member_id) for member_id in session.execute(query).scalars()]
+
+
 def expiry_ranges(session: Session, program_id: int, at: datetime, parts: int) -> list[IdRange]:
     """The ids of the program's lots due to expire at ``at``, cut into ``parts`` consecutive ranges.
 
@@ -317,14 +341,13 @@ def vest(
     at: datetime,
     limit: int,
     cursor: Cursor | None = None,
+    member_id: int | None = None,
 ) -> int:
     """Make a batch of pending lots whose return window closed by ``at`` available: per lot with points left, its
     remaining points leave ``pending_points`` and enter ``points`` (two entries, in that order). Returns how many
-    lots moved."""
+    lots moved. Only ``member_id``'s lots when it is given."""
     date = LOTS.c.available_at
-    # ``is_pending`` itself, not ``is_pending IS true``: PostgreSQL proves the partial index's predicate only from the
-    # former, and otherwise scans the whole lots table for every batch (1–2 s at 10 M lots, even with nothing pending).
-    conditions = [LOTS.c.program_id == posting.program_id, LOTS.c.is_pending, date <= at]
+    conditions = [*_vesting(posting.program_id, at), *_of_member(member_id)]
     claim = _claim(conditions, date, cursor=cursor, limit=limit)
     sides = union_all(
         select(
