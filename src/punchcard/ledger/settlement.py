@@ -177,9 +177,11 @@ def _run(
     entries: Any,
     cursor: Cursor | None,
     within: IdRange | None = None,
+    events: Any = None,
 ) -> list[Settled]:
-    """Claim, write the entries ``entries(source)`` builds from the claimed lots, change the lots; return what the
-    batch settled per member and date, and move ``cursor`` or ``within`` past it."""
+    """Claim, write the entries ``entries(source)`` builds from the claimed lots (and the outbox rows ``events(source)``
+    builds, if given), change the lots; return what the batch settled per member and date, and move ``cursor`` or
+    ``within`` past it."""
     if session.get_bind().dialect.name == "postgresql":
         # The batch's members are locked with its lots (skipping members a request holds): the entries' trigger
         # updates their account rows, which a request holding the member may also be writing.
@@ -192,10 +194,13 @@ def _run(
             .cte("changed")
         )
         written = insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(changed)).cte("written")
-        rows = session.execute(_by_member_and_date(changed).add_cte(written)).all()
+        told = [] if events is None else [outbox.insert_selected(events(changed)).cte("told")]
+        rows = session.execute(_by_member_and_date(changed).add_cte(written, *told)).all()
     else:
         # SQLite: the write lock taken at BEGIN IMMEDIATE makes the claim query give the same lots every time.
         session.execute(insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(claim.subquery("due"))))
+        if events is not None:
+            session.execute(outbox.insert_selected(events(claim.subquery("told"))))
         rows = session.execute(_by_member_and_date(claim.subquery("claimed"))).all()
         session.execute(update(LOTS).where(LOTS.c.id.in_(select(claim.subquery("ids").c.id))).values(**change))
     groups = [Settled(row[0], row[1], int(row[2]), int(row[3]), int(row[4])) for row in rows]
@@ -207,7 +212,11 @@ def _run(
 
 def _by_member_and_date(lots: Any) -> Select[Any]:
     return select(
-        lots.c.member_id, lots.c.date, func.sum(lots.c.remaining), func.count(), func.max(lots.c.id)
+        lots.c.member_id,
+        lots.c.date,
+        func.sum(lots.c.remaining).label("points"),
+        func.count().label("lots"),
+        func.max(lots.c.id).label("last_id"),
     ).group_by(lots.c.member_id, lots.c.date)
 
 
@@ -254,19 +263,26 @@ def expire(
         by_id = within is not None
         return select(*columns).order_by(*([source.c.id] if by_id else [source.c.date, source.c.id]))
 
-    settled = _run(session, claim, change={"remaining": 0}, entries=entries, cursor=cursor, within=within)
-    _to_breakage(session, posting, settled, transfer_id)
-    expired = [
-        PointsExpired(
+    def events(source: Any) -> Select[Any]:
+        """A ``points.expired`` per member and expiry moment, built in the database like the entries."""
+        groups = _by_member_and_date(source).subquery("groups")
+        columns = outbox.selected(
+            session.get_bind().dialect.name,
+            PointsExpired,
             program_id=posting.program_id,
-            member_id=group.member_id,
-            occurred_at=group.date,
-            points=group.points,
-            lots=group.lots,
+            member_id=groups.c.member_id,
+            occurred_at=groups.c.date,
+            recorded_at=posting.recorded_at,
+            payload={"points": groups.c.points, "lots": groups.c.lots},
         )
-        for group in settled
-    ]
-    outbox.publish(session, expired, posting.recorded_at)
+        return select(*columns).order_by(groups.c.member_id, groups.c.date)
+
+    settled = _run(
+        session, claim, change={"remaining": 0}, entries=entries, cursor=cursor, within=within, events=events
+    )
+    _to_breakage(session, posting, settled, transfer_id)
+    if settled:
+        outbox.wrote(session)
     return sum(group.lots for group in settled)
 
 

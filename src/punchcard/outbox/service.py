@@ -9,17 +9,19 @@ woken (``on_commit``), so a consumer hears of a change at once rather than at it
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Boolean, Insert, Integer, Select, func, insert, literal
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import insert
 from sqlalchemy.orm import Session, SessionTransaction
 
-from punchcard.kit.events import DomainEvent
+from punchcard.kit.db import UtcDateTime
+from punchcard.kit.events import ENVELOPE, DomainEvent
 from punchcard.outbox.models import OutboxEvent
 
 _PENDING = "punchcard.outbox.pending"
@@ -62,7 +64,61 @@ def write(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert outbox rows now, in the caller's transaction (one statement)."""
     if rows:
         session.connection().execute(_APPEND, rows)
-        session.info[_WROTE] = True
+        wrote(session)
+
+
+COLUMNS = [
+    "program_id",
+    "member_id",
+    "type",
+    "schema_version",
+    "occurred_at",
+    "recorded_at",
+    "payload",
+    "is_fanned_out",
+]
+
+
+def selected(
+    dialect: str,
+    kind: type[DomainEvent],
+    *,
+    program_id: int,
+    member_id: Any,
+    occurred_at: Any,
+    recorded_at: datetime,
+    payload: dict[str, Any],
+) -> list[Any]:
+    """The SELECT list (``COLUMNS``) of outbox rows of ``kind`` built in the database, one per row of the caller's
+    query, for writers that work set-wise (the nightly expiry): the rows never come to Python. ``member_id``,
+    ``occurred_at`` and the ``payload`` values are SQL expressions; the payload's keys must be the event's fields, so
+    the JSON is what ``kind(...).payload()`` gives (``tests/outbox/test_selected_events.py``)."""
+    fields = {field.name for field in dataclasses.fields(kind)} - ENVELOPE
+    if set(payload) != fields:
+        raise ValueError(f"a {kind.type} payload has the fields {sorted(fields)}, not {sorted(payload)}")
+    build = func.json_build_object if dialect == "postgresql" else func.json_object
+    pairs = [part for name, value in payload.items() for part in (literal(name), value)]
+    return [
+        literal(program_id, Integer),
+        member_id,
+        literal(kind.type),
+        literal(kind.schema_version, Integer),
+        occurred_at,
+        literal(recorded_at, UtcDateTime()),
+        build(*pairs).label("payload"),
+        literal(False, Boolean),
+    ]
+
+
+def insert_selected(query: Select[Any]) -> Insert:
+    """The INSERT of the outbox rows ``query`` selects (its columns from ``selected``); the caller runs it, alone or
+    as a CTE of a larger statement, and then calls ``wrote``."""
+    return insert(OutboxEvent).from_select(COLUMNS, query)
+
+
+def wrote(session: Session) -> None:
+    """Say that the session's transaction wrote outbox rows itself, so its commit wakes the dispatchers."""
+    session.info[_WROTE] = True
 
 
 _wakers: list[Callable[[], None]] = []
