@@ -1,6 +1,7 @@
 """Set-based vesting and expiry (``ledger.settlement``): the rows they write are exactly the rows the former
 row-by-row code wrote, a second run finds nothing, two runs at once settle each lot once, a batch boundary inside a
-run of equal expiry dates loses no lot, and a batch that fails leaves nothing behind for the next run to trip on."""
+run of equal expiry dates loses no lot, a batch that fails leaves nothing behind for the next run to trip on, lots
+skipped for a held member are settled in the same run, and points that vest pay a debt first."""
 
 from __future__ import annotations
 
@@ -441,3 +442,49 @@ def waits_for_a_lock(engine: Engine, running: Future[jobs.Report]) -> None:
     with engine.connect() as connection:
         while not running.done() and not connection.execute(query).scalar_one():
             time.sleep(0.01)
+
+
+def test_the_run_pays_a_debt_from_the_points_that_become_available_that_night(
+    make_program: ProgramMaker, engine: Engine
+) -> None:
+    # Given a member who spent everything, then had a 100-point order refunded: a debt of 100
+    api = make_program({"points": {"pending_days": 14}})
+    member = api.member(enrolled_at="2026-04-30T12:00:00+00:00")
+    api.purchase(member, [line("KETTLE", "brewing", "100.00")], order_id="O-1", occurred_at="2026-05-01T12:00:00+00:00")
+    jobs.run(engine, at=datetime(2026, 5, 20, tzinfo=UTC), now=datetime(2026, 5, 20, 3, tzinfo=UTC), only=[api.slug])
+    spend = {"points": -api_points(api, member, "2026-05-20")["available"], "reason": "spent elsewhere"}
+    assert at_moment(
+        api, "2026-05-20T12:00:00+00:00", "POST", f"/api/v1/members/{member}/adjustments", spend
+    ).is_success
+    refund = {"id": "refund-1", "type": "refund", "member_external_id": member, "order_id": "O-1"}
+    refund |= {"occurred_at": "2026-05-21T12:00:00+00:00", "currency": "EUR", "amount": "100.00"}
+    assert at_moment(api, "2026-05-21T12:00:00+00:00", "POST", "/api/v1/events", refund).is_success
+    # ...and 30 points still pending from a later order
+    api.purchase(member, [line("MUG", "merch", "30.00")], occurred_at="2026-05-22T12:00:00+00:00")
+    before = api_points(api, member, "2026-05-23")
+    assert (before["available"], before["pending"], before["debt"]) == (-100, 30, 100)
+
+    # When the nightly run after their return window makes them available
+    night = datetime(2026, 6, 6, tzinfo=UTC)
+    report = jobs.run(engine, at=night, now=night + timedelta(hours=3), only=[api.slug])
+
+    # Then they pay the debt first, in the run's own entries
+    assert report.lots_vested == 1
+    with Session(engine) as session:
+        repaid = session.execute(
+            select(func.sum(LedgerEntry.amount)).where(
+                LedgerEntry.program_id == api.program_id,
+                LedgerEntry.kind == EntryKind.REPAY_DEBT.value,
+                LedgerEntry.lot_id.is_(None),
+                LedgerEntry.operation == "job",
+            )
+        ).scalar_one()
+    assert repaid == 30
+    after = api_points(api, member, "2026-06-06")
+    assert (after["available"], after["pending"], after["debt"]) == (-70, 0, 70)
+
+
+def api_points(api: ApiClient, member: str, day: str) -> dict[str, Any]:
+    response = at_moment(api, f"{day}T12:00:00+00:00", "GET", f"/api/v1/members/{member}")
+    assert response.status_code == 200, response.text
+    return dict(response.json()["points"])

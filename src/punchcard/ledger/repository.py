@@ -242,3 +242,17 @@ def history(session: Session, member_id: int, before_id: int | None, limit: int)
     if before_id is not None:
         query = query.where(LedgerEntry.id < before_id)
     return session.execute(query.order_by(LedgerEntry.id.desc()).limit(limit)).scalars().all()
+
+
+def debtors(session: Session, program_id: int) -> list[int]:
+    """The program's members who owe points (a negative debt line), in id order, from their stored account rows."""
+    query = (
+        select(LedgerAccount.member_id)
+        .where(
+            LedgerAccount.program_id == program_id,
+            LedgerAccount.account == Account.POINTS.value,
+            LedgerAccount.unbacked < 0,
+        )
+        .order_by(LedgerAccount.member_id)
+    )
+    return list(session.execute(query).scalars())

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from punchcard.ledger import repository, settlement
@@ -209,20 +208,8 @@ def repay_debts_batch(session: Session, posting: Posting, *, limit: int) -> int:
     Each member's row is locked first (as every per-member operation does), skipping members a request holds: their
     own next operation settles the debt (``settle_member``).
     """
-    debtors = session.execute(
-        select(LedgerEntry.member_id)
-        .where(
-            LedgerEntry.program_id == posting.program_id,
-            LedgerEntry.account == Account.POINTS.value,
-            LedgerEntry.lot_id.is_(None),
-        )
-        .group_by(LedgerEntry.member_id)
-        .having(func.sum(LedgerEntry.amount) < 0)
-        .order_by(LedgerEntry.member_id)
-    ).scalars()
     paid = 0
-    for debtor in debtors:
-        member_id = cast(int, debtor)  # a member account's leg always names its member
+    for member_id in repository.debtors(session, posting.program_id):
         if paid == limit:
             break
         if members.try_lock(session, member_id) and repay_debt(session, replace(posting, member_id=member_id)) > 0:
