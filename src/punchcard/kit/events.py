@@ -51,19 +51,34 @@ class DomainEvent:
 
     def payload(self) -> dict[str, JSON]:
         """The event's own facts as JSON (the envelope is stored beside it)."""
-        return {
-            field.name: to_json(getattr(self, field.name))
-            for field in dataclasses.fields(self)
-            if field.name not in ENVELOPE
-        }
+        return {name: to_json(getattr(self, name)) for name in _facts(type(self))}
 
     def effects(self) -> list[dict[str, JSON]]:
         """What an API response says about this event; most events are not shown in a response."""
         return []
 
 
+_FACTS: dict[type, tuple[str, ...]] = {}
+
+
+def _facts(kind: type[DomainEvent]) -> tuple[str, ...]:
+    """The names of an event class's own fields, found once per class (every event is turned into JSON once)."""
+    names = _FACTS.get(kind)
+    if names is None:
+        names = _FACTS[kind] = tuple(field.name for field in dataclasses.fields(kind) if field.name not in ENVELOPE)
+    return names
+
+
+_PLAIN = frozenset({int, str, float, bool, type(None)})
+"""Types that are JSON as they are; exactly these, so that an ``Enum`` built on ``str`` still gives its value."""
+
+
 def to_json(value: Any) -> JSON:
-    """A payload value as JSON: datetimes and dates in ISO 8601, decimals as strings, containers element-wise."""
+    """A payload value as JSON: datetimes and dates in ISO 8601, decimals as strings, containers element-wise.
+
+    Plain values are answered first: they are most of what an import's thousands of events hold."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from punchcard.kit.db import UtcDateTime
 from punchcard.ledger.domain import Account, Asset, EntryKind, PointsExpired
 from punchcard.ledger.models import LedgerEntry, Lot
-from punchcard.ledger.posting import EXPIRED, VESTED, Posting, counter_legs
+from punchcard.ledger.posting import EXPIRED, VESTED, Posting, counter_legs, new_transfer_id
 from punchcard.member import service as members
 from punchcard.outbox import service as outbox
 
@@ -247,7 +247,7 @@ def expire(
     conditions = [*_expiring(posting.program_id, at), *_of_member(member_id)]
     claim = _claim(conditions, date, cursor=cursor, limit=limit, within=within)
 
-    transfer_id = uuid.uuid4()  # the batch is one transfer: its lots' legs, and breakage's per expiry moment
+    transfer_id = new_transfer_id()  # the batch is one transfer: its lots' legs, and breakage's per expiry moment
 
     def entries(source: Any) -> Select[Any]:
         columns = _entry_columns(
@@ -374,7 +374,7 @@ def vest(
         select(literal(2, Integer), literal(Account.POINTS.value), literal(1, Integer)),
     ).subquery("sides")
 
-    transfer_id = uuid.uuid4()  # the batch is one transfer: each lot's two legs balance on the member's accounts
+    transfer_id = new_transfer_id()  # the batch is one transfer: each lot's two legs balance on the member's accounts
 
     def entries(source: Any) -> Select[Any]:
         columns = _entry_columns(
