@@ -1,5 +1,7 @@
 """The scheduled jobs and requests that spend points, at once, against a real server: no request fails with a 500 and
-the run completes, because a job never waits on a lock a request holds (docs/decisions.md, Performance 18).
+the run completes, because a job never waits on a lock a request holds while it holds one itself (docs/decisions.md,
+Performance 18 and issue 9 entry 3: its batches skip what a request holds, and settle it later waiting for nothing
+but the member).
 
 Before that was true, a request held its member's row ``FOR UPDATE`` and waited for a lot the expiry job had claimed,
 while the job, inserting that lot's expiry entry, waited for the member row (the entry's foreign key takes ``FOR KEY
