@@ -149,6 +149,10 @@ def _drain_along(engine: Engine, step: Callable[..., int], workers: int) -> int:
     return sum(_parallel(workers, [drain] * workers))
 
 
+SKIPPED_MEMBERS = 100
+"""How many members ``_skipped`` looks up at a time."""
+
+
 def _skipped(engine: Engine, posting: ledger.Posting, *, at: datetime, expiring: bool) -> int:
     """After a step's walks: the lots they skipped because another transaction held the lot's member at that moment
     (a request, or a batch of this or another run settling another of the member's lots), settled member by member,
@@ -164,10 +168,6 @@ def _skipped(engine: Engine, posting: ledger.Posting, *, at: datetime, expiring:
         if not done:  # nothing was due, or another run settled it first
             return total
         total += done
-
-
-SKIPPED_MEMBERS = 100
-"""How many members ``_skipped`` looks up at a time."""
 
 
 def _review(engine: Engine, review: Callable[..., tuple[int, int] | None], within: IdRange) -> int:

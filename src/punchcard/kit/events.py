@@ -51,7 +51,7 @@ class DomainEvent:
 
     def payload(self) -> dict[str, JSON]:
         """The event's own facts as JSON (the envelope is stored beside it)."""
-        return {name: to_json(getattr(self, name)) for name in _facts(type(self))}
+        return {name: to_json(getattr(self, name)) for name in facts(type(self))}
 
     def effects(self) -> list[dict[str, JSON]]:
         """What an API response says about this event; most events are not shown in a response."""
@@ -61,8 +61,9 @@ class DomainEvent:
 _FACTS: dict[type, tuple[str, ...]] = {}
 
 
-def _facts(kind: type[DomainEvent]) -> tuple[str, ...]:
-    """The names of an event class's own fields, found once per class (every event is turned into JSON once)."""
+def facts(kind: type[DomainEvent]) -> tuple[str, ...]:
+    """The names of an event class's own fields (its payload's keys), found once per class: every event is turned
+    into JSON once."""
     names = _FACTS.get(kind)
     if names is None:
         names = _FACTS[kind] = tuple(field.name for field in dataclasses.fields(kind) if field.name not in ENVELOPE)

@@ -240,6 +240,10 @@ def members_due(session: Session, program_id: int, at: datetime, *, expiring: bo
     return settlement.members_due(session, program_id, at, expiring=expiring, limit=limit)
 
 
+SKIPPED_BATCH = 1000
+"""At most this many of one member's lots per transaction of ``settle_skipped``; the job repeats until none is due."""
+
+
 def settle_skipped(session: Session, posting: Posting, *, at: datetime, member_id: int, expiring: bool) -> int:
     """Expire (``expiring``) or vest a batch of one member's lots due at ``at`` that the program-wide batches skipped
     because another transaction held the member then; returns how many lots.
@@ -251,10 +255,6 @@ def settle_skipped(session: Session, posting: Posting, *, at: datetime, member_i
     members.lock_id(session, member_id)
     step = settlement.expire if expiring else settlement.vest
     return step(session, posting, at=at, limit=SKIPPED_BATCH, member_id=member_id)
-
-
-SKIPPED_BATCH = 1000
-"""At most this many of one member's lots per transaction of ``settle_skipped``; the job repeats until none is due."""
 
 
 def settle_member(session: Session, posting: Posting, at: datetime, due: repository.Due | None = None) -> int:

@@ -179,9 +179,9 @@ def _run(
     within: IdRange | None = None,
     events: Any = None,
 ) -> list[Settled]:
-    """Claim, write the entries ``entries(source)`` builds from the claimed lots (and the outbox rows ``events(source)``
-    builds, if given), change the lots; return what the batch settled per member and date, and move ``cursor`` or
-    ``within`` past it."""
+    """Claim, write the entries ``entries(source)`` builds from the claimed lots (and the outbox rows ``events(totals)``
+    builds from their totals per member and date, if given), change the lots; return those totals, and move
+    ``cursor`` or ``within`` past the batch."""
     if session.get_bind().dialect.name == "postgresql":
         # The batch's members are locked with its lots (skipping members a request holds): the entries' trigger
         # updates their account rows, which a request holding the member may also be writing.
@@ -194,14 +194,16 @@ def _run(
             .cte("changed")
         )
         written = insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(changed)).cte("written")
-        told = [] if events is None else [outbox.insert_selected(events(changed)).cte("told")]
-        rows = session.execute(_by_member_and_date(changed).add_cte(written, *told)).all()
+        totals: Any = _by_member_and_date(changed).cte("totals")
+        told = [] if events is None else [outbox.insert_selected(events(totals)).cte("told")]
+        rows = session.execute(select(totals).add_cte(written, *told)).all()
     else:
         # SQLite: the write lock taken at BEGIN IMMEDIATE makes the claim query give the same lots every time.
         session.execute(insert(ENTRIES).from_select(ENTRY_COLUMNS, entries(claim.subquery("due"))))
+        totals = _by_member_and_date(claim.subquery("claimed")).subquery("totals")
         if events is not None:
-            session.execute(outbox.insert_selected(events(claim.subquery("told"))))
-        rows = session.execute(_by_member_and_date(claim.subquery("claimed"))).all()
+            session.execute(outbox.insert_selected(events(totals)))
+        rows = session.execute(select(totals)).all()
         session.execute(update(LOTS).where(LOTS.c.id.in_(select(claim.subquery("ids").c.id))).values(**change))
     groups = [Settled(row[0], row[1], int(row[2]), int(row[3]), int(row[4])) for row in rows]
     if groups:
@@ -263,19 +265,18 @@ def expire(
         by_id = within is not None
         return select(*columns).order_by(*([source.c.id] if by_id else [source.c.date, source.c.id]))
 
-    def events(source: Any) -> Select[Any]:
+    def events(totals: Any) -> Select[Any]:
         """A ``points.expired`` per member and expiry moment, built in the database like the entries."""
-        groups = _by_member_and_date(source).subquery("groups")
         columns = outbox.selected(
             session.get_bind().dialect.name,
             PointsExpired,
             program_id=posting.program_id,
-            member_id=groups.c.member_id,
-            occurred_at=groups.c.date,
+            member_id=totals.c.member_id,
+            occurred_at=totals.c.date,
             recorded_at=posting.recorded_at,
-            payload={"points": groups.c.points, "lots": groups.c.lots},
+            payload={"points": totals.c.points, "lots": totals.c.lots},
         )
-        return select(*columns).order_by(groups.c.member_id, groups.c.date)
+        return select(*columns).order_by(totals.c.member_id, totals.c.date)
 
     settled = _run(
         session, claim, change={"remaining": 0}, entries=entries, cursor=cursor, within=within, events=events

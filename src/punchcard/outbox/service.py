@@ -9,7 +9,6 @@ woken (``on_commit``), so a consumer hears of a change at once rather than at it
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from punchcard.kit.db import UtcDateTime
-from punchcard.kit.events import ENVELOPE, DomainEvent
+from punchcard.kit.events import DomainEvent, facts
 from punchcard.outbox.models import OutboxEvent
 
 _PENDING = "punchcard.outbox.pending"
@@ -93,7 +92,7 @@ def selected(
     query, for writers that work set-wise (the nightly expiry): the rows never come to Python. ``member_id``,
     ``occurred_at`` and the ``payload`` values are SQL expressions; the payload's keys must be the event's fields, so
     the JSON is what ``kind(...).payload()`` gives (``tests/outbox/test_selected_events.py``)."""
-    fields = {field.name for field in dataclasses.fields(kind)} - ENVELOPE
+    fields = set(facts(kind))
     if set(payload) != fields:
         raise ValueError(f"a {kind.type} payload has the fields {sorted(fields)}, not {sorted(payload)}")
     build = func.json_build_object if dialect == "postgresql" else func.json_object
