@@ -160,3 +160,16 @@ def counts(engine: Engine, program_id: int) -> tuple[int, int]:
         members = session.execute(select(func.count()).where(Member.program_id == program_id)).scalar_one()
         events = session.execute(select(func.count()).where(Event.program_id == program_id)).scalar_one()
     return int(members), int(events)
+
+
+def recorded_as_prefixes(engine: Engine, program_id: int, orders: list[HistoricOrder]) -> int:
+    """How many of ``orders`` an (interrupted) import recorded, checking that what it left is whole: each member's
+    recorded orders are the oldest part of its history, never one with an older gap."""
+    with unit_of_work(engine) as session:
+        events = session.execute(select(Event.external_id).where(Event.program_id == program_id)).scalars()
+        recorded = {str(external_id).removeprefix("import:") for external_id in events}
+    for member in {order.member for order in orders}:
+        mine = sorted((order for order in orders if order.member == member), key=lambda order: order.occurred_at)
+        flags = [order.order_id in recorded for order in mine]
+        assert flags == sorted(flags, reverse=True), f"{member}'s recorded orders are not the oldest ones: {flags}"
+    return len(recorded)

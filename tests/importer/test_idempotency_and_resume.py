@@ -12,7 +12,16 @@ from punchcard.importer import service
 from punchcard.importer.source import FileFormat
 from tests.clock import NOW
 from tests.factories import ProgramMaker
-from tests.importer.history import counts, history, import_file, post_through_api, responses, state, write_csv
+from tests.importer.history import (
+    counts,
+    history,
+    import_file,
+    post_through_api,
+    recorded_as_prefixes,
+    responses,
+    state,
+    write_csv,
+)
 
 
 def test_importing_the_same_file_twice_imports_nothing_the_second_time(
@@ -61,11 +70,12 @@ def test_an_interrupted_import_resumes_where_it_stopped(
     orders = history(members=4, orders=30)
     path = write_csv(tmp_path / "orders.csv", orders)
     interrupted, whole = make_program(), make_program()
-    batches = 0
+    batches = reported = 0
 
-    def stop(_done: int) -> None:
-        nonlocal batches
+    def stop(done: int) -> None:
+        nonlocal batches, reported
         batches += 1
+        reported += done
         if batches == stop_after:
             raise Interrupted
 
@@ -73,12 +83,14 @@ def test_an_interrupted_import_resumes_where_it_stopped(
     plan = service.check(engine, interrupted.slug, path, FileFormat.CSV, now)
     with pytest.raises(Interrupted):
         service.run(engine, interrupted.slug, path, FileFormat.CSV, now=now, plan=plan, batch_size=4, progress=stop)
-    assert counts(engine, interrupted.program_id)[1] == 4 * stop_after
+    # (on PostgreSQL the other lanes may have committed more batches before they were stopped; whole ones)
+    recorded = recorded_as_prefixes(engine, interrupted.program_id, orders)
+    assert recorded == reported == 4 * stop_after if engine.dialect.name == "sqlite" else recorded >= reported
     # When the same command runs again
     resumed = import_file(engine, interrupted, path, batch_size=4)
     # Then it imports the rest, and the result is what one uninterrupted run gives
     import_file(engine, whole, path, batch_size=4)
     members = sorted({order.member for order in orders})
-    assert (resumed.imported, resumed.skipped) == (30 - 4 * stop_after, 4 * stop_after)
+    assert (resumed.imported, resumed.skipped) == (30 - recorded, recorded)
     assert state(interrupted, members) == state(whole, members)
     assert responses(engine, interrupted.program_id) == responses(engine, whole.program_id)

@@ -67,6 +67,8 @@ class Book:
     def settle(self, member: MemberBook, posting: Posting, at: datetime) -> None:
         """``ledger.service.settle_member``: the one settlement rule (``ledger.domain.settle``) on the book's lots,
         written as the same transfers (``ledger.posting.settlement_legs``)."""
+        if not member.may_settle(at):
+            return
         lots = {lot.id: lot for lot in member.lots if lot.remaining > 0 or lot.is_pending}
         views = [
             DomainLot(lot.id, lot.remaining, lot.expires_at, lot.is_pending, lot.available_at) for lot in lots.values()

@@ -27,6 +27,12 @@ def import_orders(
         FileFormat | None, typer.Option("--format", help="csv or jsonl (default: from the file name)")
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="orders per transaction")] = service.BATCH_SIZE,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="parallel processes on PostgreSQL, members split between them (default: one per core)"
+        ),
+    ] = None,
 ) -> None:
     """Import past orders, oldest first, through the program's rules: points earn, expire and count towards tiers
     as of each order's time. Unknown members are created, enrolled at their first order. Every row is checked
@@ -42,7 +48,15 @@ def import_orders(
         plan = service.check(engine, program, file, chosen, now)
         with typer.progressbar(length=plan.orders, label="importing orders", file=sys.stderr) as bar:
             summary = service.run(
-                engine, program, file, chosen, now=now, plan=plan, batch_size=batch_size, progress=bar.update
+                engine,
+                program,
+                file,
+                chosen,
+                now=now,
+                plan=plan,
+                batch_size=batch_size,
+                lanes=processes,
+                progress=bar.update,
             )
     except PunchcardError as error:
         typer.secho(f"error [{error.code}]: {error.message}", fg=typer.colors.RED, err=True)

@@ -4,7 +4,7 @@ Two passes over the file. The first validates every order exactly as the API wou
 the clock and the members' status allow it); if any row is wrong, every problem is reported with its line number and
 nothing is imported. The second applies the orders, oldest first, in batches: each batch is one transaction that
 locks its members, reads their ledger state in a few set-wise queries, applies its orders in memory
-(``importer.book``) and writes the rows with COPY.
+(``importer.book``) and writes the rows with COPY; on PostgreSQL in parallel lanes, members split between them.
 
 Idempotent and resumable by order id: an order already recorded (by an earlier run, or through the API) is skipped,
 so running the same file again imports nothing twice, and a run that was interrupted continues where its last
@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.event import bulk as event_bulk
 from punchcard.event.service import CLOCK_SKEW
+from punchcard.importer import lanes as import_lanes
 from punchcard.importer import repository
 from punchcard.importer.book import Book
 from punchcard.importer.errors import ImportFileInvalid
@@ -133,33 +133,28 @@ def run(
     now: datetime,
     plan: Plan,
     batch_size: int = BATCH_SIZE,
+    lanes: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """The second pass: apply the orders ``check`` accepted, oldest first, one transaction per batch.
 
-    On PostgreSQL the batches run in two lanes, each on its own connection: members are split between the lanes by a
-    hash of their external id, so two consecutive batches never share a member, and the next batch is read, locked
-    and applied in Python while a writer thread sends the previous one (COPY, then commit). A lane's next batch starts
-    only after its previous batch has committed, so every batch reads committed state, and each member's orders are
-    committed oldest first: whatever stops the run (an error in either thread, Ctrl-C), every batch is committed whole
-    or not at all, and what a member has recorded is always the oldest part of its history, so a rerun imports the
-    rest exactly once. SQLite has one writer at a time: one lane, no thread."""
+    On PostgreSQL members are split into ``lanes`` (default: one per core, at least two) by a hash of their external
+    id, and each lane runs in a process of its own (``importer.lanes``): a lane's batches hold only its members, and
+    its next batch starts after the previous one committed, so every batch reads committed state and each member's
+    orders are committed oldest first. Whatever stops the run (an error in any lane, Ctrl-C), every batch is
+    committed whole or not at all, and what a member has recorded is always the oldest part of its history, so a
+    rerun imports the rest exactly once. SQLite has one writer at a time: one lane, in this process."""
     started = time.monotonic()
     with unit_of_work(engine) as session:
         version = programs.current(session, programs.program_id_for(session, slug))
     summary = Summary(orders=plan.orders)
-    pipelined = engine.dialect.name == "postgresql"
-    batches = _batches(_chronological(path, file_format, plan), batch_size, LANES if pipelined else 1)
-    sessions = session_factory(engine)
     analyzed_at = batch_size
-    pending: _Pending | None = None
 
-    def finish(done: _Pending) -> None:
+    def receive(done: _Done) -> None:
         nonlocal analyzed_at
-        imported, created = done.result()  # raises what the writer raised; that batch was rolled back
-        summary.imported += imported
-        summary.skipped += done.size - imported
-        summary.members_created += created
+        summary.imported += done.imported
+        summary.skipped += done.size - done.imported
+        summary.members_created += done.created
         if summary.imported >= analyzed_at:  # after 1, 2, 4, 8 ... batches: the tables have doubled
             with unit_of_work(engine) as session:
                 repository.analyze(session)
@@ -167,49 +162,36 @@ def run(
         if progress is not None:
             progress(done.size)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
-        try:
-            for lane, batch in batches:
-                if pending is not None and pending.lane == lane:  # same members: the previous batch commits first
-                    done, pending = pending, None
-                    finish(done)
-                session = sessions()
-                try:
-                    prepared = _prepare(session, version, batch, plan, now)
-                    if pending is not None:
-                        done, pending = pending, None
-                        finish(done)
-                except BaseException:
-                    session.close()  # rolls back: this batch wrote nothing
-                    raise
-                pending = _Pending(lane, len(batch), _submit(writer if pipelined else None, session, prepared))
-            if pending is not None:
-                done, pending = pending, None
-                finish(done)
-        finally:
-            if pending is not None:  # stopping early: the batch in flight commits or rolls back whole
-                wait([pending.future])
+    def lane(number: int, count: int, report: Callable[[_Done], None]) -> None:
+        sessions = session_factory(engine)
+        for batch in _batches(_chronological(path, file_format, plan), batch_size, number, count):
+            with sessions() as session:  # rolled back on any error: the batch writes nothing
+                prepared = _prepare(session, version, batch, plan, now)
+                if prepared.rows is not None:
+                    repository.write(session, prepared.rows)
+                session.commit()
+            report(_Done(len(batch), prepared.imported, prepared.created))
+
+    if engine.dialect.name == "postgresql":
+        import_lanes.run(engine, lane, lanes or import_lanes.default_lanes(), receive)
+    else:
+        lane(0, 1, receive)
     summary.seconds = time.monotonic() - started
     return summary
 
 
-LANES = 2
-"""Batches in flight on PostgreSQL: one being written while the next is prepared (two cores: Python and PostgreSQL)."""
-
-
-def _batches(orders: Iterator[Order], size: int, lanes: int) -> Iterator[tuple[int, list[Order]]]:
-    """Batches of ``size`` orders, each from one lane (members are split between lanes by a stable hash), in order."""
-    queues: list[list[Order]] = [[] for _ in range(lanes)]
+def _batches(orders: Iterator[Order], size: int, lane: int, lanes: int) -> Iterator[list[Order]]:
+    """Lane ``lane``'s orders (its members: a stable hash of the external id) in batches of ``size``, in order."""
+    batch: list[Order] = []
     for order in orders:
-        lane = zlib.crc32(order.member_external_id.encode()) % lanes if lanes > 1 else 0
-        queue = queues[lane]
-        queue.append(order)
-        if len(queue) >= size:
-            yield lane, queue
-            queues[lane] = []
-    for lane, queue in enumerate(queues):
-        if queue:
-            yield lane, queue
+        if lanes > 1 and zlib.crc32(order.member_external_id.encode()) % lanes != lane:
+            continue
+        batch.append(order)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @dataclass
@@ -222,34 +204,13 @@ class _Prepared:
 
 
 @dataclass
-class _Pending:
-    lane: int
+class _Done:
+    """What a lane reports after committing a batch: its orders, those imported (the rest were recorded already)
+    and the members it created."""
+
     size: int
-    future: Future[tuple[int, int]]
-
-    def result(self) -> tuple[int, int]:
-        return self.future.result()
-
-
-def _submit(writer: ThreadPoolExecutor | None, session: Session, prepared: _Prepared) -> Future[tuple[int, int]]:
-    """Write and commit the batch: in the writer thread, or here (SQLite)."""
-    if writer is not None:
-        return writer.submit(_write, session, prepared)
-    future: Future[tuple[int, int]] = Future()
-    try:
-        future.set_result(_write(session, prepared))
-    except Exception as error:  # reported when the caller asks for the result, as from the thread
-        future.set_exception(error)
-    return future
-
-
-def _write(session: Session, prepared: _Prepared) -> tuple[int, int]:
-    """Write the batch's rows and commit; on any error the transaction rolls back and nothing of it stays."""
-    with session:
-        if prepared.rows is not None:
-            repository.write(session, prepared.rows)
-        session.commit()
-    return prepared.imported, prepared.created
+    imported: int
+    created: int
 
 
 def _chronological(path: Path, file_format: FileFormat, plan: Plan) -> Iterator[Order]:

@@ -89,6 +89,22 @@ class MemberBook:
             return total
         return sum(amount for moment, amount in credits[start:] if moment <= at)  # credits after ``at`` (live ones)
 
+    # --- settling -------------------------------------------------------------------------------------------------
+
+    def may_settle(self, at: datetime) -> bool:
+        """Whether settling at ``at`` can change anything: a debt to repay, or a lot to vest or expire. Most orders
+        find nothing due, and answering that without building the settlement's views of every lot was a tenth of an
+        import's time. ``True`` is only a maybe: the settlement rule decides."""
+        if self.debt_line < 0:
+            return True
+        for lot in self.lots:
+            if lot.is_pending:
+                if lot.available_at is not None and lot.available_at <= at:
+                    return True
+            elif lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= at:
+                return True
+        return False
+
     # --- the balances ``ledger.repository.balances`` would sum from the entries ------------------------------------
 
     @property

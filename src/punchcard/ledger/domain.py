@@ -84,6 +84,14 @@ COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
 }
 """The program account on the other side of each kind of movement; ``None`` where the member's legs balance alone."""
 
+_COUNTER_OF: dict[str, ProgramAccount | None] = {kind.value: account for kind, account in COUNTER_ACCOUNT.items()}
+
+
+def counter_account(kind: str) -> ProgramAccount | None:
+    """``COUNTER_ACCOUNT`` by the kind's value: legs carry kinds as strings, and building an ``EntryKind`` for each
+    leg was a visible share of an import's time."""
+    return _COUNTER_OF[kind]
+
 
 def imbalance(legs: Iterable[tuple[str, str, datetime, int]]) -> dict[tuple[str, str, datetime], int]:
     """What the program must take, per (asset, kind, moment), for ``legs`` (asset, kind, occurred_at, amount) to
@@ -95,7 +103,7 @@ def imbalance(legs: Iterable[tuple[str, str, datetime, int]]) -> dict[tuple[str,
     for asset, kind, moment, amount in legs:
         totals[(asset, kind, moment)] = totals.get((asset, kind, moment), 0) + amount
     for (asset, kind, _), total in totals.items():
-        if total != 0 and COUNTER_ACCOUNT[EntryKind(kind)] is None:
+        if total != 0 and counter_account(kind) is None:
             raise ValueError(f"{kind} legs of {asset} do not balance: {total}")
     return {key: -total for key, total in totals.items() if total != 0}
 

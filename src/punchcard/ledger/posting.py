@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from punchcard.ledger.domain import COUNTER_ACCOUNT, Account, EntryKind, PointsExpired, Settlement, imbalance
+from punchcard.ledger.domain import Account, EntryKind, PointsExpired, Settlement, counter_account, imbalance
 
 
 @dataclass(frozen=True)
@@ -63,21 +63,19 @@ def transfer(entries: Sequence[dict[str, object]]) -> list[dict[str, object]]:
         return []
     transfer_id = new_transfer_id()
     legs = [{**entry, "transfer_id": transfer_id} for entry in entries]
-    moves = [
-        (str(e["asset"]), str(e["kind"]), cast(datetime, e["occurred_at"]), cast(int, e["amount"])) for e in entries
-    ]
-    return legs + counter_legs(entries[0], moves, transfer_id)
+    moves = [(entry["asset"], entry["kind"], entry["occurred_at"], entry["amount"]) for entry in entries]
+    return legs + counter_legs(entries[0], cast(list[tuple[str, str, datetime, int]], moves), transfer_id)
 
 
 def counter_legs(
     template: dict[str, object], moves: Iterable[tuple[str, str, datetime, int]], transfer_id: uuid.UUID
 ) -> list[dict[str, object]]:
-    """The program's legs (``ledger.domain.COUNTER_ACCOUNT``) that balance ``moves`` (asset, kind, occurred_at,
+    """The program's legs (``ledger.domain.counter_account``) that balance ``moves`` (asset, kind, occurred_at,
     amount of the member's legs), one per asset, kind and moment in that order; the other columns come from
     ``template``."""
     legs: list[dict[str, object]] = []
     for (asset, kind, moment), amount in sorted(imbalance(moves).items()):
-        counter = COUNTER_ACCOUNT[EntryKind(kind)]
+        counter = counter_account(kind)
         assert counter is not None  # ``imbalance`` refuses unbalanced kinds that have no counter account
         legs.append(
             {
