@@ -37,7 +37,8 @@ def pg_rows(
     back in UTC (``SET LOCAL TIME ZONE``), as ``UtcDateTime`` gives them."""
     driver = session.connection().connection.driver_connection
     with driver.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[union-attr]
-        cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+        if fetch:  # a statement that returns nothing needs no zone: one round trip less
+            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
         cursor.execute(query, parameters)
         rows: list[Any] = cursor.fetchall() if fetch else []
         return rows

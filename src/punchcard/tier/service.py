@@ -116,16 +116,14 @@ def review_batch(
         return None
     since = policy.window.start(at, zone)
     values = ledger_reports.tier_credits_by_member(session, members[0].id, members[-1].id, since, at)
-    tiers: list[dict[str, object]] = []
+    moves: list[tuple[int, str]] = []
     graces: list[dict[str, object]] = []
     changes: list[dict[str, object]] = []
     events: list[TierChanged] = []
     for row in members:
         decision = review(policy, row.tier_code, values.get(row.id, 0), row.tier_grace_until, at)
         if decision.outcome in (ReviewOutcome.UPGRADE, ReviewOutcome.DOWNGRADE) or row.tier_code is None:
-            tiers.append(
-                {"member_id": row.id, "tier_code": decision.tier.code, "tier_since": at, "tier_grace_until": None}
-            )
+            moves.append((row.id, decision.tier.code))
             events.append(
                 tier_changed(
                     policy,
@@ -149,7 +147,7 @@ def review_batch(
             )
         elif decision.outcome in (ReviewOutcome.START_GRACE, ReviewOutcome.END_GRACE):
             graces.append({"member_id": row.id, "tier_grace_until": decision.grace_until})
-    member_bulk.update_tiers(session, tiers)
+    member_bulk.move_tiers(session, moves, at)
     member_bulk.update_graces(session, graces)
     _record_changes(session, changes, at)
     outbox.publish(session, events, now)
