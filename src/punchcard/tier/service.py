@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import BigInteger, String, bindparam, func, insert, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from punchcard.kit.db import UtcDateTime
@@ -18,7 +19,9 @@ from punchcard.tier.domain import (
     Progress,
     ReviewOutcome,
     TierChanged,
+    TierDowngraded,
     TierPolicy,
+    TierUpgraded,
     progress,
     review,
     tier_changed,
@@ -150,8 +153,45 @@ def review_batch(
     member_bulk.move_tiers(session, moves, at)
     member_bulk.update_graces(session, graces)
     _record_changes(session, changes, at)
-    outbox.publish(session, events, now)
+    _publish_changes(session, program_id, events, at, now)
     return int(members[-1].id), len(members)
+
+
+def _publish_changes(session: Session, program_id: int, events: list[TierChanged], at: datetime, now: datetime) -> None:
+    """The review batch's ``tier.*`` events. On PostgreSQL their outbox rows are built in the database from arrays
+    of the events' facts, one INSERT per kind (``outbox.selected``, which checks the payload against the event's
+    fields): a review moves thousands of members, and inserting their events row by row from Python cost about as
+    much as the rest of the review (docs/performance.md). SQLite publishes them as every other change does."""
+    if not events:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        outbox.publish(session, events, now)
+        return
+    for kind in (TierUpgraded, TierDowngraded):
+        mine = [event for event in events if type(event) is kind]
+        if not mine:
+            continue
+        facts = (
+            func.unnest(
+                bindparam("members", [event.member_id for event in mine], type_=ARRAY(BigInteger)),
+                bindparam("froms", [event.from_tier for event in mine], type_=ARRAY(String)),
+                bindparam("tos", [event.to_tier for event in mine], type_=ARRAY(String)),
+                bindparam("reasons", [event.reason for event in mine], type_=ARRAY(String)),
+            )
+            .table_valued("member_id", "from_tier", "to_tier", "reason")
+            .render_derived(name="changed")
+        )
+        columns = outbox.selected(
+            "postgresql",
+            kind,
+            program_id=program_id,
+            member_id=facts.c.member_id,
+            occurred_at=literal(at, UtcDateTime()),
+            recorded_at=now,
+            payload={"from_tier": facts.c.from_tier, "to_tier": facts.c.to_tier, "reason": facts.c.reason},
+        )
+        session.execute(outbox.insert_selected(select(*columns).select_from(facts)))
+    outbox.wrote(session)
 
 
 _RECORD_CHANGES = text(
