@@ -51,7 +51,7 @@ def engine(database_url: str) -> Engine:
 
 @pytest.fixture(scope="session")
 def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(fixed_now=NOW, database_url=database_url, outbox_poll_seconds=0))
+    app = create_app(Settings(fixed_now=NOW, database_url=database_url, outbox_poll_seconds=0, intake_poll_seconds=0))
     with TestClient(app) as test_client:
         yield test_client
     app.state.sessions.kw["bind"].dispose()  # the app's own pooled engine; unclosed connections warn (= fail)

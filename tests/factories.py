@@ -205,6 +205,16 @@ def deliver_outbox(client: TestClient) -> int:
     return delivered
 
 
+def process_accepted(client: TestClient) -> int:
+    """Process every accepted event now, as a worker would (test apps run no worker thread, so that a test knows
+    when events are processed); returns how many were processed or rejected."""
+    from punchcard.event import worker
+
+    app = client.app
+    done: int = worker.drain(app.state.sessions, app.state.clock)  # type: ignore[attr-defined]
+    return done
+
+
 def ledger_items(api: ApiClient, external_id: str) -> list[dict[str, Any]]:
     """All of the member's ledger entries, newest first (one page of up to 500)."""
     response = api.get(f"/api/v1/members/{external_id}/ledger", params={"limit": 500})

@@ -3,6 +3,7 @@
 from punchcard.auth import models as auth_models
 from punchcard.coupon import models as coupon_models
 from punchcard.event import models as event_models
+from punchcard.intake import models as intake_models
 from punchcard.kit.db import Base
 from punchcard.ledger import models as ledger_models
 from punchcard.member import models as member_models
@@ -18,6 +19,7 @@ FEATURE_MODELS = (
     auth_models,
     coupon_models,
     event_models,
+    intake_models,
     ledger_models,
     member_models,
     outbox_models,

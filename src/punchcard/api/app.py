@@ -15,6 +15,7 @@ from punchcard.consumers import consumers
 from punchcard.coupon.endpoints import router as coupons
 from punchcard.event.endpoints import router as events
 from punchcard.event.group_commit import GroupCommit
+from punchcard.event.worker import Worker
 from punchcard.kit import invalidation
 from punchcard.kit.db import get_engine, session_factory
 from punchcard.kit.http import reject_nul, require_json
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     clock = settings.clock()
     dispatcher = Dispatcher(sessions, consumers(settings), clock)
     listener = invalidation.Listener(engine.url) if engine.dialect.name == "postgresql" else None
+    worker = Worker(sessions, clock, settings.intake_poll_seconds) if settings.intake_poll_seconds > 0 else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -50,8 +52,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             listener.start()  # cached keys and programs hear of other processes' changes
         if settings.outbox_poll_seconds > 0:
             dispatcher.start(settings.outbox_poll_seconds)
+        if worker is not None:
+            worker.start()  # accepted events (``Prefer: respond-async``, the batch endpoint) are processed here too
         yield
         await run_in_threadpool(group_commit.close)  # answer the events already queued before the process ends
+        if worker is not None:
+            await run_in_threadpool(worker.stop)
         await run_in_threadpool(dispatcher.stop)
         if listener is not None:
             await run_in_threadpool(listener.stop)
@@ -69,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.invalidation = listener
     app.state.group_commit = group_commit
+    app.state.intake_worker = worker
     app.state.sign_in_links = portal_service.request_link  # the console's way to the portal's links (admin.members)
     errors.install(app)
     app.add_middleware(KeyFirst, sessions=sessions)

@@ -5,14 +5,13 @@ per field; business rules use their own codes (``docs/errors.md``). A 500 means 
 """
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from punchcard.kit.errors import PunchcardError
+from punchcard.kit.errors import PunchcardError, validation_failure
 from punchcard.kit.http import error_response
 
 log = logging.getLogger(__name__)
@@ -29,11 +28,6 @@ _HTTP_CODES = {
 }
 
 
-def _field(location: tuple[Any, ...]) -> str:
-    parts = [str(part) for part in location if part != "body"]
-    return ".".join(parts) or "body"
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(PunchcardError)
     async def _business(_: Request, error: PunchcardError) -> JSONResponse:
@@ -44,12 +38,8 @@ def install(app: FastAPI) -> None:
         errors = error.errors()
         if any(item.get("type") == "json_invalid" for item in errors):
             return error_response(400, "malformed_json", "the request body is not valid JSON")
-        details = [
-            {"field": _field(tuple(item["loc"])), "message": item["msg"].removeprefix("Value error, ")}
-            for item in errors
-        ]
-        summary = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details[:3])
-        return error_response(422, "validation_error", f"the request is invalid: {summary}", details)
+        failure = validation_failure(errors)
+        return error_response(failure.status, failure.code, failure.message, failure.details)
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, error: HTTPException) -> JSONResponse:

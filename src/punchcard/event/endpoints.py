@@ -1,31 +1,91 @@
-"""/api/v1/events and /api/v1/preview."""
+"""/api/v1/events (now, or accepted for later with ``Prefer: respond-async``), /api/v1/events/batch, the status of
+an event, and /api/v1/preview."""
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
-from punchcard.event import service
+from punchcard.event import accepted, service
 from punchcard.event.group_commit import GroupCommit
-from punchcard.event.schemas import EventIn, PreviewIn
+from punchcard.event.schemas import EventBatchIn, EventIn, EventStatusOut, PreviewIn
+from punchcard.intake.service import Tracked
+from punchcard.kit.errors import PunchcardError, validation_failure
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.kit.idempotency import request_hash
-from punchcard.program.http import OwnAccessDep, VersionDep
+from punchcard.program.domain import ProgramVersion
+from punchcard.program.http import AccessDep, OwnAccessDep, VersionDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
+ASYNC = "respond-async"
 
-@router.post("/events", status_code=201, responses={200: {"description": "a replay of an event already processed"}})
-async def post_event(body: EventIn, request: Request, access: OwnAccessDep, now: NowDep) -> JSONResponse:
+
+@router.post(
+    "/events",
+    status_code=201,
+    responses={
+        200: {"description": "a replay of an event already processed"},
+        202: {"description": "accepted for later (`Prefer: respond-async`)", "model": EventStatusOut},
+    },
+)
+async def post_event(
+    body: EventIn,
+    request: Request,
+    access: OwnAccessDep,
+    now: NowDep,
+    prefer: Annotated[str | None, Header(description="`respond-async`: accept now, process later (202)")] = None,
+) -> JSONResponse:
     """Process a purchase, refund or custom event exactly once; a retry with the same id returns the first response.
 
     The event is recorded by the process's group-commit writer, together with the events that arrive with it, and
-    answered after their common commit (``event.group_commit``).
+    answered after their common commit (``event.group_commit``). With ``Prefer: respond-async`` it is stored
+    durably and answered ``202`` at once; a worker processes it later, and its ``status_url`` tells the outcome.
     """
     digest = request_hash(body.model_dump(mode="json"))
+    if ASYNC in _preferences(prefer):
+        [answer] = await run_in_threadpool(_accept, request, access.version, [(body, digest)], now)
+        if isinstance(answer, PunchcardError):
+            raise answer
+        response = JSONResponse(_shown(request, answer), status_code=202)
+        response.headers["Preference-Applied"] = ASYNC
+        response.headers["Location"] = _status_url(request, answer.external_id)
+        return response
     committer: GroupCommit = request.app.state.group_commit
     outcome = await committer.record(access.version, body, digest, now)
     return JSONResponse(outcome.body, status_code=outcome.status)
+
+
+@router.post("/events/batch", status_code=202)
+async def post_events(batch: EventBatchIn, request: Request, access: OwnAccessDep, now: NowDep) -> JSONResponse:
+    """Accept up to 1,000 events for later processing, in one write. Each item is answered in order on its own: its
+    status (as ``Prefer: respond-async`` answers one event), or its error (``{"error": {...}}``: an invalid body, a
+    conflicting retry, ...); a bad item does not stop the others. Items with the same member are processed in the
+    order given."""
+    answers: list[dict[str, Any] | None] = []
+    valid: list[tuple[EventIn, str]] = []
+    for item in batch.events:
+        try:
+            body = EventIn.model_validate(item)
+        except ValidationError as invalid:
+            answers.append(_error(validation_failure(invalid.errors())))
+            continue
+        answers.append(None)
+        valid.append((body, request_hash(body.model_dump(mode="json"))))
+    found = iter(await run_in_threadpool(_accept, request, access.version, valid, now) if valid else [])
+    results = [answer if answer is not None else _answer(request, next(found)) for answer in answers]
+    return JSONResponse({"results": results}, status_code=202)
+
+
+@router.get("/events/{event_id:path}", responses={200: {"model": EventStatusOut}})
+def get_event(event_id: str, request: Request, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    """Where an event stands: ``accepted`` (waiting for a worker), ``processed`` (with the response a synchronous
+    request got or would have got) or ``rejected`` (with its error). Events processed at once are ``processed``."""
+    return _shown(request, accepted.status(session, access.caller.program_id, event_id))
 
 
 @router.post("/preview")
@@ -46,3 +106,40 @@ def preview(body: PreviewIn, session: SessionDep, version: VersionDep, now: NowD
             for award in evaluation.awards
         ],
     }
+
+
+def _preferences(prefer: str | None) -> set[str]:
+    """The preference tokens of a ``Prefer`` header (RFC 7240), without their parameters."""
+    if not prefer:
+        return set()
+    return {part.split(";")[0].split("=")[0].strip().lower() for part in prefer.split(",")}
+
+
+def _accept(
+    request: Request, version: ProgramVersion, items: list[tuple[EventIn, str]], now: datetime
+) -> list[Tracked | PunchcardError]:
+    """Accept ``items`` in one transaction, commit, and wake this process's worker."""
+    with request.app.state.sessions() as session:
+        answers = accepted.accept(session, version, items, now)
+        session.commit()
+    worker = request.app.state.intake_worker
+    if worker is not None:
+        worker.wake()
+    return answers
+
+
+def _answer(request: Request, answer: Tracked | PunchcardError) -> dict[str, Any]:
+    return _error(answer) if isinstance(answer, PunchcardError) else _shown(request, answer)
+
+
+def _error(error: PunchcardError) -> dict[str, Any]:
+    return {"error": {"code": error.code, "message": error.message, "details": error.details}}
+
+
+def _shown(request: Request, tracked: Tracked) -> dict[str, Any]:
+    return tracked.document() | {"status_url": _status_url(request, tracked.external_id)}
+
+
+def _status_url(request: Request, event_id: str) -> str:
+    """Where the event's status is read, as a path (right behind any proxy)."""
+    return str(request.app.url_path_for("get_event", event_id=quote(event_id, safe="")))

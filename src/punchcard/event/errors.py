@@ -23,3 +23,7 @@ class OrderOfAnotherMember(Unprocessable):
 
 class RefundExceedsOrder(Unprocessable):
     code = "refund_exceeds_order"
+
+
+class EventNotFound(NotFound):
+    code = "event_not_found"

@@ -20,6 +20,12 @@ def find_event(session: Session, program_id: int, external_id: str) -> Event | N
     ).scalar_one_or_none()
 
 
+def find_events(session: Session, program_id: int, external_ids: list[str]) -> dict[str, Event]:
+    """The recorded events among ``external_ids``, by id."""
+    query = select(Event).where(Event.program_id == program_id, Event.external_id.in_(external_ids))
+    return {event.external_id: event for event in session.execute(query).scalars()}
+
+
 def find_order(session: Session, program_id: int, order_id: str, *, lock: bool = False) -> Order | None:
     query = select(Order).where(Order.program_id == program_id, Order.order_id == order_id)
     return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()

@@ -100,3 +100,29 @@ class PreviewIn(EventIn):
     type: Literal["purchase"] = PURCHASE  # type: ignore[assignment]
     member_external_id: Identifier | None = None  # type: ignore[assignment]
     occurred_at: Moment | None = None  # type: ignore[assignment]
+
+
+MAX_BATCH = 1000
+"""Events in one ``POST /api/v1/events/batch``."""
+
+
+class EventBatchIn(Request):
+    """Up to ``MAX_BATCH`` events, each checked on its own: a bad one is answered with its error and does not stop
+    the others."""
+
+    events: Annotated[list[dict[str, JsonValue]], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class EventStatusOut(Request):
+    """Where an event stands (the answer to an accepted event, to the batch's items and to
+    ``GET /api/v1/events/{event_id}``)."""
+
+    event_id: str
+    status: Literal["accepted", "processed", "rejected"]
+    accepted_at: datetime
+    processed_at: datetime | None
+    status_url: str
+    response: dict[str, JsonValue] | None = None
+    """Once processed: the response a synchronous request got (or would have got)."""
+    error: dict[str, JsonValue] | None = None
+    """Once rejected: the error a synchronous request would have got."""

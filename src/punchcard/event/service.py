@@ -199,6 +199,13 @@ def _order_recorded(order_id: str | None) -> OrderAlreadyRecorded:
     return OrderAlreadyRecorded(f"order {order_id!r} was already recorded by another event", [{"order_id": order_id}])
 
 
+def check_moment_and_currency(program: Program, body: EventIn, now: datetime) -> None:
+    """The checks an event passes before its member is looked at; an event accepted for later passes them when it
+    is accepted."""
+    _not_in_future(body.occurred_at, now)
+    _same_currency(program, body.currency)
+
+
 def _not_in_future(moment: datetime, now: datetime) -> None:
     if moment > now + CLOCK_SKEW:
         raise OccurredInFuture(

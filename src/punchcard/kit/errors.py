@@ -4,6 +4,7 @@ An error carries a stable snake_case ``code`` that names the broken rule, an HTT
 details. The API turns it into ``{"error": {"code", "message", "details"}}``; nothing else is ever shown for bad input.
 """
 
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 
@@ -60,3 +61,19 @@ class TryAgain(PunchcardError):
     code = "busy_try_again"
     status = 503
     retry_after: ClassVar[int] = 1
+
+
+def validation_failure(errors: Sequence[Mapping[str, Any]]) -> ValidationFailed:
+    """A ``validation_error`` from pydantic's errors: one detail per field (``lines.0.quantity``), and the first
+    three in the message. The API's 422 for a whole body and a batch's answer for one item say it alike."""
+    details = [
+        {"field": _field(tuple(error["loc"])), "message": str(error["msg"]).removeprefix("Value error, ")}
+        for error in errors
+    ]
+    summary = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details[:3])
+    return ValidationFailed(f"the request is invalid: {summary}", details)
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part != "body"]
+    return ".".join(parts) or "body"

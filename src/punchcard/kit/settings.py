@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     """How often each server process looks for outbox work that no commit of its own announced (events written by
     another process, retries falling due); 0 turns the server's dispatcher off (``punchcard jobs run`` still drains)."""
 
+    intake_poll_seconds: float = 0.5
+    """How often each server process's worker looks for accepted events (``Prefer: respond-async``, the batch
+    endpoint) that no accept of its own announced; 0 leaves them to ``punchcard worker`` processes."""
+
     public_url: str = "http://127.0.0.1:8000"
     """Where members and staff reach this server; e-mailed links start with it."""
     secret_key: str = ""

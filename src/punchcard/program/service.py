@@ -185,6 +185,12 @@ def current(session: Session, program_id: int) -> ProgramVersion:
     return _load(session, program_id, int(version))
 
 
+def at_version(session: Session, program_id: int, number: int) -> ProgramVersion:
+    """Version ``number`` of the program, whether or not it is still in force (an event accepted under it is
+    processed under it)."""
+    return _load(session, program_id, number)
+
+
 _versions: dict[tuple[str, int, int], ProgramVersion] = {}
 
 

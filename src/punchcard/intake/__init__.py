@@ -1,0 +1,1 @@
+"""The intake: events accepted now and processed later (``Prefer: respond-async``, ``POST /api/v1/events/batch``)."""
