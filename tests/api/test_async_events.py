@@ -6,6 +6,7 @@ synchronous request, and its status tells the same response (or error) the reque
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -198,6 +199,7 @@ def test_the_status_of_an_unknown_event_is_not_found_and_events_are_private_to_t
     assert accept(mine, body).status_code == 202
     error_of(theirs.get(f"/api/v1/events/{body['id']}"), 404, "event_not_found")
     error_of(mine.get("/api/v1/events/no-such-event"), 404, "event_not_found")
+    assert process_accepted(mine.client) == 1  # nothing is left for the other tests' workers
 
 
 def test_an_event_processed_at_once_has_a_status_too(api: ApiClient) -> None:
@@ -206,3 +208,30 @@ def test_an_event_processed_at_once_has_a_status_too(api: ApiClient) -> None:
     shown = status_of(api, response["event_id"])
     assert shown["status"] == "processed"
     assert shown["response"] == response
+
+
+def test_workers_in_parallel_keep_each_member_s_events_in_order(api: ApiClient) -> None:
+    # Given thirty members, each with a purchase and then its full refund, accepted interleaved with the others'
+    members = [api.member() for _ in range(30)]
+    bodies: list[dict[str, Any]] = []
+    for member in members:
+        order = api.next_id("order")
+        bodies.append(purchase_body(api, member, order_id=order))
+        bodies.append(
+            {
+                "id": api.next_id("refund"),
+                "type": "refund",
+                "member_external_id": member,
+                "occurred_at": "2026-06-02T12:00:00+00:00",
+                "order_id": order,
+                "currency": "EUR",
+                "amount": "39.89",
+            }
+        )
+    assert api.post("/api/v1/events/batch", {"events": bodies[::2] + bodies[1::2]}).status_code == 202
+    # When three workers process them at once
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda _: process_accepted(api.client), range(3)))
+    # Then every refund came after its purchase: nothing rejected, every purchase taken back
+    assert {status_of(api, body["id"])["status"] for body in bodies} == {"processed"}
+    assert {api.available(member) for member in members} == {50}

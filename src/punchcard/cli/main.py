@@ -6,6 +6,8 @@ Each command is a boundary: it opens a unit of work, calls services, and commits
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +17,7 @@ from sqlalchemy import Engine
 
 from punchcard.auth.service import Scope, create_key, revoke_by_value
 from punchcard.consumers import consumers
+from punchcard.event import worker as event_worker
 from punchcard.importer import cli as importer_cli
 from punchcard.jobs import scheduler
 from punchcard.jobs import service as jobs
@@ -172,6 +175,36 @@ def _serve(
         access_log=access_log,
         timeout_worker_healthcheck=healthcheck,
     )
+
+
+@app.command()
+def worker(
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="process what is waiting, then exit")] = False,
+    threads: Annotated[int, typer.Option(min=1, help="workers in this process, each on partitions of its own")] = 1,
+    poll: Annotated[float, typer.Option(min=0.01, help="seconds between looks for new events when idle")] = 0.5,
+) -> None:
+    """Process the events accepted for later (``Prefer: respond-async``, ``POST /api/v1/events/batch``), each member's
+    in the order they were accepted. Run as many as you like, on any machine that reaches the database: they share
+    the work by partition (docs/scaling.md). Stops on SIGTERM or Ctrl-C after the batch in hand."""
+    engine = get_engine(_url())
+    settings = Settings(database_url=_url())
+    sessions, clock = session_factory(engine), settings.clock()
+    if until_idle:
+        typer.echo(f"{event_worker.drain(sessions, clock)} events processed or rejected")
+        return
+    running = [event_worker.Worker(sessions, clock, poll) for _ in range(threads)]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for each in running:
+        each.start()
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for each in running:
+            each.stop()
 
 
 def _parse_at(value: str | None) -> datetime:
