@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cpu, machine, pg, report, scenarios
+from bench import accepted, cpu, machine, pg, report, scenarios
 from bench.scenarios import Bench, Result, ServerConfig, Sizes
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -90,12 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if groups & {"earn", "read", "hot"}:
             with bench.serve() as running:
-                for group, scenario in (("earn", scenarios.earn), ("read", scenarios.read), ("hot", scenarios.hot)):
+                for group, name, scenario in (
+                    ("earn", "earn", scenarios.earn),
+                    ("earn", "earn-async", accepted.earn_async),
+                    ("read", "read", scenarios.read),
+                    ("hot", "hot", scenarios.hot),
+                ):
                     if group in groups:
                         for clients in sizes.clients:
                             attempt(
-                                f"{group}-{clients}",
-                                f"{group} at {clients} clients",
+                                f"{name}-{clients}",
+                                f"{name} at {clients} clients",
                                 lambda s=scenario, c=clients: s(bench, running, c),  # type: ignore[misc]
                             )
         if "cpu" in groups:

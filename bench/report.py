@@ -9,6 +9,8 @@ from typing import Any
 REQUIRED = (
     "earn-8",
     "earn-32",
+    "earn-async-8",
+    "earn-async-32",
     "read-8",
     "read-32",
     "hot-8",

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -124,9 +124,14 @@ class Bench:
             yield running
 
     def load(
-        self, running: server.Running, script: str, clients: int, extra: dict[str, str] | None = None
+        self,
+        running: server.Running,
+        script: str,
+        clients: int,
+        extra: dict[str, str] | None = None,
+        at_start: Callable[[], None] | None = None,
     ) -> wrk.WrkResult:
-        """A warm-up run, then the measured run; both with unique ids."""
+        """A warm-up run, then the measured run (``at_start`` is called just before it); both with unique ids."""
         env = {
             "BENCH_KEY": self.program.key,
             "BENCH_MEMBERS": str(self.sizes.members),
@@ -140,6 +145,8 @@ class Bench:
             seconds=self.sizes.warmup,
             env={**env, "BENCH_RUN": uuid.uuid4().hex[:10]},
         )
+        if at_start is not None:
+            at_start()
         before_pg = self.database.backend_cpu_seconds()
         result = wrk.run(
             running.url,

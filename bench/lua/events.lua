@@ -1,7 +1,8 @@
 -- wrk script: POST /api/v1/events, one purchase per request, each with a unique event id and order id.
 -- Members are "m1".."mN" drawn Zipf-like (rank = floor(N ^ U): P(rank k) ~ 1/k, so a few members are hot and most
 -- are cold); with BENCH_HOT_MEMBER set, every event is for that one member and earns a fixed amount.
--- Environment: BENCH_KEY (API key), BENCH_MEMBERS (N), BENCH_RUN (unique prefix), BENCH_OCCURRED_AT (ISO time).
+-- Environment: BENCH_KEY (API key), BENCH_MEMBERS (N), BENCH_RUN (unique prefix), BENCH_OCCURRED_AT (ISO time);
+-- BENCH_PREFER, when set, is sent as the Prefer header (respond-async: accepted now, processed later).
 local key = os.getenv("BENCH_KEY")
 local members = tonumber(os.getenv("BENCH_MEMBERS") or "1000")
 local run = os.getenv("BENCH_RUN") or tostring(os.time())
@@ -10,6 +11,7 @@ local hot = os.getenv("BENCH_HOT_MEMBER")
 local made = 0
 local sent = 0
 local headers = { ["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json" }
+if os.getenv("BENCH_PREFER") then headers["Prefer"] = os.getenv("BENCH_PREFER") end
 
 function setup(thread)
   made = made + 1
