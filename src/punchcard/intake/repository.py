@@ -34,6 +34,8 @@ def insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
 
 
 def find(session: Session, program_id: int, external_ids: Sequence[str]) -> dict[str, IntakeEvent]:
+    if not external_ids:
+        return {}
     query = select(IntakeEvent).where(IntakeEvent.program_id == program_id, IntakeEvent.external_id.in_(external_ids))
     return {row.external_id: row for row in session.execute(query).scalars()}
 
