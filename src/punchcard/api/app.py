@@ -13,6 +13,7 @@ from punchcard.api import errors
 from punchcard.api.limits import BodyLimit, KeyFirst
 from punchcard.consumers import consumers
 from punchcard.coupon.endpoints import router as coupons
+from punchcard.event.accepted import AcceptCommit
 from punchcard.event.endpoints import router as events
 from punchcard.event.group_commit import GroupCommit
 from punchcard.event.worker import Worker
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     dispatcher = Dispatcher(sessions, consumers(settings), clock)
     listener = invalidation.Listener(engine.url) if engine.dialect.name == "postgresql" else None
     worker = Worker(sessions, clock, settings.intake_poll_seconds) if settings.intake_poll_seconds > 0 else None
+    accept_commit = AcceptCommit(
+        sessions, settings.group_commit_max, settings.group_commit_writers, worker.wake if worker else _nothing
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker.start()  # accepted events (``Prefer: respond-async``, the batch endpoint) are processed here too
         yield
         await run_in_threadpool(group_commit.close)  # answer the events already queued before the process ends
+        await run_in_threadpool(accept_commit.close)
         if worker is not None:
             await run_in_threadpool(worker.stop)
         await run_in_threadpool(dispatcher.stop)
@@ -75,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.invalidation = listener
     app.state.group_commit = group_commit
-    app.state.intake_worker = worker
+    app.state.accept_commit = accept_commit
     app.state.sign_in_links = portal_service.request_link  # the console's way to the portal's links (admin.members)
     errors.install(app)
     app.add_middleware(KeyFirst, sessions=sessions)
@@ -93,3 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def _nothing() -> None:
+    """No worker in this process to wake: ``punchcard worker`` processes find accepted events by polling."""

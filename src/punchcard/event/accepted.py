@@ -10,6 +10,9 @@ differs), as a retry of the request would have been answered.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -22,13 +25,16 @@ from punchcard.event.service import check_moment_and_currency
 from punchcard.intake import service as intake
 from punchcard.intake.domain import Status
 from punchcard.intake.service import Arrival, Tracked
+from punchcard.kit.batching import Batcher
 from punchcard.kit.errors import IdempotencyConflict, PunchcardError
 from punchcard.program.domain import ProgramVersion
 
+log = logging.getLogger(__name__)
 
-def accept(
-    session: Session, version: ProgramVersion, items: list[tuple[EventIn, str]], now: datetime
-) -> list[Tracked | PunchcardError]:
+Answers = list[Tracked | PunchcardError]
+
+
+def accept(session: Session, version: ProgramVersion, items: list[tuple[EventIn, str]], now: datetime) -> Answers:
     """Accept ``items`` (each event with the hash of its request) in one write; for each, in order, where it
     stands or why it was refused. The caller commits, then answers."""
     program_id = version.program_id
@@ -75,3 +81,55 @@ def status(session: Session, program_id: int, external_id: str) -> Tracked:
     if event is None:
         raise EventNotFound(f"no event with id {external_id!r}", [{"event_id": external_id}])
     return _processed(event)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One request's events to accept (one, or a batch's)."""
+
+    version: ProgramVersion
+    items: list[tuple[EventIn, str]]
+    now: datetime
+
+
+class AcceptCommit:
+    """The accepts of the requests that arrive together are written in one transaction and answered after its commit
+    (``kit.batching``, as ``event.group_commit`` records events): one commit, one WAL flush, for all of them. After
+    each commit ``on_commit`` is called (to wake this process's worker). A failure of the shared transaction sends
+    every request to a transaction of its own."""
+
+    def __init__(
+        self, sessions: Callable[[], Session], max_batch: int, writers: int, on_commit: Callable[[], None]
+    ) -> None:
+        self._sessions, self._on_commit = sessions, on_commit
+        self._batcher: Batcher[_Request, Answers] = Batcher(self._handle, max_batch, writers, "punchcard-accept")
+
+    async def accept(self, version: ProgramVersion, items: list[tuple[EventIn, str]], now: datetime) -> Answers:
+        """Accept ``items``; for each, once committed, where it stands or why it was refused."""
+        return await self._batcher.submit(_Request(version, items, now))
+
+    def close(self) -> None:
+        self._batcher.close()
+
+    def _handle(self, requests: list[_Request]) -> list[Answers | BaseException]:
+        try:
+            with self._sessions() as session:
+                together: list[Answers | BaseException] = [
+                    accept(session, request.version, request.items, request.now) for request in requests
+                ]
+                session.commit()
+            answers = together
+        except Exception:  # each request alone, as if there were no batching
+            log.info("a batch of %d accepts failed; writing them one by one", len(requests), exc_info=True)
+            answers = [self._alone(request) for request in requests]
+        self._on_commit()
+        return answers
+
+    def _alone(self, request: _Request) -> Answers | BaseException:
+        try:
+            with self._sessions() as session:
+                answers = accept(session, request.version, request.items, request.now)
+                session.commit()
+        except Exception as failure:  # the request's error handlers answer it
+            return failure
+        return answers

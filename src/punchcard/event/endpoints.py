@@ -1,23 +1,21 @@
 """/api/v1/events (now, or accepted for later with ``Prefer: respond-async``), /api/v1/events/batch, the status of
 an event, and /api/v1/preview."""
 
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from punchcard.event import accepted, service
+from punchcard.event.accepted import AcceptCommit
 from punchcard.event.group_commit import GroupCommit
 from punchcard.event.schemas import EventBatchIn, EventIn, EventStatusOut, PreviewIn
 from punchcard.intake.service import Tracked
 from punchcard.kit.errors import PunchcardError, validation_failure
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.kit.idempotency import request_hash
-from punchcard.program.domain import ProgramVersion
 from punchcard.program.http import AccessDep, OwnAccessDep, VersionDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -48,7 +46,7 @@ async def post_event(
     """
     digest = request_hash(body.model_dump(mode="json"))
     if ASYNC in _preferences(prefer):
-        [answer] = await run_in_threadpool(_accept, request, access.version, [(body, digest)], now)
+        [answer] = await _accepts(request).accept(access.version, [(body, digest)], now)
         if isinstance(answer, PunchcardError):
             raise answer
         response = JSONResponse(_shown(request, answer), status_code=202)
@@ -76,7 +74,7 @@ async def post_events(batch: EventBatchIn, request: Request, access: OwnAccessDe
             continue
         answers.append(None)
         valid.append((body, request_hash(body.model_dump(mode="json"))))
-    found = iter(await run_in_threadpool(_accept, request, access.version, valid, now) if valid else [])
+    found = iter(await _accepts(request).accept(access.version, valid, now) if valid else [])
     results = [answer if answer is not None else _answer(request, next(found)) for answer in answers]
     return JSONResponse({"results": results}, status_code=202)
 
@@ -115,17 +113,9 @@ def _preferences(prefer: str | None) -> set[str]:
     return {part.split(";")[0].split("=")[0].strip().lower() for part in prefer.split(",")}
 
 
-def _accept(
-    request: Request, version: ProgramVersion, items: list[tuple[EventIn, str]], now: datetime
-) -> list[Tracked | PunchcardError]:
-    """Accept ``items`` in one transaction, commit, and wake this process's worker."""
-    with request.app.state.sessions() as session:
-        answers = accepted.accept(session, version, items, now)
-        session.commit()
-    worker = request.app.state.intake_worker
-    if worker is not None:
-        worker.wake()
-    return answers
+def _accepts(request: Request) -> AcceptCommit:
+    accepts: AcceptCommit = request.app.state.accept_commit
+    return accepts
 
 
 def _answer(request: Request, answer: Tracked | PunchcardError) -> dict[str, Any]:
