@@ -15,8 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 
+from bench import roundtrips
 from bench.scenarios import Bench, Result
 from punchcard.event import service as events
 from punchcard.event.schemas import EventIn
@@ -81,6 +82,15 @@ def cpu(bench: Bench) -> list[Result]:
         timed = {name: _timed(work, operations, statements) for name, work in works.items()}
     finally:
         event.remove(bench.engine, "before_cursor_execute", counted)
+    url = bench.engine.url
+    with roundtrips.proxy(url.host or "127.0.0.1", url.port or 5432) as (port, counter):
+        proxied = create_engine(url.set(host="127.0.0.1", port=port), pool_pre_ping=True)
+        sessions = session_factory(proxied)  # the works above now talk to PostgreSQL through the counting proxy
+        try:
+            for name, work in works.items():
+                timed[name]["round_trips_per_operation"] = _round_trips(work, counter)
+        finally:
+            proxied.dispose()
     alone = timed["cpu-earn"]
     return [
         _result("cpu-read", "GET /members/{id} without HTTP: the key, the member and its view", timed["cpu-read"]),
@@ -92,6 +102,17 @@ def cpu(bench: Bench) -> list[Result]:
             baseline=alone | {"name": "the same purchases, a transaction each"},
         ),
     ]
+
+
+def _round_trips(work: Callable[[], int], counter: roundtrips.TurnCounter, operations: int = 50) -> float:
+    """Round trips to PostgreSQL per operation, counted on the wire (``bench.roundtrips``), after a warm-up."""
+    for _ in range(5):
+        work()
+    counter.reset()
+    done = 0
+    while done < operations:
+        done += work()
+    return round(counter.turns / done, 2)
 
 
 def _timed(work: Callable[[], int], operations: int, statements: list[int]) -> dict[str, Any]:
@@ -106,7 +127,7 @@ def _timed(work: Callable[[], int], operations: int, statements: list[int]) -> d
     used = time.process_time() - started
     return {
         "per_second": round(done / used, 1),
-        "cpu_ms_per_operation": round(used / done * 1000, 3),
+        "cpu_us_per_operation": round(used / done * 1_000_000),
         "statements_per_operation": round(statements[0] / done, 2),
         "operations": done,
     }

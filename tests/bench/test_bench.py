@@ -5,13 +5,15 @@ itself runs from ``scripts/test`` as ``bench/run --quick``; nothing here measure
 from __future__ import annotations
 
 import copy
+import socket
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench import orders, report, scenarios, server
+from bench import orders, report, roundtrips, scenarios, server
 from punchcard.importer.source import FileFormat, Order, RawOrder, read, validate
 from punchcard.program import service as programs
 from tests.factories import ProgramMaker
@@ -120,3 +122,35 @@ def test_a_run_whose_server_restarted_a_worker_fails(tmp_path: Path) -> None:
         output.write("INFO:     Waiting for child process [42]\nINFO:     Child process [42] died\n")
     with pytest.raises(RuntimeError, match="restarted 1 time"):
         server.refuse_restarts(log, start)
+
+
+def test_round_trips_are_counted_on_the_wire_and_pipelined_messages_are_one() -> None:
+    # Given a server that answers each line it receives, behind the counting proxy
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            buffered = b""
+            while chunk := connection.recv(1024):
+                buffered += chunk
+                while b"\n" in buffered:
+                    line, buffered = buffered.split(b"\n", 1)
+                    connection.sendall(line.upper() + b"\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    with roundtrips.proxy("127.0.0.1", listener.getsockname()[1]) as (port, counter):
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            # When the client asks once and waits, then sends two questions at once and waits for both answers
+            client.sendall(b"one\n")
+            assert client.recv(1024) == b"ONE\n"
+            client.sendall(b"two\nthree\n")
+            received = b""
+            while received.count(b"\n") < 2:
+                received += client.recv(1024)
+        # Then that was two round trips
+        assert received == b"TWO\nTHREE\n"
+        assert counter.turns == 2
+    listener.close()
