@@ -15,13 +15,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import event
 
 from bench import roundtrips
 from bench.scenarios import Bench, Result
 from punchcard.event import service as events
 from punchcard.event.schemas import EventIn
-from punchcard.kit.db import session_factory
+from punchcard.kit.db import get_engine, session_factory
 from punchcard.kit.idempotency import request_hash
 from punchcard.member import repository as members
 from punchcard.member.http import member_view
@@ -84,7 +84,7 @@ def cpu(bench: Bench) -> list[Result]:
         event.remove(bench.engine, "before_cursor_execute", counted)
     url = bench.engine.url
     with roundtrips.proxy(url.host or "127.0.0.1", url.port or 5432) as (port, counter):
-        proxied = create_engine(url.set(host="127.0.0.1", port=port), pool_pre_ping=True)
+        proxied = get_engine(url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False))
         sessions = session_factory(proxied)  # the works above now talk to PostgreSQL through the counting proxy
         try:
             for name, work in works.items():

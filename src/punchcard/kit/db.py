@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -138,7 +138,36 @@ def get_engine(url: str, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+"""A pooled connection idle longer than this is pinged before use; one used more recently is trusted."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection only when it sat idle for ``PING_AFTER_IDLE_SECONDS``, instead of before every
+    transaction (``pool_pre_ping``, a round trip each: one of a read's six). A connection that fails its ping is
+    replaced before use (``DisconnectionError`` makes the pool connect anew), so the first request after a quiet
+    night or a database restart does not fail. One in use when the database went away fails its statement; SQLAlchemy
+    then drops it and every older connection of the pool, and the request boundaries run the unit of work once more
+    on a fresh one (``on_a_fresh_connection``, ``retry_on_conflict``, group commit's one-by-one fallback)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # gone: the pool connects anew
+            raise DisconnectionError("an idle pooled connection failed its ping") from error
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -169,6 +198,24 @@ CONFLICT_BACKOFF = 0.05
 """Seconds: the longest pause before the second attempt; it doubles for each further one."""
 
 
+def is_disconnect(error: BaseException) -> bool:
+    """Whether ``error`` is the connection being lost (a database restart, a killed backend). SQLAlchemy has then
+    dropped it and every older connection of the pool, so the same work can run again at once on a fresh one."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def on_a_fresh_connection(work: Callable[[], T]) -> T:
+    """Run ``work`` (a whole unit of work, in a session of its own) once more if its connection turned out to be
+    gone; any other error, or a second loss, is raised."""
+    try:
+        return work()
+    except DBAPIError as error:
+        if not is_disconnect(error):
+            raise
+        log.warning("the database connection was lost; running the work again on a fresh one: %s", error.orig)
+    return work()
+
+
 def is_conflict(error: BaseException) -> bool:
     """Whether ``error`` is the database reporting a deadlock or a serialization failure (as psycopg raises them,
     wrapped by SQLAlchemy). SQLite has neither: its writers queue (``BEGIN IMMEDIATE``)."""
@@ -183,8 +230,9 @@ def retry_on_conflict(
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run ``work``, a whole unit of work in a transaction of its own, again from the start when the database gives
-    its transaction up for a deadlock or a serialization failure: at most ``attempts`` runs in all, after which that
-    failure is raised. Any other error is raised at once, never retried.
+    its transaction up for a deadlock or a serialization failure, or its connection was lost (``is_disconnect``): at
+    most ``attempts`` runs in all, after which that failure is raised. Any other error is raised at once, never
+    retried.
 
     ``work`` must leave nothing behind when it fails: open its own transaction (``unit_of_work``), or pass
     ``before_retry`` to roll back the session it uses (a request's). Between runs it pauses a random moment, up to
@@ -199,7 +247,7 @@ def retry_on_conflict(
         try:
             return work()
         except DBAPIError as error:
-            if attempt >= attempts or not is_conflict(error):
+            if attempt >= attempts or not (is_conflict(error) or is_disconnect(error)):
                 raise
             log.warning(
                 "attempt %d of %d given up by the database, running it again: %s", attempt, attempts, error.orig
