@@ -21,7 +21,7 @@ from bench import roundtrips
 from bench.scenarios import Bench, Result
 from punchcard.event import service as events
 from punchcard.event.schemas import EventIn
-from punchcard.kit.db import get_engine, session_factory
+from punchcard.kit.db import get_engine, reading, session_factory
 from punchcard.kit.idempotency import request_hash
 from punchcard.member import repository as members
 from punchcard.member.http import member_view
@@ -57,6 +57,7 @@ def cpu(bench: Bench) -> list[Result]:
 
     def read() -> int:
         with sessions() as session:
+            reading(session)  # as the API's member read does (``program.http.in_one_trip``)
             _, version = programs.for_key(session, authorization)
             member = members.get(session, version.program_id, f"m{random.randint(1, count)}")
             member_view(session, version, member, datetime.now(UTC))

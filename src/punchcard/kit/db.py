@@ -186,6 +186,15 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
             raise
 
 
+def reading(session: Session) -> None:
+    """Run the session's statements without a transaction on PostgreSQL (each is its own, as autocommit): for a unit
+    of work that only reads. Under READ COMMITTED every statement sees its own snapshot inside a transaction too, so
+    nothing changes but the ``BEGIN`` and ``ROLLBACK`` around them, two of a member read's round trips. Call it before
+    the first statement. SQLite keeps its transaction (there a read takes the writers' turn, ``_WriterTurn``)."""
+    if is_postgres(session):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
