@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -30,6 +31,7 @@ def intake_counts(engine: Engine, program_id: int) -> dict[str, int]:
     """The program's intake by status, read without waiting for a writer: on SQLite through a plain reader (WAL lets
     it read beside the worker's transaction; the app's sessions would queue for the writers' turn)."""
     query = "SELECT status, count(*) FROM intake_events WHERE program_id = ? GROUP BY status"
+    rows: Sequence[Any]
     if engine.dialect.name == "sqlite":
         with closing(sqlite3.connect(str(engine.url.database))) as reader:
             rows = reader.execute(query, (program_id,)).fetchall()
