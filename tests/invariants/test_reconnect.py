@@ -48,3 +48,24 @@ def test_reads_and_writes_right_after_every_connection_was_ended_succeed(
     # (the tests that follow get fresh pools: this one ended connections that other paths have not met yet)
     engine.dispose()
     api.client.app.state.sessions.kw["bind"].dispose()  # type: ignore[attr-defined]
+
+
+def test_a_request_that_meets_a_lost_connection_is_told_to_send_it_again_never_500(
+    api: ApiClient, engine: Engine, database_url: str
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no connections to lose")
+    # Given an app whose pool holds connections
+    api.member()
+    # When the database ends every connection and a member is enrolled at once (an endpoint without a rerun)
+    end_every_connection(database_url)
+    response = api.post("/api/v1/members", {"external_id": "after-the-restart"})
+    # Then it is enrolled, or told that nothing was done and to send it again; sent again, it is enrolled once
+    assert response.status_code in (201, 503), response.text
+    if response.status_code == 503:
+        assert response.json()["error"]["code"] == "busy_try_again"
+        assert response.headers["Retry-After"] == "1"
+        assert api.post("/api/v1/members", {"external_id": "after-the-restart"}).status_code == 201
+    assert api.get("/api/v1/members/after-the-restart").status_code == 200
+    engine.dispose()
+    api.client.app.state.sessions.kw["bind"].dispose()  # type: ignore[attr-defined]

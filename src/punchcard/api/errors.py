@@ -9,10 +9,12 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
+from punchcard.kit.db import is_conflict, is_disconnect
 from punchcard.kit.errors import PunchcardError, validation_failure
-from punchcard.kit.http import error_response
+from punchcard.kit.http import error_response, try_again
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,16 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, error: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(error.status_code, "http_error")
         return error_response(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, error: DBAPIError) -> JSONResponse:
+        """A transaction the database gave up (a deadlock, a serialization failure) or whose connection was lost (a
+        restart) wrote nothing: the request can simply be sent again. Any other database error is a bug."""
+        if not (is_conflict(error) or is_disconnect(error)):
+            return await _unexpected(request, error)
+        log.warning("answered 503 for a transaction the database lost: %s", error.orig)
+        cause = "lost its connection to the database" if is_disconnect(error) else "was given up for a conflicting one"
+        return try_again(f"the request's transaction {cause}; nothing was done: send it again")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -86,6 +86,14 @@ async def reject_nul(request: Request) -> None:
                 )
 
 
+def try_again(message: str) -> JSONResponse:
+    """503 ``busy_try_again`` with ``Retry-After``: the request's transaction wrote nothing and can be sent again."""
+    busy = TryAgain(message)
+    response = error_response(busy.status, busy.code, busy.message, busy.details)
+    response.headers["Retry-After"] = str(busy.retry_after)
+    return response
+
+
 def retried_when_busy(endpoint: Callable[P, R]) -> Callable[P, R | JSONResponse]:
     """For an endpoint that commits its request's ``session`` itself: when the database gives the transaction up (a
     deadlock or a serialization failure), roll back and run the whole endpoint again on a fresh transaction
@@ -102,9 +110,6 @@ def retried_when_busy(endpoint: Callable[P, R]) -> Callable[P, R | JSONResponse]
             if not is_conflict(error):
                 raise
             log.warning("gave the request up after retrying it: %s", error.orig)
-        busy = TryAgain("the database gave this request up for a conflicting change; nothing was done: send it again")
-        response = error_response(busy.status, busy.code, busy.message, busy.details)
-        response.headers["Retry-After"] = str(busy.retry_after)
-        return response
+        return try_again("the database gave this request up for a conflicting change; nothing was done: send it again")
 
     return run
