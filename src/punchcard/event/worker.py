@@ -1,19 +1,19 @@
 """Workers: accepted events (``event.accepted``) recorded through the event path, in order per member.
 
-A worker takes a partition of the intake for one transaction (``intake.service.claim``: a PostgreSQL advisory lock,
-so no other worker processes that partition meanwhile), records its oldest accepted events with ``service.record``,
-exactly as a synchronous request would, and writes each outcome to the intake in the same transaction: an event is
-processed exactly once, and a crash at any moment rolls back both its effects and its outcome, so the next worker
-processes it again. Members belong to one partition, so a member's events are processed one after another in the
-order they were accepted; different partitions go to different workers (threads in each ``punchcard serve`` process,
-``punchcard worker`` processes, on any machine using the same PostgreSQL). SQLite has one writer at a time: there
-the partition is simply the next one in line.
+A worker takes a few partitions of the intake for one transaction (``intake.service.claim``: PostgreSQL advisory
+locks, so no other worker processes those partitions meanwhile), records their oldest accepted events with
+``service.record``, exactly as a synchronous request would, and writes each outcome to the intake in the same
+transaction: an event is processed exactly once, and a crash at any moment rolls back both its effects and its
+outcome, so the next worker processes it again. Members belong to one partition, so a member's events are processed
+one after another in the order they were accepted; different partitions go to different workers (threads in each
+``punchcard serve`` process, ``punchcard worker`` processes, on any machine using the same PostgreSQL). SQLite has
+one writer at a time: there every partition is the worker's while its transaction lasts.
 
 A refusal (unknown or blocked member, an order recorded twice, ...) becomes the event's outcome, ``rejected``, with
 the error a synchronous request would have got; its writes are undone (the batch runs again with a savepoint per
-event). Any other failure
-(a deadlock, a lost connection, a bug) rolls the batch back; its events are then processed one at a time, and an
-event that keeps failing is rejected after ``intake.domain.MAX_ATTEMPTS`` so that its partition moves on.
+event). Any other failure (a deadlock, a lost connection, a bug) rolls the batch back; its events are then processed
+one at a time, and an event that keeps failing is rejected after ``intake.domain.MAX_ATTEMPTS`` so that its
+partition moves on.
 """
 
 from __future__ import annotations
@@ -38,7 +38,11 @@ from punchcard.program import service as programs
 log = logging.getLogger(__name__)
 
 BATCH = 100
-"""Events one transaction processes: one commit for many events, short enough to hold a partition briefly."""
+"""Events one transaction processes: one commit for many events, short enough to hold its partitions briefly."""
+
+PARTITIONS_PER_BATCH = 8
+"""Partitions one transaction takes: accepted events spread over all 64, and a batch of one partition's few would
+make a transaction per handful of events; eight leave the other partitions to other workers."""
 
 Sessions = Callable[[], Session]
 
@@ -52,40 +56,44 @@ def drain(sessions: Sessions, clock: Clock) -> int:
 
 
 def process_waiting(sessions: Sessions, clock: Clock) -> int:
-    """One round: a batch from every partition with accepted events that no other worker holds, starting at a
-    random one so that workers spread out; returns how many events were processed or rejected."""
+    """One round: a batch from every group of ``PARTITIONS_PER_BATCH`` partitions with accepted events, the
+    partitions shuffled so that workers spread out (each takes only those no other worker holds); returns how many
+    events were processed or rejected."""
     with sessions() as session:
         partitions = intake.waiting_partitions(session)
     random.shuffle(partitions)
-    return sum(_partition(sessions, clock, partition, BATCH) for partition in partitions)
+    groups = [
+        partitions[start : start + PARTITIONS_PER_BATCH] for start in range(0, len(partitions), PARTITIONS_PER_BATCH)
+    ]
+    return sum(_partitions(sessions, clock, group, BATCH) for group in groups)
 
 
-def _partition(sessions: Sessions, clock: Clock, partition: int, limit: int) -> int:
+def _partitions(sessions: Sessions, clock: Clock, partitions: list[int], limit: int) -> int:
     try:
-        return _batch(sessions, clock, partition, limit)
+        return _batch(sessions, clock, partitions, limit)
     except Exception as failure:  # not a refusal: the batch rolled back; find the event that fails
         if limit > 1:
-            log.warning("a batch of partition %d failed; processing its events one at a time", partition, exc_info=True)
+            log.warning("a batch of partitions %s failed; processing one event at a time", partitions, exc_info=True)
             done = 0
             for _ in range(limit):
-                step = _partition(sessions, clock, partition, 1)
+                step = _partitions(sessions, clock, partitions, 1)
                 if not step:
                     break
                 done += step
             return done
-        return _count_failure(sessions, clock, partition, failure)
+        return _count_failure(sessions, clock, partitions, failure)
 
 
-def _batch(sessions: Sessions, clock: Clock, partition: int, limit: int) -> int:
-    """Process up to ``limit`` of the partition's accepted events in one transaction; 0 when another worker has the
-    partition or nothing is waiting.
+def _batch(sessions: Sessions, clock: Clock, partitions: list[int], limit: int) -> int:
+    """Process up to ``limit`` of the partitions' accepted events in one transaction; 0 when other workers have the
+    partitions or nothing is waiting.
 
     The first run records the events one after another with nothing in between. A refusal may have written before
     it was refused, so then the transaction is rolled back and the batch runs again with each event in a savepoint of
     its own (two more statements per event, paid only by a batch that holds a refusal)."""
     for careful in (False, True):
         with sessions() as session:
-            waiting = intake.claim(session, partition, limit)
+            waiting = intake.claim(session, partitions, limit)
             if not waiting:
                 return 0
             now = clock.now()
@@ -99,7 +107,7 @@ def _batch(sessions: Sessions, clock: Clock, partition: int, limit: int) -> int:
             intake.finish(session, finished, now)
             session.commit()
         return len(finished)
-    raise RuntimeError(f"partition {partition}: a refusal escaped its savepoint")
+    raise RuntimeError(f"partitions {partitions}: a refusal escaped its savepoint")
 
 
 def _process(session: Session, item: Waiting, now: datetime, *, careful: bool) -> Finished:
@@ -119,11 +127,11 @@ def _process(session: Session, item: Waiting, now: datetime, *, careful: bool) -
     return Finished(item.row_id, Status.PROCESSED, outcome.status, outcome.body)
 
 
-def _count_failure(sessions: Sessions, clock: Clock, partition: int, failure: Exception) -> int:
-    """The partition's oldest event failed alone: count it (rejecting it after the last attempt); 1 if rejected."""
-    log.error("processing an event of partition %d failed", partition, exc_info=failure)
+def _count_failure(sessions: Sessions, clock: Clock, partitions: list[int], failure: Exception) -> int:
+    """The partitions' oldest event failed alone: count it (rejecting it after the last attempt); 1 if rejected."""
+    log.error("processing an event of partitions %s failed", partitions, exc_info=failure)
     with sessions() as session:
-        waiting = intake.claim(session, partition, 1)
+        waiting = intake.claim(session, partitions, 1)
         if not waiting:
             return 0
         rejected = intake.failed(session, waiting[0], f"{type(failure).__name__}: {failure}", clock.now())

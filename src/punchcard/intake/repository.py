@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,20 +46,24 @@ def waiting_partitions(session: Session) -> list[int]:
     return sorted(int(partition) for partition in session.execute(query).scalars())
 
 
-def lock_partition(session: Session, partition: int) -> bool:
-    """Take the partition for this transaction, unless another worker has it: PostgreSQL's advisory lock, released at
-    commit or rollback. SQLite's writers take turns on the whole database, so there it is always ours."""
+def lock_partitions(session: Session, partitions: Sequence[int]) -> list[int]:
+    """Take for this transaction those of ``partitions`` that no other worker has (PostgreSQL's advisory locks,
+    released at commit or rollback, all tried in one statement); returns them. SQLite's writers take turns on the
+    whole database, so there every partition is ours."""
     if not is_postgres(session):
-        return True
-    taken = session.execute(select(func.pg_try_advisory_xact_lock(LOCK_SPACE, partition))).scalar_one()
-    return bool(taken)
+        return list(partitions)
+    taken = session.execute(_LOCK, {"partitions": list(partitions), "space": LOCK_SPACE}).scalars()
+    return [int(partition) for partition in taken]
 
 
-def claim(session: Session, partition: int, limit: int) -> list[IntakeEvent]:
-    """A partition's oldest accepted events, at most ``limit``, in the order they were accepted."""
+_LOCK = text("SELECT p FROM unnest(CAST(:partitions AS integer[])) AS p WHERE pg_try_advisory_xact_lock(:space, p)")
+
+
+def claim(session: Session, partitions: Sequence[int], limit: int) -> list[IntakeEvent]:
+    """The oldest accepted events of ``partitions``, at most ``limit``, in the order they were accepted."""
     query = (
         select(IntakeEvent)
-        .where(IntakeEvent.partition == partition, IntakeEvent.status == Status.ACCEPTED.value)
+        .where(IntakeEvent.partition.in_(partitions), IntakeEvent.status == Status.ACCEPTED.value)
         .order_by(IntakeEvent.id)
         .limit(limit)
     )

@@ -8,6 +8,7 @@ records each event, and writes the outcomes back in the same transaction, so an 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -132,12 +133,13 @@ def waiting_partitions(session: Session) -> list[int]:
     return repository.waiting_partitions(session)
 
 
-def claim(session: Session, partition: int, limit: int) -> list[Waiting] | None:
-    """Take ``partition`` for this transaction and return its oldest accepted events (at most ``limit``); ``None``
-    when another worker has the partition. Until the transaction ends no one else processes this partition, so a
-    member's events are processed one after another, in the order they were accepted."""
-    if not repository.lock_partition(session, partition):
-        return None
+def claim(session: Session, partitions: Sequence[int], limit: int) -> list[Waiting]:
+    """Take for this transaction those of ``partitions`` no other worker has, and return their oldest accepted events
+    (at most ``limit``); none when another worker has them all. Until the transaction ends no one else processes
+    those partitions, so a member's events are processed one after another, in the order they were accepted."""
+    taken = repository.lock_partitions(session, partitions)
+    if not taken:
+        return []
     return [
         Waiting(
             row.id,
@@ -148,7 +150,7 @@ def claim(session: Session, partition: int, limit: int) -> list[Waiting] | None:
             row.body,
             row.request_hash,
         )
-        for row in repository.claim(session, partition, limit)
+        for row in repository.claim(session, taken, limit)
     ]
 
 
