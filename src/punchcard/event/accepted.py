@@ -26,7 +26,7 @@ from punchcard.intake import service as intake
 from punchcard.intake.domain import Status
 from punchcard.intake.service import Arrival, Tracked
 from punchcard.kit.batching import Batcher
-from punchcard.kit.errors import IdempotencyConflict, PunchcardError
+from punchcard.kit.errors import IdempotencyConflict, PunchcardError, received_with_another_body
 from punchcard.program.domain import ProgramVersion
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,7 @@ def accept(session: Session, version: ProgramVersion, items: list[tuple[EventIn,
 def _recorded(event: Event, digest: str) -> Tracked | IdempotencyConflict:
     """An event a synchronous request recorded, received again: its response, unless this body differs."""
     if event.request_hash != digest:
-        return IdempotencyConflict(
-            f"event {event.external_id!r} was already received with a different body",
-            [{"event_id": event.external_id}],
-        )
+        return received_with_another_body(event.external_id)
     return _processed(event)
 
 

@@ -23,7 +23,7 @@ from punchcard.event.errors import (
 )
 from punchcard.event.models import Event
 from punchcard.event.schemas import EventIn
-from punchcard.kit.errors import IdempotencyConflict
+from punchcard.kit.errors import received_with_another_body
 from punchcard.kit.events import effects_of
 from punchcard.kit.money import to_minor
 from punchcard.ledger.account import Readings, open_account
@@ -62,10 +62,7 @@ class Outcome:
 
 def _replay(event: Event, digest: str) -> Outcome:
     if event.request_hash != digest:
-        raise IdempotencyConflict(
-            f"event {event.external_id!r} was already received with a different body",
-            [{"event_id": event.external_id}],
-        )
+        raise received_with_another_body(event.external_id)
     return Outcome(200, event.response)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from punchcard.intake import repository
 from punchcard.intake.domain import MAX_ATTEMPTS, Status, partition_of
 from punchcard.intake.models import IntakeEvent
-from punchcard.kit.errors import IdempotencyConflict
+from punchcard.kit.errors import IdempotencyConflict, received_with_another_body
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,18 @@ def accept(
     for arrival in arrivals:
         if arrival.external_id in inserted:
             same = first[arrival.external_id].request_hash == arrival.request_hash
-            answers.append(Tracked(arrival.external_id, Status.ACCEPTED, now) if same else _conflict(arrival))
+            answers.append(
+                Tracked(arrival.external_id, Status.ACCEPTED, now)
+                if same
+                else received_with_another_body(arrival.external_id)
+            )
         else:
             row = earlier[arrival.external_id]
-            answers.append(_tracked(row) if row.request_hash == arrival.request_hash else _conflict(arrival))
+            answers.append(
+                _tracked(row)
+                if row.request_hash == arrival.request_hash
+                else received_with_another_body(arrival.external_id)
+            )
     return answers
 
 
@@ -98,13 +106,6 @@ def _row(program_id: int, program_version: int, arrival: Arrival, now: datetime)
         "accepted_at": now,
         "attempts": 0,
     }
-
-
-def _conflict(arrival: Arrival) -> IdempotencyConflict:
-    return IdempotencyConflict(
-        f"event {arrival.external_id!r} was already received with a different body",
-        [{"event_id": arrival.external_id}],
-    )
 
 
 def status(session: Session, program_id: int, external_id: str) -> Tracked | None:

@@ -54,6 +54,13 @@ class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
 
 
+def received_with_another_body(event_id: str) -> IdempotencyConflict:
+    """An event id sent again with a different body: whether the first was recorded at once or accepted for later."""
+    return IdempotencyConflict(
+        f"event {event_id!r} was already received with a different body", [{"event_id": event_id}]
+    )
+
+
 class TryAgain(PunchcardError):
     """The database gave the request's transaction up (a deadlock or a serialization failure) more often than we
     retry it: nothing was written, and the same request can be sent again after ``retry_after`` seconds."""
