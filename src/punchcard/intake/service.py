@@ -77,19 +77,15 @@ def accept(
     answers: list[Tracked | IdempotencyConflict] = []
     for arrival in arrivals:
         if arrival.external_id in inserted:
-            same = first[arrival.external_id].request_hash == arrival.request_hash
-            answers.append(
-                Tracked(arrival.external_id, Status.ACCEPTED, now)
-                if same
-                else received_with_another_body(arrival.external_id)
+            tracked, stored_hash = (
+                Tracked(arrival.external_id, Status.ACCEPTED, now),
+                first[arrival.external_id].request_hash,
             )
         else:
             row = earlier[arrival.external_id]
-            answers.append(
-                _tracked(row)
-                if row.request_hash == arrival.request_hash
-                else received_with_another_body(arrival.external_id)
-            )
+            tracked, stored_hash = _tracked(row), row.request_hash
+        same = stored_hash == arrival.request_hash
+        answers.append(tracked if same else received_with_another_body(arrival.external_id))
     return answers
 
 
