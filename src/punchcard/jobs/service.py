@@ -101,7 +101,12 @@ def run(
                 limit=batch_size,
             )
             ranges = _id_ranges(engine, program_id, workers)
-            report.members_reviewed += sum(_parallel(workers, [partial(_review, engine, review, r) for r in ranges]))
+            held: list[int] = []
+            walks = [partial(_review, engine, review, within, held) for within in ranges]
+            report.members_reviewed += sum(_parallel(workers, walks))
+            report.members_reviewed += sum(
+                _batch(engine, partial(_review_held, review, member_id)) for member_id in sorted(held)
+            )
         report.timed("tier_review", started)
     return report
 
@@ -170,15 +175,24 @@ def _skipped(engine: Engine, posting: ledger.Posting, *, at: datetime, expiring:
         total += done
 
 
-def _review(engine: Engine, review: Callable[..., tuple[int, int] | None], within: IdRange) -> int:
-    """Review the members whose ids are in ``within``, batch after batch, each its own transaction."""
+def _review(engine: Engine, review: Callable[..., tiers.Reviewed | None], within: IdRange, held: list[int]) -> int:
+    """Review the members whose ids are in ``within``, batch after batch, each its own transaction; the members a
+    request held are added to ``held``."""
     after_id, reviewed = within.after_id, 0
     while True:
         batch = _batch(engine, partial(review, after_id=after_id, up_to_id=within.up_to_id))
         if batch is None:
             return reviewed
-        after_id, seen = batch
-        reviewed += seen
+        after_id, reviewed = batch.last_id, reviewed + batch.seen
+        held.extend(batch.held)
+
+
+def _review_held(review: Callable[..., tiers.Reviewed | None], member_id: int, session: Session) -> int:
+    """A member a request held while the review walked past: wait for the member first, holding nothing else (the
+    lock order of a request), then review it. Without this it would wait for the next night's run."""
+    members.lock_id(session, member_id)
+    reviewed = review(session, after_id=member_id - 1, up_to_id=member_id)
+    return reviewed.seen if reviewed is not None else 0
 
 
 def _id_ranges(engine: Engine, program_id: int, parts: int) -> list[IdRange]:

@@ -148,6 +148,14 @@ def move_tiers(session: Session, moves: Sequence[tuple[int, str]], at: datetime)
     )
 
 
+def member_ids(session: Session, program_id: int, *, after_id: int, up_to_id: int | None) -> list[int]:
+    """The program's member ids after ``after_id`` up to ``up_to_id`` (``None``: all after), in order, unlocked."""
+    query = select(Member.id).where(Member.program_id == program_id, Member.id > after_id)
+    if up_to_id is not None:
+        query = query.where(Member.id <= up_to_id)
+    return [int(member_id) for member_id in session.execute(query.order_by(Member.id)).scalars()]
+
+
 def update_graces(session: Session, changes: list[dict[str, Any]]) -> None:
     """Set existing members' ``tier_grace_until`` (``changes`` name the member by ``member_id``), as
     ``update_tiers`` does."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -96,6 +97,16 @@ def held_before(session: Session, member_id: int, moment: datetime) -> str | Non
     ).scalar_one_or_none()
 
 
+@dataclass(frozen=True)
+class Reviewed:
+    """What a review batch did: the last member id it reached, how many members it reviewed, and the members of its
+    range that a request held (passed over, to be reviewed once free: ``jobs.service``)."""
+
+    last_id: int
+    seen: int
+    held: list[int]
+
+
 def review_batch(
     session: Session,
     program_id: int,
@@ -107,16 +118,21 @@ def review_batch(
     after_id: int,
     limit: int,
     up_to_id: int | None = None,
-) -> tuple[int, int] | None:
-    """Review one batch of members (by id, after ``after_id`` and up to ``up_to_id``); returns (last id, members
-    seen), ``None`` when done.
+) -> Reviewed | None:
+    """Review one batch of members (by id, after ``after_id`` and up to ``up_to_id``); ``None`` when there is no
+    member left in the range.
 
-    Members whose rows a live request holds are skipped (``SKIP LOCKED``) and reviewed on the next run; reviewing
-    again at the same ``at`` changes nothing, since every outcome is a function of the stored state.
+    Members whose rows a live request holds are passed over (``SKIP LOCKED``) and named in ``Reviewed.held``, for
+    the caller to review once they are free; reviewing again at the same ``at`` changes nothing, since every outcome
+    is a function of the stored state.
     """
     members = member_bulk.lock_for_review(session, program_id, after_id=after_id, up_to_id=up_to_id, limit=limit)
+    last_id = int(members[-1].id) if members else up_to_id
+    reviewed = {int(row.id) for row in members}
+    in_range = member_bulk.member_ids(session, program_id, after_id=after_id, up_to_id=last_id)
+    held = [member_id for member_id in in_range if member_id not in reviewed]
     if not members:
-        return None
+        return Reviewed(held[-1], 0, held) if held else None
     since = policy.window.start(at, zone)
     values = ledger_reports.tier_credits_by_member(session, members[0].id, members[-1].id, since, at)
     moves: list[tuple[int, str]] = []
@@ -154,7 +170,7 @@ def review_batch(
     member_bulk.update_graces(session, graces)
     _record_changes(session, changes, at)
     _publish_changes(session, program_id, events, at, now)
-    return int(members[-1].id), len(members)
+    return Reviewed(int(members[-1].id), len(members), held)
 
 
 def _publish_changes(session: Session, program_id: int, events: list[TierChanged], at: datetime, now: datetime) -> None:
