@@ -114,8 +114,8 @@ def lock_for_review(
     session: Session, program_id: int, *, after_id: int, up_to_id: int | None, limit: int
 ) -> Sequence[Row[int, str | None, datetime | None]]:
     """The next ``limit`` members (id, tier_code, tier_grace_until) by id after ``after_id`` (up to ``up_to_id``),
-    locked ``FOR NO KEY UPDATE`` like every member lock, skipping members a request holds (``SKIP LOCKED``: they are
-    reviewed on the next run)."""
+    locked ``FOR NO KEY UPDATE`` like every member lock, skipping members a request holds (``SKIP LOCKED``: the run
+    reviews them once they are free)."""
     query = select(Member.id, Member.tier_code, Member.tier_grace_until).where(
         Member.program_id == program_id, Member.id > after_id
     )
