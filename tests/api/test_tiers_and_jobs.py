@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +9,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from punchcard.jobs import service as jobs
 from punchcard.member import service as members
 from tests.factories import (
     ApiClient,
@@ -24,7 +22,7 @@ from tests.factories import (
     run_jobs,
     snapshot,
 )
-from tests.invariants.test_nightly_settlement import waits_for_a_lock
+from tests.invariants.test_nightly_settlement import run_while_a_request_holds
 
 
 def rules_of(response: dict[str, Any]) -> list[tuple[str, int, str | None]]:
@@ -289,16 +287,10 @@ def test_a_member_a_request_holds_during_the_review_is_reviewed_in_the_same_run_
     member = silver_member(api)
     run_jobs(api, engine, "2026-05-31T20:00:00+00:00")  # what else was due (the welcome points' expiry) is done
     moment = datetime(2026, 6, 1, 12, tzinfo=UTC)
-    with Session(engine) as request:
-        member_id = members.get(request, api.program_id, member).id
-        members.lock_id(request, member_id)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            running = pool.submit(jobs.run, engine, at=moment, now=moment, batch_size=2, only=[api.slug])
-            # When the run has walked past the member and waits for it, and then the request ends
-            waits_for_a_lock(engine, running)
-            assert not running.done()
-            request.commit()
-            report = running.result()
+    with Session(engine) as look:
+        member_id = members.get(look, api.program_id, member).id
+    # When the run has walked past the member and waits for it, and then the request ends
+    report = run_while_a_request_holds(engine, member_id, at=moment, now=moment, batch_size=2, only=[api.slug])
     # Then the same run reviewed the member: the grace period started tonight, not tomorrow
     assert report.members_reviewed == 1
     assert tier_state(api, member, "2026-06-02T00:00:00+00:00") == ("silver", 0, 500, "2026-07-01T12:00:00+00:00")

@@ -406,22 +406,21 @@ def test_lots_of_a_member_a_request_holds_are_settled_in_the_same_run_once_the_r
     # Given lots due to vest and expire, and a request holding one of their members
     api = history(make_program)
     vest, expire = due(engine, api)
-    with Session(engine) as request:
-        member_id = request.execute(
+    with Session(engine) as look:
+        member_id = look.execute(
             select(Lot.member_id).where(Lot.program_id == api.program_id, *due_to_expire()).limit(1)
         ).scalar_one()
-        members.lock_id(request, member_id)
 
-        # When the run starts while the request still holds that member
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            running = pool.submit(jobs.run, engine, at=AT, now=NOW, batch_size=2, only=[api.slug])
-            waits_for_a_lock(engine, running)
-            # Then it has walked past the member's lots and waits for the member rather than leave them for tomorrow
-            with Session(engine) as look:
-                held = look.execute(select(func.count()).where(Lot.member_id == member_id, *due_to_expire()))
-                assert held.scalar_one() > 0
-            request.commit()
-            report = running.result()
+    def still_due() -> None:
+        # (the run has walked past the member's lots and waits for the member rather than leave them for tomorrow)
+        with Session(engine) as look:
+            held = look.execute(select(func.count()).where(Lot.member_id == member_id, *due_to_expire()))
+            assert held.scalar_one() > 0
+
+    # When the run starts while a request holds that member, and the request ends while the run waits for it
+    report = run_while_a_request_holds(
+        engine, member_id, while_waiting=still_due, at=AT, now=NOW, batch_size=2, only=[api.slug]
+    )
 
     # ...and once the request has ended, the same run settles them: every due lot, once
     assert (report.lots_vested, report.lots_expired) == (vest, expire)
@@ -432,6 +431,22 @@ def test_lots_of_a_member_a_request_holds_are_settled_in_the_same_run_once_the_r
 
 def due_to_expire() -> list[Any]:
     return [Lot.remaining > 0, Lot.expires_at <= AT]
+
+
+def run_while_a_request_holds(
+    engine: Engine, member_id: int, *, while_waiting: Callable[[], None] = lambda: None, **run: Any
+) -> jobs.Report:
+    """``jobs.run(engine, **run)`` started while a request holds ``member_id``; once the run waits for that member
+    (``while_waiting`` is called then), the request commits, and the run's report is returned when it ends."""
+    with Session(engine) as request:
+        members.lock_id(request, member_id)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            running = pool.submit(jobs.run, engine, **run)
+            waits_for_a_lock(engine, running)
+            assert not running.done(), "the run ended without waiting for the member the request held"
+            while_waiting()
+            request.commit()
+            return running.result()
 
 
 def waits_for_a_lock(engine: Engine, running: Future[jobs.Report]) -> None:

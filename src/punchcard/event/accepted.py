@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from punchcard.intake.domain import Status
 from punchcard.intake.service import Arrival, Tracked
 from punchcard.kit.batching import Batcher
 from punchcard.kit.errors import IdempotencyConflict, PunchcardError, received_with_another_body
+from punchcard.kit.idempotency import request_hash
 from punchcard.program.domain import ProgramVersion
 
 log = logging.getLogger(__name__)
@@ -34,14 +36,29 @@ log = logging.getLogger(__name__)
 Answers = list[Tracked | PunchcardError]
 
 
-def accept(session: Session, version: ProgramVersion, items: list[tuple[EventIn, str]], now: datetime) -> Answers:
-    """Accept ``items`` (each event with the hash of its request) in one write; for each, in order, where it
-    stands or why it was refused. The caller commits, then answers."""
+@dataclass(frozen=True)
+class Received:
+    """An event as received: validated, as JSON (what is hashed, and stored when it is accepted), and its hash."""
+
+    body: EventIn
+    json: dict[str, Any]
+    digest: str
+
+    @classmethod
+    def of(cls, body: EventIn) -> Received:
+        json = body.model_dump(mode="json")
+        return cls(body, json, request_hash(json))
+
+
+def accept(session: Session, version: ProgramVersion, items: list[Received], now: datetime) -> Answers:
+    """Accept ``items`` in one write; for each, in order, where it stands or why it was refused. The caller
+    commits, then answers."""
     program_id = version.program_id
-    recorded = repository.find_events(session, program_id, [body.id for body, _ in items])
+    recorded = repository.find_events(session, program_id, [item.body.id for item in items])
     answers: list[Tracked | PunchcardError | None] = []
     arrivals: list[Arrival] = []
-    for body, digest in items:
+    for item in items:
+        body = item.body
         try:
             check_moment_and_currency(version.program, body, now)
         except PunchcardError as refusal:
@@ -49,10 +66,10 @@ def accept(session: Session, version: ProgramVersion, items: list[tuple[EventIn,
             continue
         event = recorded.get(body.id)
         if event is not None:
-            answers.append(_recorded(event, digest))
+            answers.append(_recorded(event, item.digest))
             continue
         answers.append(None)
-        arrivals.append(Arrival(body.id, body.member_external_id, body.model_dump(mode="json"), digest))
+        arrivals.append(Arrival(body.id, body.member_external_id, item.json, item.digest))
     accepted = iter(intake.accept(session, program_id, version.version, arrivals, now))
     return [next(accepted) if answer is None else answer for answer in answers]
 
@@ -85,7 +102,7 @@ class _Request:
     """One request's events to accept (one, or a batch's)."""
 
     version: ProgramVersion
-    items: list[tuple[EventIn, str]]
+    items: list[Received]
     now: datetime
 
 
@@ -101,7 +118,7 @@ class AcceptCommit:
         self._sessions, self._on_commit = sessions, on_commit
         self._batcher: Batcher[_Request, Answers] = Batcher(self._handle, max_batch, writers, "punchcard-accept")
 
-    async def accept(self, version: ProgramVersion, items: list[tuple[EventIn, str]], now: datetime) -> Answers:
+    async def accept(self, version: ProgramVersion, items: list[Received], now: datetime) -> Answers:
         """Accept ``items``; for each, once committed, where it stands or why it was refused."""
         return await self._batcher.submit(_Request(version, items, now))
 

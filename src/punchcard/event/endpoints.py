@@ -9,13 +9,12 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from punchcard.event import accepted, service
-from punchcard.event.accepted import AcceptCommit
+from punchcard.event.accepted import AcceptCommit, Received
 from punchcard.event.group_commit import GroupCommit
 from punchcard.event.schemas import EventBatchIn, EventIn, EventStatusOut, PreviewIn
 from punchcard.intake.service import Tracked
 from punchcard.kit.errors import PunchcardError, validation_failure
 from punchcard.kit.http import NowDep, SessionDep
-from punchcard.kit.idempotency import request_hash
 from punchcard.program.http import AccessDep, OwnAccessDep, VersionDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -44,9 +43,9 @@ async def post_event(
     answered after their common commit (``event.group_commit``). With ``Prefer: respond-async`` it is stored
     durably and answered ``202`` at once; a worker processes it later, and its ``status_url`` tells the outcome.
     """
-    digest = request_hash(body.model_dump(mode="json"))
+    received = Received.of(body)
     if ASYNC in _preferences(prefer):
-        [answer] = await _accepts(request).accept(access.version, [(body, digest)], now)
+        [answer] = await _accepts(request).accept(access.version, [received], now)
         if isinstance(answer, PunchcardError):
             raise answer
         response = JSONResponse(_shown(request, answer), status_code=202)
@@ -54,7 +53,7 @@ async def post_event(
         response.headers["Location"] = _status_url(request, answer.external_id)
         return response
     committer: GroupCommit = request.app.state.group_commit
-    outcome = await committer.record(access.version, body, digest, now)
+    outcome = await committer.record(access.version, body, received.digest, now)
     return JSONResponse(outcome.body, status_code=outcome.status)
 
 
@@ -65,15 +64,15 @@ async def post_events(batch: EventBatchIn, request: Request, access: OwnAccessDe
     conflicting retry, ...); a bad item does not stop the others. Items with the same member are processed in the
     order given."""
     answers: list[dict[str, Any] | None] = []
-    valid: list[tuple[EventIn, str]] = []
+    valid: list[Received] = []
     for item in batch.events:
         try:
             body = EventIn.model_validate(item)
         except ValidationError as invalid:
-            answers.append(_error(validation_failure(invalid.errors())))
+            answers.append(validation_failure(invalid.errors()).envelope())
             continue
         answers.append(None)
-        valid.append((body, request_hash(body.model_dump(mode="json"))))
+        valid.append(Received.of(body))
     found = iter(await _accepts(request).accept(access.version, valid, now) if valid else [])
     results = [answer if answer is not None else _answer(request, next(found)) for answer in answers]
     return JSONResponse({"results": results}, status_code=202)
@@ -119,11 +118,7 @@ def _accepts(request: Request) -> AcceptCommit:
 
 
 def _answer(request: Request, answer: Tracked | PunchcardError) -> dict[str, Any]:
-    return _error(answer) if isinstance(answer, PunchcardError) else _shown(request, answer)
-
-
-def _error(error: PunchcardError) -> dict[str, Any]:
-    return {"error": {"code": error.code, "message": error.message, "details": error.details}}
+    return answer.envelope() if isinstance(answer, PunchcardError) else _shown(request, answer)
 
 
 def _shown(request: Request, tracked: Tracked) -> dict[str, Any]:

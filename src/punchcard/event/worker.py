@@ -122,8 +122,7 @@ def _process(session: Session, item: Waiting, now: datetime, *, careful: bool) -
         with session.begin_nested():
             outcome = service.record(session, version, body, item.request_hash, now)
     except PunchcardError as refusal:
-        envelope = {"error": {"code": refusal.code, "message": refusal.message, "details": refusal.details}}
-        return Finished(item.row_id, Status.REJECTED, refusal.status, envelope)
+        return Finished(item.row_id, Status.REJECTED, refusal.status, refusal.envelope())
     return Finished(item.row_id, Status.PROCESSED, outcome.status, outcome.body)
 
 

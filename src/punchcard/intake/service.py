@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.intake import repository
 from punchcard.intake.domain import MAX_ATTEMPTS, Status, partition_of
+from punchcard.intake.errors import ProcessingFailed
 from punchcard.intake.models import IntakeEvent
 from punchcard.kit.errors import IdempotencyConflict, received_with_another_body
 
@@ -183,6 +184,6 @@ def failed(session: Session, waiting: Waiting, error: str, now: datetime) -> boo
     ``True``) so that its partition moves on."""
     if repository.count_failure(session, waiting.row_id) < MAX_ATTEMPTS:
         return False
-    envelope = {"error": {"code": "processing_failed", "message": error, "details": [{"attempts": MAX_ATTEMPTS}]}}
-    finish(session, [Finished(waiting.row_id, Status.REJECTED, 500, envelope)], now)
+    failure = ProcessingFailed(error, [{"attempts": MAX_ATTEMPTS}])
+    finish(session, [Finished(waiting.row_id, Status.REJECTED, failure.status, failure.envelope())], now)
     return True

@@ -155,7 +155,7 @@ def _ping_when_idle(engine: Engine) -> None:
     replaced before use (``DisconnectionError`` makes the pool connect anew), so the first request after a quiet
     night or a database restart does not fail. One in use when the database went away fails its statement; SQLAlchemy
     then drops it and every older connection of the pool, and the request boundaries run the unit of work once more
-    on a fresh one (``on_a_fresh_connection``, ``retry_on_conflict``, group commit's one-by-one fallback)."""
+    on a fresh one (``retry_on_conflict``, group commit's one-by-one fallback)."""
 
     @event.listens_for(engine, "checkin")
     def _checked_in(dbapi_connection: Any, record: Any) -> None:
@@ -213,18 +213,6 @@ def is_disconnect(error: BaseException) -> bool:
     """Whether ``error`` is the connection being lost (a database restart, a killed backend). SQLAlchemy has then
     dropped it and every older connection of the pool, so the same work can run again at once on a fresh one."""
     return isinstance(error, DBAPIError) and error.connection_invalidated
-
-
-def on_a_fresh_connection(work: Callable[[], T]) -> T:
-    """Run ``work`` (a whole unit of work, in a session of its own) once more if its connection turned out to be
-    gone; any other error, or a second loss, is raised."""
-    try:
-        return work()
-    except DBAPIError as error:
-        if not is_disconnect(error):
-            raise
-        log.warning("the database connection was lost; running the work again on a fresh one: %s", error.orig)
-    return work()
 
 
 def is_conflict(error: BaseException) -> bool:

@@ -19,6 +19,15 @@ class PunchcardError(Exception):
         self.message = message
         self.details = details or []
 
+    def envelope(self) -> dict[str, Any]:
+        """The error as the API shows it (``docs/errors.md``)."""
+        return envelope(self.code, self.message, self.details)
+
+
+def envelope(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
+    """``{"error": {"code", "message", "details"}}``: every error, in a response, a batch's item or a stored outcome."""
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
 
 class NotFound(PunchcardError):
     code = "not_found"

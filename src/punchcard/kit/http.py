@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from punchcard.kit.db import is_conflict, retry_on_conflict
-from punchcard.kit.errors import PunchcardError, TryAgain, ValidationFailed
+from punchcard.kit.errors import PunchcardError, TryAgain, ValidationFailed, envelope
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ R = TypeVar("R")
 
 def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> JSONResponse:
     """The error envelope: ``{"error": {"code", "message", "details"}}`` (``docs/errors.md``)."""
-    return JSONResponse({"error": {"code": code, "message": message, "details": details or []}}, status_code=status)
+    return JSONResponse(envelope(code, message, details), status_code=status)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

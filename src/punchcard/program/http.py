@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from punchcard.auth.service import Caller
-from punchcard.kit.db import on_a_fresh_connection, reading
+from punchcard.kit.db import reading, retry_on_conflict
 from punchcard.kit.http import SessionDep
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
@@ -91,7 +91,7 @@ async def in_one_trip(request: Request, authorization: str | None, work: Callabl
             reading(session)
             return work(session, access or _read_key(session, authorization))
 
-    return await run_in_threadpool(on_a_fresh_connection, trip)
+    return await run_in_threadpool(retry_on_conflict, trip)  # again on a fresh connection if it was lost
 
 
 async def get_caller(access: AccessDep) -> Caller:
