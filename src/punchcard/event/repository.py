@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.event.models import Event, Order
 from punchcard.kit.db import InsertUnlessTaken
+from punchcard.ledger import service as ledger
+from punchcard.ledger.account import Known
 from punchcard.ledger.service import Due, due_columns, due_from
 from punchcard.member import service as members
 from punchcard.member.service import Member
@@ -47,31 +49,61 @@ class Arrival:
     """Whether the event's order id is already recorded (always false without an order id)."""
     due: Due
     """What settling the member at the event's moment has to do."""
+    known: Known | None = None
+    """The member's balances and the tier window's credits before the event (``None`` without a member)."""
 
 
-_ARRIVAL = members.locked_with(
-    lambda member_id: (
-        select(Event.id)
-        .where(Event.program_id == bindparam("program_id"), Event.external_id == bindparam("event_id"))
-        .exists(),
-        select(Order.id)
-        .where(Order.program_id == bindparam("program_id"), Order.order_id == bindparam("order_id"))
-        .exists(),
-        *due_columns(member_id, bindparam("at", type_=Event.occurred_at.type)),
-    )
-)
+def _arrival(window: bool, since: bool) -> Select[Any]:
+    """The arrival's statement, with the tier credits in ``[:since, :until]`` when ``window`` (read only for a member
+    who can still rise: ``:top_tier`` out of grace reads ``NULL``)."""
+
+    def columns(member_id: Any) -> tuple[Any, ...]:
+        credits = case(
+            (and_(Member.tier_code == bindparam("top_tier"), Member.tier_grace_until.is_(None)), None),
+            else_=ledger.credits_column(member_id, since=since),
+        )
+        return (
+            select(Event.id)
+            .where(Event.program_id == bindparam("program_id"), Event.external_id == bindparam("event_id"))
+            .exists(),
+            select(Order.id)
+            .where(Order.program_id == bindparam("program_id"), Order.order_id == bindparam("order_id"))
+            .exists(),
+            *due_columns(member_id, bindparam("at", type_=Event.occurred_at.type)),
+            *ledger.balance_columns(member_id),
+            *((credits,) if window else ()),
+        )
+
+    return members.locked_with(columns)
+
+
+_ARRIVALS = {(window, since): _arrival(window, since) for window in (False, True) for since in (False, True)}
 """Built once (docs/performance.md): the member, locked as ``member.repository`` locks it, and the rest in one trip."""
 
 
 def arrival(
-    session: Session, program_id: int, member_id: str, event_id: str, order_id: str | None, at: datetime
+    session: Session,
+    program_id: int,
+    member_id: str,
+    event_id: str,
+    order_id: str | None,
+    at: datetime,
+    window: tuple[datetime | None, datetime] | None = None,
+    top_tier: str | None = None,
 ) -> Arrival:
-    """Lock the member and find out whether the event or its order was already recorded and what is due at ``at``."""
+    """Lock the member and find out whether the event or its order was already recorded, what is due at ``at``, and
+    the member's balances with their tier credits in ``window`` (``mechanics.tiers.credit_window``; not for a member
+    in ``top_tier`` out of grace)."""
+    since, until = window if window is not None else (None, at)
     parameters = {"program_id": program_id, "member_id": member_id, "event_id": event_id, "order_id": order_id}
-    row = session.execute(_ARRIVAL, {**parameters, "at": at}).one_or_none()
+    statement = _ARRIVALS[window is not None, since is not None]
+    bounds = {"until": until, "top_tier": top_tier, **({"since": since} if since is not None else {})}
+    row = session.execute(statement, {**parameters, "at": at, **(bounds if window is not None else {})}).one_or_none()
     if row is None:
         return Arrival(None, recorded=False, order_recorded=False, due=Due.NOTHING)
-    return Arrival(row[0], recorded=bool(row[1]), order_recorded=bool(row[2]), due=due_from(*row[3:]))
+    balances, credits = ledger.balances_from(row[6:10]), (row[10] if window is not None else None)
+    known = Known(balances) if credits is None else Known(balances, window, int(credits))
+    return Arrival(row[0], bool(row[1]), bool(row[2]), due_from(*row[3:6]), known)
 
 
 _INSERT_EVENT = InsertUnlessTaken(Event, Event.program_id, Event.external_id)

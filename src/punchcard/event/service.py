@@ -76,9 +76,17 @@ def record(
 ) -> Outcome:
     """Process one event exactly once; see the module docstring for the order of steps."""
     program = version.program
-    # One round trip: the member, locked; whether this event id or its order was already recorded; what is due.
+    # One round trip: the member, locked; whether this event id or its order was already recorded; what is due; the
+    # balances and tier credits the mechanics and the answer read.
     arrival = repository.arrival(
-        session, version.program_id, body.member_external_id, body.id, body.order_id, body.occurred_at
+        session,
+        version.program_id,
+        body.member_external_id,
+        body.id,
+        body.order_id,
+        body.occurred_at,
+        tiers.credit_window(version, body.type, body.occurred_at),
+        tiers.top_tier(version),
     )
     member = arrival.member
     if arrival.recorded or member is None:
@@ -114,7 +122,7 @@ def record(
     posting = Posting(
         version.program_id, member.id, version.version, body.occurred_at, now, event_id=event_id, order_id=body.order_id
     )
-    account = open_account(session, posting, due=arrival.due)
+    account = open_account(session, posting, due=arrival.due, known=arrival.known)
     turn = Turn(
         session,
         version,

@@ -23,6 +23,46 @@ from punchcard.member import service as members
 
 
 @dataclass
+class Known:
+    """The member's balances, and their tier credits in one window, as read with the member's lock before the
+    operation moved anything (``event.repository.arrival``), kept current with every leg the account queues. While
+    it holds, the reads of the event's answer and of the tier mechanic cost no round trip; an operation that moves
+    points any other way (a spend, a reversal, a debt repaid) drops it and reads the account rows again."""
+
+    balances: Balances
+    window: tuple[datetime | None, datetime] | None = None
+    """The tier-credit window read (since, until); ``None`` when it was not read."""
+    credits: int = 0
+
+    def add(self, legs: Sequence[dict[str, object]], *, opened: int = 0) -> None:
+        """Count queued ``legs`` (a member's legs; their program counterparts are added when written), and the
+        points of a lot they open."""
+        available, pending = self.balances.available, self.balances.pending
+        for leg in legs:
+            account, amount = leg["account"], leg["amount"]
+            assert isinstance(amount, int)
+            if account == Account.POINTS.value:
+                available += amount
+            elif account == Account.PENDING_POINTS.value:
+                pending += amount
+            elif account == Account.TIER_CREDITS.value and self._in_window(leg["occurred_at"]):
+                self.credits += amount
+        self.balances = replace(
+            self.balances,
+            available=available,
+            pending=pending,
+            lifetime_earned=self.balances.lifetime_earned + opened,
+        )
+
+    def _in_window(self, moment: object) -> bool:
+        if self.window is None:
+            return False
+        assert isinstance(moment, datetime)
+        since, until = self.window
+        return (since is None or since <= moment) and moment <= until
+
+
+@dataclass
 class MemberAccount:
     """The member's ledger for one operation, already locked and settled at ``posting.occurred_at``.
 
@@ -36,10 +76,18 @@ class MemberAccount:
     debt: int | None
     """What the member owes after settling; ``None`` once an operation may have changed it (read it again)."""
     queued: list[list[dict[str, object]]] = field(default_factory=list)
+    known: Known | None = None
+    """Balances read before anything moved and kept current (``Known``); ``None``: read the account rows."""
 
     def because(self, operation: str) -> MemberAccount:
         """The same account, its next entries saying what caused them (``redemption:12``), once that is known."""
-        return MemberAccount(self.session, replace(self.posting, operation=operation), self.debt, self.queued)
+        posting = replace(self.posting, operation=operation)
+        return MemberAccount(self.session, posting, self.debt, self.queued, self.known)
+
+    def _queue(self, legs: list[dict[str, object]], *, opened: int = 0) -> None:
+        self.queued.append(legs)
+        if self.known is not None:
+            self.known.add(legs, opened=opened)
 
     def credit(
         self,
@@ -57,26 +105,31 @@ class MemberAccount:
         )
         if lot_id is None:
             return None
-        if is_pending or self.debt == 0:
-            self.queued.append(earned)  # nothing to repay: written with the operation's other legs
+        if is_pending or self.debt == 0:  # nothing to repay: written with the operation's other legs
+            self._queue(earned, opened=sum(part.points for part in parts))
             return lot_id
-        self.flush()
+        self._moved()
         service.write(self.session, earned)
         service.repay_debt(self.session, self.posting, debt=self.debt)
         self.debt = None
         return lot_id
 
     def spend(self, points: int, *, kind: EntryKind, description: str) -> int:
-        self.flush()
+        self._moved()
         return service.spend(self.session, self.posting, points, kind=kind, description=description)
 
     def reverse(self, *, lot_id: int | None, due: int, policy: ReturnPolicy, description: str) -> int:
-        self.flush()
+        self._moved()
         taken = service.reverse(
             self.session, self.posting, lot_id=lot_id, due=due, policy=policy, description=description
         )
         self.debt = None
         return taken
+
+    def _moved(self) -> None:
+        """Before points move other than by queued legs: write what waits, and read balances from the rows again."""
+        self.flush()
+        self.known = None
 
     def add_tier_credits(
         self, amount: int, kind: EntryKind, description: str, *, dated: datetime | None = None
@@ -85,7 +138,7 @@ class MemberAccount:
         moment (a refund's reversal is dated at the order, so it leaves the tier window with the credit it cancels)."""
         posting = replace(self.posting, occurred_at=dated) if dated is not None else self.posting
         if legs := service.tier_credit_entries(posting, amount, kind, description):
-            self.queued.append(legs)
+            self._queue(legs)
 
     def flush(self) -> None:
         """Write what waits, as one INSERT."""
@@ -94,6 +147,8 @@ class MemberAccount:
             self.queued.clear()
 
     def balances(self) -> Balances:
+        if self.known is not None:
+            return self.known.balances
         self.flush()  # the account rows the balances are read from move with the legs
         return repository.balances(self.session, self.posting.member_id)
 
@@ -105,13 +160,19 @@ class MemberAccount:
         return repository.firing_count(self.session, self.posting.member_id, rule_code, since, until)
 
     def tier_credits(self, since: datetime | None, until: datetime) -> int:
+        if self.known is not None and self.known.window == (since, until):
+            return self.known.credits
         self._flush_if(_is_tier_credit)
         return repository.tier_credits(self.session, self.posting.member_id, since, until)
 
     def balance_and_credits(self, since: datetime | None, until: datetime) -> tuple[PointsBalance, int]:
-        """Balances come from the account rows, which move when the queued legs are written."""
-        self.flush()
-        found, credits = repository.balances_and_credits(self.session, self.posting.member_id, since, until)
+        """From ``known`` when it holds this window; otherwise from the account rows, which move when the queued legs
+        are written."""
+        if self.known is not None and self.known.window == (since, until):
+            found, credits = self.known.balances, self.known.credits
+        else:
+            self.flush()
+            found, credits = repository.balances_and_credits(self.session, self.posting.member_id, since, until)
         return PointsBalance(found.available, found.pending), credits
 
     def _flush_if(self, matters: Callable[[dict[str, object]], bool]) -> None:
@@ -130,19 +191,22 @@ def open_account(
     due: repository.Due | None = None,
     is_locked: bool = False,
     is_new: bool = False,
+    known: Known | None = None,
 ) -> MemberAccount:
     """Lock ``posting``'s member and settle what is due at ``posting.occurred_at``.
 
     ``is_locked`` is for a caller that took the member's lock itself (to look for a replay before anything moves);
     ``due`` for one whose own first query also read what is due (the event path does both in one round trip,
     ``event.repository.arrival``); ``is_new`` for a member created in this transaction (locked, nothing due).
+    ``known``: the balances that first query read (``Known``); kept only when settling has nothing to do, since
+    settling moves them.
     """
     if is_new:
         due = repository.Due.NOTHING
     if not is_locked and due is None:
         members.lock_id(session, posting.member_id)
     debt = service.settle_member(session, posting, at=posting.occurred_at, due=due)
-    return MemberAccount(session, posting, debt)
+    return MemberAccount(session, posting, debt, known=known if due is not None and not due.anything else None)
 
 
 @dataclass(frozen=True)

@@ -46,17 +46,18 @@ def _debt_line(member_id: Any) -> ScalarSelect[Any]:
     )
 
 
-def _credits_in_window(*, since: bool) -> Select[Any]:
-    """The member's tier credits that occurred in ``[:since, :until]`` (from the beginning without ``since``)."""
+def _credits_in_window(member_id: Any, *, since: bool) -> Select[Any]:
+    """The member's tier credits that occurred in ``[:since, :until]`` (from the beginning without ``since``);
+    ``member_id`` may be a column to correlate with."""
     query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-        LedgerEntry.member_id == MEMBER,
+        LedgerEntry.member_id == member_id,
         LedgerEntry.account == Account.TIER_CREDITS.value,
         LedgerEntry.occurred_at <= bindparam("until"),
     )
     return query.where(LedgerEntry.occurred_at >= bindparam("since")) if since else query
 
 
-_CREDITS_IN_WINDOW = {with_since: _credits_in_window(since=with_since) for with_since in (False, True)}
+_CREDITS_IN_WINDOW = {with_since: _credits_in_window(MEMBER, since=with_since) for with_since in (False, True)}
 
 
 def _window(member_id: int, since: datetime | None, until: datetime) -> dict[str, Any]:
@@ -78,6 +79,34 @@ _BALANCES_AND_CREDITS = {
     with_since: select(*_BALANCE_COLUMNS, credits.scalar_subquery()).where(LedgerAccount.member_id == MEMBER)
     for with_since, credits in _CREDITS_IN_WINDOW.items()
 }
+
+
+def balance_columns(member_id: Any) -> tuple[ScalarSelect[Any], ...]:
+    """The member's balances (``balances_from``) as scalar subqueries correlated with ``member_id``, for a caller's
+    own first query (``event.repository.arrival``), so that an operation's later reads of them cost no round trip
+    (``ledger.account.Known``)."""
+
+    def total(column: Any, account: Account | None) -> ScalarSelect[Any]:
+        query = select(func.coalesce(func.sum(column), 0)).where(LedgerAccount.member_id == member_id)
+        return (query.where(LedgerAccount.account == account.value) if account else query).scalar_subquery()
+
+    return (
+        total(LedgerAccount.balance, Account.POINTS),
+        total(LedgerAccount.balance, Account.PENDING_POINTS),
+        total(LedgerAccount.opened, None),
+        total(LedgerAccount.unbacked, Account.POINTS),
+    )
+
+
+def credits_column(member_id: Any, *, since: bool) -> ScalarSelect[Any]:
+    """``tier_credits`` in ``[:since, :until]`` as a scalar subquery correlated with ``member_id`` (see
+    ``balance_columns``)."""
+    return _credits_in_window(member_id, since=since).scalar_subquery()
+
+
+def balances_from(values: Sequence[Any]) -> Balances:
+    """``Balances`` from the values of ``balance_columns``."""
+    return _found(values)
 
 
 def balances(session: Session, member_id: int) -> Balances:

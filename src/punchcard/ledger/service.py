@@ -30,8 +30,11 @@ from punchcard.ledger.models import LedgerEntry as LedgerEntry
 from punchcard.ledger.posting import Posting as Posting
 from punchcard.ledger.posting import expired_events, settlement_legs, transfer
 from punchcard.ledger.repository import Due as Due
+from punchcard.ledger.repository import balance_columns as balance_columns
 from punchcard.ledger.repository import balances as balances
 from punchcard.ledger.repository import balances_and_credits as balances_and_credits
+from punchcard.ledger.repository import balances_from as balances_from
+from punchcard.ledger.repository import credits_column as credits_column
 from punchcard.ledger.repository import due_columns as due_columns
 from punchcard.ledger.repository import due_from as due_from
 from punchcard.ledger.repository import expiring as expiring

@@ -49,6 +49,21 @@ class TierDecision:
     fall_back_to: str | None = None
 
 
+def credit_window(version: ProgramVersion, event_type: str, at: datetime) -> tuple[datetime | None, datetime] | None:
+    """The window of tier credits a purchase at ``at`` reads (``Tiers.load``); ``None`` when it reads none. The event
+    path reads them with the member (``event.repository.arrival``), so that the read costs no round trip of its own."""
+    policy = version.program.tiers
+    if policy is None or event_type != PURCHASE:
+        return None
+    return policy.window.start(at, version.program.zone), at
+
+
+def top_tier(version: ProgramVersion) -> str | None:
+    """The tier a member cannot rise from (``TierPolicy.can_rise``): for them the window's credits are not read."""
+    policy = version.program.tiers
+    return policy.tiers[-1].code if policy is not None else None
+
+
 class Tiers:
     """Tiers as a mechanic (see the module docstring)."""
 
@@ -59,9 +74,8 @@ class Tiers:
 
     def load(self, turn: Turn, policy: TierPolicy) -> TierState:
         member, program, at = turn.member, turn.version.program, turn.facts.occurred_at
-        since = policy.window.start(at, program.zone)
         if turn.facts.type == REFUND:
-            value = turn.account.tier_credits(since, at)  # the reversed credits count
+            value = turn.account.tier_credits(policy.window.start(at, program.zone), at)  # the reversed credits count
             before = member.tier_held_before(turn.notes[REFUNDED_ORDER_AT])
             return TierState(member.tier_code, member.tier_grace_until, value, held_before=before)
         earned: Earned = turn.notes[EARNING]
@@ -69,7 +83,9 @@ class Tiers:
         credits = credits_for(policy.metric, points=earned.evaluation.points, order_total_minor=total)
         if not policy.can_rise(member.tier_code, member.tier_grace_until):
             return TierState(member.tier_code, member.tier_grace_until, None, credits)
-        balance, value = turn.account.balance_and_credits(since, at)
+        window = credit_window(turn.version, PURCHASE, at)
+        assert window is not None
+        balance, value = turn.account.balance_and_credits(*window)
         turn.notes[BALANCE] = balance
         return TierState(member.tier_code, member.tier_grace_until, value, credits)
 
