@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.event.models import Event, Order
@@ -115,12 +115,13 @@ def insert_event(session: Session, **values: Any) -> int | None:
     return _INSERT_EVENT(session, {"response": {}, **values})
 
 
-_INSERT_ORDER = InsertUnlessTaken(Order, Order.program_id, Order.order_id)
+_INSERT_ORDER = insert(Order).inline()  # no RETURNING of the new id: it may be sent with other writes
 
 
-def insert_order(session: Session, **values: Any) -> bool:
-    """Record an order; ``False`` (and nothing written) when its (program, order id) is already taken."""
-    return _INSERT_ORDER(session, values) is not None
+def insert_order(session: Session, **values: Any) -> None:
+    """Record an order. An order id already taken makes it fail (``kit.db.is_unique_violation``) rather than return
+    whether it was written, so that it can be sent with the event's other writes (``kit.db.together``)."""
+    session.connection().execute(_INSERT_ORDER, values)
 
 
 _STORE_RESPONSE = update(Event).where(Event.id == bindparam("event_id")).values(response=bindparam("response"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from punchcard.event import refund, repository
@@ -21,8 +22,9 @@ from punchcard.event.errors import (
     OccurredInFuture,
     OrderAlreadyRecorded,
 )
-from punchcard.event.models import Event
+from punchcard.event.models import Event, Order
 from punchcard.event.schemas import EventIn
+from punchcard.kit.db import is_unique_violation, together
 from punchcard.kit.errors import received_with_another_body
 from punchcard.kit.events import effects_of
 from punchcard.kit.money import to_minor
@@ -136,13 +138,10 @@ def record(
     if body.type == REFUND:  # the order's own inverse comes first: the mechanics (tiers) react to what it took back
         turn.events += refund.take_back(session, program, member, body, account, turn)
     run_all(mechanics, turn)
-    if body.type == PURCHASE:
-        _record_order(session, body, turn)
-    account.flush()
+    response = answer(turn, account.balances)  # first: without what the arrival read, it reads the account rows
     outbox.publish(session, turn.events, now)
-    response = answer(turn, account.balances)
-    repository.store_response(session, event_id, response)
-    session.flush()
+    session.flush()  # what went through the ORM (a tier change) before the writes sent together
+    _write_together(session, body, turn, response)
     return Outcome(201, response)
 
 
@@ -154,13 +153,23 @@ def answer(turn: Turn, balance: Callable[[], PointsBalance | Balances]) -> dict[
     return {"event_id": turn.event, "effects": effects_of(turn.events), "balance": balances}
 
 
-def _record_order(session: Session, body: EventIn, turn: Turn) -> None:
-    """Keep the purchase's order, unless another member's event recorded it after we read (then this event's rows
-    roll back)."""
-    assert body.order_id is not None
-    assert body.currency is not None
-    if not repository.insert_order(session, **order_values(turn, body.order_id, body.currency)):
-        raise _order_recorded(body.order_id)
+def _write_together(session: Session, body: EventIn, turn: Turn, response: dict[str, Any]) -> None:
+    """The event's writes that wait for no answer, in one round trip on PostgreSQL: a purchase's order, the legs
+    the mechanics queued, the stored response. An order that another member's event recorded after the arrival
+    looked refuses the event (its rows roll back)."""
+    assert turn.event_row is not None
+    try:
+        with together(session):
+            if body.type == PURCHASE:
+                assert body.order_id is not None
+                assert body.currency is not None
+                repository.insert_order(session, **order_values(turn, body.order_id, body.currency))
+            turn.account.flush()
+            repository.store_response(session, turn.event_row, response)
+    except IntegrityError as error:
+        if body.type == PURCHASE and is_unique_violation(error, Order.__tablename__):
+            raise _order_recorded(body.order_id) from error
+        raise
 
 
 def order_values(turn: Turn, order_id: str, currency: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -195,6 +196,39 @@ def reading(session: Session) -> None:
     the first statement. SQLite keeps its transaction (there a read takes the writers' turn, ``_WriterTurn``)."""
     if is_postgres(session):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+@contextmanager
+def together(session: Session) -> Iterator[None]:
+    """Send the statements run in the block together: on PostgreSQL in psycopg's pipeline mode, so the writes of a
+    unit of work that wait for no answer cost one round trip between them; on SQLite one by one, as always.
+
+    Only Core statements that return nothing may run inside (no ``RETURNING``, no reads, no ORM flush: it checks row
+    counts): flush first. An error of any of them is raised when the block ends, as SQLAlchemy raises it
+    (``IntegrityError``, a lost connection with ``connection_invalidated``), and the statements after it did not run.
+    """
+    if not is_postgres(session):
+        yield
+        return
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    try:
+        with raw.pipeline():
+            yield
+    except psycopg.Error as error:  # raised by the pipeline's sync, past SQLAlchemy
+        if raw.broken:
+            connection.invalidate(error)
+        raise DBAPIError.instance(None, None, error, psycopg.Error, connection_invalidated=raw.broken) from error
+
+
+def is_unique_violation(error: DBAPIError, table: str) -> bool:
+    """Whether ``error`` is an insert into ``table`` refused by one of its unique constraints (PostgreSQL's
+    ``unique_violation`` on that table; SQLite's ``UNIQUE constraint failed: table.column``)."""
+    original = error.orig
+    if isinstance(original, psycopg.Error):
+        return original.sqlstate == "23505" and original.diag.table_name == table
+    return f"UNIQUE constraint failed: {table}." in str(original)
 
 
 def is_postgres(session: Session) -> bool:

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from punchcard.kit.aggregates import json_rows, moment_of
 from punchcard.ledger.domain import Account, Balances, EntryKind, LotView, OpenLot
 from punchcard.ledger.models import LedgerAccount, LedgerEntry, Lot
 
@@ -230,20 +231,42 @@ def take_from_lot(session: Session, lot_id: int, points: int) -> None:
     session.execute(update(Lot).where(Lot.id == lot_id).values(remaining=Lot.remaining - points))
 
 
-_EXPIRING = (
-    select(Lot.expires_at, func.sum(Lot.remaining))
-    .where(Lot.member_id == MEMBER, Lot.remaining > 0, Lot.expires_at > bindparam("now"))
-    .group_by(Lot.expires_at)
-    .order_by(Lot.expires_at)
-    .limit(bindparam("limit", type_=Integer))
-)
+EXPIRING_SHOWN = 5
+"""How many expiry moments a member read shows."""
 
 
-def expiring(session: Session, member_id: int, now: datetime, limit: int = 5) -> list[tuple[datetime, int]]:
+def _soonest(member_id: Any) -> Select[datetime | None, int]:
+    """The member's points by expiry moment after ``:now``, soonest first."""
+    return (
+        select(Lot.expires_at, func.sum(Lot.remaining).label("points"))
+        .where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at > bindparam("now"))
+        .group_by(Lot.expires_at)
+        .order_by(Lot.expires_at)
+    )
+
+
+_EXPIRING = _soonest(MEMBER).limit(bindparam("limit", type_=Integer))
+
+
+def expiring(
+    session: Session, member_id: int, now: datetime, limit: int = EXPIRING_SHOWN
+) -> list[tuple[datetime, int]]:
     """The member's points by expiry moment, soonest first (the next ``limit`` moments after ``now``)."""
     parameters = {"member_id": member_id, "now": now, "limit": limit}
     rows = session.connection().execute(_EXPIRING, parameters).all()
-    return [(row[0], int(row[1])) for row in rows if row[0] is not None]
+    return [(moment, int(points)) for moment, points in rows if moment is not None]
+
+
+def expiring_column(member_id: Any) -> ScalarSelect[Any]:
+    """``expiring`` (the first ``EXPIRING_SHOWN`` moments after ``:now``) as one value, a scalar subquery correlated
+    with ``member_id`` (a column), for a member read in one statement; ``expiring_from`` reads it."""
+    soonest = _soonest(member_id).limit(EXPIRING_SHOWN).correlate(member_id.table).subquery()
+    return select(json_rows(soonest.c.expires_at, soonest.c.points)).scalar_subquery()
+
+
+def expiring_from(value: list[list[Any]] | None) -> list[tuple[datetime, int]]:
+    """The value of ``expiring_column`` as ``expiring`` returns it."""
+    return sorted((moment_of(moment), int(points)) for moment, points in value or [])
 
 
 def tier_credits(session: Session, member_id: int, since: datetime | None, until: datetime) -> int:

@@ -38,6 +38,8 @@ from punchcard.ledger.repository import credits_column as credits_column
 from punchcard.ledger.repository import due_columns as due_columns
 from punchcard.ledger.repository import due_from as due_from
 from punchcard.ledger.repository import expiring as expiring
+from punchcard.ledger.repository import expiring_column as expiring_column
+from punchcard.ledger.repository import expiring_from as expiring_from
 from punchcard.ledger.repository import history as history
 from punchcard.ledger.repository import tier_credits as tier_credits
 from punchcard.member import service as members
@@ -53,7 +55,9 @@ class Credit:
     rule_code: str | None = None
 
 
-_APPEND = insert(LedgerEntry)
+_APPEND = insert(
+    LedgerEntry
+).inline()  # no RETURNING of the new ids: legs may be sent with other writes (kit.db.together)
 
 
 def write(session: Session, *transfers: Sequence[dict[str, object]]) -> None:

@@ -10,7 +10,7 @@ from punchcard.event import service as events
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.member import repository as members
 from punchcard.member import service
-from punchcard.member.http import member_view
+from punchcard.member.http import member_view, read_view
 from punchcard.member.schemas import MemberIn, MemberPatch
 from punchcard.program.http import Access, CallerDep, VersionDep, in_one_trip
 
@@ -35,8 +35,7 @@ async def read_member(
     thread pool (``in_one_trip``)."""
 
     def read(session: Session, access: Access) -> dict[str, Any]:
-        member = members.get(session, access.version.program_id, external_id)
-        return member_view(session, access.version, member, now)
+        return read_view(session, access.version, external_id, now)
 
     return await in_one_trip(request, authorization, read)
 

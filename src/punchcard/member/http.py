@@ -5,22 +5,59 @@ The member resource's representation, next to its endpoints; the admin console's
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from punchcard.ledger import service as ledger
+from punchcard.member import repository as members
 from punchcard.member.schemas import iso
 from punchcard.member.service import Member
 from punchcard.program.domain import ProgramVersion
 from punchcard.tier import service as tiers
 
 
+def _read(*, by_id: bool, window: bool, since: bool) -> Select[Any]:
+    """The member with their balances, expiring points and (``window``) tier credits in ``[:since, :until]``: one
+    statement, so a member read is one round trip."""
+
+    def columns(member_id: Any) -> tuple[Any, ...]:
+        credits = (ledger.credits_column(member_id, since=since),) if window else ()
+        return (*ledger.balance_columns(member_id), ledger.expiring_column(member_id), *credits)
+
+    return members.read_with(columns, by_id=by_id)
+
+
+_READS = {
+    (by_id, window, since): _read(by_id=by_id, window=window, since=since)
+    for by_id in (False, True)
+    for window in (False, True)
+    for since in (False, True)
+}
+
+
+def read_view(session: Session, version: ProgramVersion, external_id: str, now: datetime) -> dict[str, Any]:
+    """``member_view`` of the member with ``external_id`` (``member_not_found`` when there is none), read in one
+    statement."""
+    return _view(session, version, now, external_id=external_id)
+
+
 def member_view(session: Session, version: ProgramVersion, member: Member, now: datetime) -> dict[str, Any]:
+    """The member as the API shows them, after a write (enrolment, an update) in the same session."""
+    return _view(session, version, now, member_id=member.id)
+
+
+def _view(
+    session: Session, version: ProgramVersion, now: datetime, *, external_id: str = "", member_id: int = 0
+) -> dict[str, Any]:
     program = version.program
-    if program.tiers is not None:  # the points and the tier's qualifying value in one round trip
-        since = program.tiers.window.start(now, program.zone)
-        points, value = ledger.balances_and_credits(session, member.id, since, now)
-    else:
-        points, value = ledger.balances(session, member.id), 0
+    window = program.tiers.window.start(now, program.zone) if program.tiers is not None else None
+    statement = _READS[bool(member_id), program.tiers is not None, window is not None]
+    parameters = {"program_id": version.program_id, "member_id": external_id, "id": member_id, "now": now}
+    bounds = {"until": now, **({"since": window} if window is not None else {})}
+    row = session.execute(statement, {**parameters, **bounds}).one_or_none()
+    if row is None:
+        raise members.not_found(external_id)
+    member, points, value = row[0], ledger.balances_from(row[1:5]), int(row[6]) if len(row) > 6 else 0
     view: dict[str, Any] = {
         "external_id": member.external_id,
         "email": member.email,
@@ -38,8 +75,7 @@ def member_view(session: Session, version: ProgramVersion, member: Member, now: 
             "lifetime_earned": points.lifetime_earned,
             "debt": points.debt,
             "expiring": [
-                {"points": amount, "expires_at": iso(moment)}
-                for moment, amount in ledger.expiring(session, member.id, now)
+                {"points": amount, "expires_at": iso(moment)} for moment, amount in ledger.expiring_from(row[5])
             ],
         },
     }

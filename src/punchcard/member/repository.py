@@ -22,6 +22,14 @@ _BY_EXTERNAL_ID_LOCKED = _BY_EXTERNAL_ID.with_for_update(key_share=True).executi
 """Built once: the API reads a member on almost every request (docs/performance.md, finding 14)."""
 
 
+def read_with(columns: Callable[[Any], Sequence[Any]], *, by_id: bool = False) -> Select[Any]:
+    """The member named by ``program_id`` and ``member_id`` (its external id), or with ``by_id`` by ``id``, with
+    ``columns(Member.id)`` read in the same round trip, unlocked: for a read of the member and what other features
+    keep about them (``member.http``). The row is the first column of the result."""
+    where = (Member.id == bindparam("id"),) if by_id else (Member.external_id == bindparam("member_id"),)
+    return select(Member, *columns(Member.id)).where(Member.program_id == bindparam("program_id"), *where)
+
+
 def locked_with(columns: Callable[[Any], Sequence[Any]]) -> Select[Any]:
     """The member named by the bound parameters ``program_id`` and ``member_id`` (its external id), locked like every
     member lock and reloaded, with ``columns(Member.id)`` read in the same round trip: for a feature that must know
@@ -53,8 +61,12 @@ def find(session: Session, program_id: int, external_id: str, *, lock: bool = Fa
 def get(session: Session, program_id: int, external_id: str, *, lock: bool = False) -> Member:
     member = find(session, program_id, external_id, lock=lock)
     if member is None:
-        raise MemberNotFound(f"no member with external_id {external_id!r}", [{"external_id": external_id}])
+        raise not_found(external_id)
     return member
+
+
+def not_found(external_id: str) -> MemberNotFound:
+    return MemberNotFound(f"no member with external_id {external_id!r}", [{"external_id": external_id}])
 
 
 def lock(session: Session, member: Member) -> None:
