@@ -21,7 +21,7 @@ from bench import roundtrips
 from bench.scenarios import Bench, Result
 from punchcard.event import service as events
 from punchcard.event.schemas import EventIn
-from punchcard.kit.db import get_engine, reading, session_factory
+from punchcard.kit.db import commit_together, get_engine, reading, session_factory
 from punchcard.kit.idempotency import request_hash
 from punchcard.member.http import read_view
 from punchcard.program import service as programs
@@ -69,7 +69,7 @@ def cpu(bench: Bench) -> list[Result]:
                     body = purchase()
                     now = datetime.now(UTC)
                     events.record(session, version, body, request_hash(body.model_dump(mode="json")), now)
-                session.commit()
+                commit_together(session)  # as group commit commits
             return batch
 
         return run

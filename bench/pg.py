@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,9 +122,17 @@ def pgbench_init(server: Server, scale: int) -> float:
 
 
 def pgbench(
-    server: Server, name: str, clients: int, seconds: float, *, builtin: str | None = None, script: str | None = None
+    server: Server,
+    name: str,
+    clients: int,
+    seconds: float,
+    *,
+    builtin: str | None = None,
+    script: str | None = None,
+    variables: Mapping[str, object] | None = None,
 ) -> PgbenchResult:
-    """Run pgbench for ``seconds`` with ``clients`` connections and per-transaction logs for latency percentiles."""
+    """Run pgbench for ``seconds`` with ``clients`` connections and per-transaction logs for latency percentiles;
+    ``variables`` are the script's (``-D``)."""
     threads = min(clients, os.cpu_count() or 1)
     with tempfile.TemporaryDirectory(prefix="pgbench-") as folder:
         command = ["pgbench", "-n", "-c", str(clients), "-j", str(threads), "-T", str(max(int(seconds), 1))]
@@ -132,6 +141,8 @@ def pgbench(
             command += ["-b", builtin]
         if script:
             command += ["-f", str(SQL / script)]
+        for variable, value in (variables or {}).items():
+            command += ["-D", f"{variable}={value}"]
         command.append(server.database)
         process = subprocess.Popen(
             command, env=server.pgbench_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

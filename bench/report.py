@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 REQUIRED = (
+    "earn-limit-8",
+    "earn-limit-32",
     "earn-8",
     "earn-32",
     "earn-async-8",
@@ -20,7 +22,7 @@ REQUIRED = (
     "nightly-tier-review",
     "embedded",
 )
-"""Every scenario issue 4 asks for; a report missing one (or with one that failed) is an incomplete run."""
+"""Every scenario issues 4 and 9 ask for; a report missing one (or with one that failed) is an incomplete run."""
 
 
 def missing(report: dict[str, Any]) -> list[str]:

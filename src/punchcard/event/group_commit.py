@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from punchcard.event import service
 from punchcard.event.schemas import EventIn
 from punchcard.kit.batching import Batcher
+from punchcard.kit.db import commit_together
 from punchcard.kit.errors import PunchcardError
 from punchcard.program.domain import ProgramVersion
 
@@ -106,7 +107,7 @@ class GroupCommit:
                         refused[index] = refusal
                         break
                 else:
-                    session.commit()
+                    commit_together(session)
                     break
             # The session closed uncommitted: what ran with the refused event rolled back with it.
         self._count_batch()
@@ -116,7 +117,7 @@ class GroupCommit:
         try:
             with self._sessions() as session:
                 outcome = event.record(session)
-                session.commit()
+                commit_together(session)
         except Exception as failure:  # a refusal, a database failure or a bug: the request's error handlers answer it
             return failure
         self._count_batch()

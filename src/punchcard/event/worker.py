@@ -23,6 +23,7 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,7 @@ from punchcard.intake import service as intake
 from punchcard.intake.domain import Status
 from punchcard.intake.service import Finished, Waiting
 from punchcard.kit.clock import Clock
+from punchcard.kit.db import commit_together
 from punchcard.kit.errors import PunchcardError
 from punchcard.program import service as programs
 
@@ -104,8 +106,7 @@ def _batch(sessions: Sessions, clock: Clock, partitions: list[int], limit: int) 
                 finished = [_process(session, item, now, careful=careful) for item in ordered]
             except PunchcardError:
                 continue  # the session closes uncommitted: nothing of this run stays
-            intake.finish(session, finished, now)
-            session.commit()
+            commit_together(session, partial(intake.finish, session, finished, now))
         return len(finished)
     raise RuntimeError(f"partitions {partitions}: a refusal escaped its savepoint")
 

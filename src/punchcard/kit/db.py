@@ -222,6 +222,17 @@ def together(session: Session) -> Iterator[None]:
         raise DBAPIError.instance(None, None, error, psycopg.Error, connection_invalidated=raw.broken) from error
 
 
+def commit_together(session: Session, last_writes: Callable[[], None] | None = None) -> None:
+    """Commit, sending ``last_writes`` (statements that return nothing) and the writes the commit's own hooks make
+    (the outbox's rows) with the ``COMMIT``: one round trip on PostgreSQL (``together``). What went through the ORM is
+    flushed first, on its own."""
+    session.flush()
+    with together(session):
+        if last_writes is not None:
+            last_writes()
+        session.commit()
+
+
 def is_unique_violation(error: DBAPIError, table: str) -> bool:
     """Whether ``error`` is an insert into ``table`` refused by one of its unique constraints (PostgreSQL's
     ``unique_violation`` on that table; SQLite's ``UNIQUE constraint failed: table.column``)."""

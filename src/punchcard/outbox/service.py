@@ -27,7 +27,7 @@ _PENDING = "punchcard.outbox.pending"
 _WROTE = "punchcard.outbox.wrote"
 TABLE = OutboxEvent.__table__
 """The outbox table, for writers that insert rows of ``row`` set-wise (the importer's COPY)."""
-_APPEND = insert(OutboxEvent)
+_APPEND = insert(OutboxEvent).inline()  # no RETURNING of the new ids: the rows go out with the COMMIT
 
 
 @dataclass(frozen=True)
