@@ -36,6 +36,13 @@ def scenario(name: str, **changes: Any) -> dict[str, Any]:
     }
 
 
+def replaced(document: dict[str, Any], name: str, **changes: Any) -> None:
+    """Puts a changed copy of one scenario where that scenario stands in the report."""
+    scenarios = document["scenarios"]
+    at = next(i for i, s in enumerate(scenarios) if s["id"] == name)
+    scenarios[at] = scenario(name, **changes)
+
+
 def complete() -> dict[str, Any]:
     return {
         "mode": "quick",
@@ -67,13 +74,13 @@ def test_a_report_with_every_scenario_measured_is_complete() -> None:
 def test_a_missing_or_failed_scenario_makes_the_report_incomplete() -> None:
     document = complete()
     document["scenarios"] = [s for s in document["scenarios"] if s["id"] != "hot-32"]
-    document["scenarios"][0] = scenario("earn-8", measured={}, error="RuntimeError: lost update")
+    replaced(document, "earn-8", measured={}, error="RuntimeError: lost update")
     assert report.missing(document) == ["earn-8", "hot-32"]
 
 
 def test_the_markdown_report_shows_every_scenario_with_its_ratio_and_the_machine(tmp_path: Path) -> None:
     document = complete()
-    document["scenarios"][1] = scenario("earn-32", measured={}, error="RuntimeError: boom")
+    replaced(document, "earn-32", measured={}, error="RuntimeError: boom")
     json_path, markdown_path = report.write(copy.deepcopy(document), tmp_path)
     text = markdown_path.read_text()
     assert json_path.exists()
