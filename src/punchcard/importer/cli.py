@@ -11,10 +11,10 @@ import typer
 
 from punchcard.importer import service
 from punchcard.importer.source import FileFormat
-from punchcard.kit.clock import utc_now
 from punchcard.kit.db import get_engine
 from punchcard.kit.errors import PunchcardError
 from punchcard.kit.migrate import upgrade
+from punchcard.kit.settings import Settings
 
 app = typer.Typer(help="Load a shop's history: past orders earn points as of when they happened.", no_args_is_help=True)
 
@@ -42,7 +42,7 @@ def import_orders(
     chosen = file_format or FileFormat.of(file)
     engine = get_engine(os.environ.get("PUNCHCARD_DATABASE_URL", "sqlite:///punchcard.db"))
     upgrade(engine)
-    now = utc_now()
+    now = Settings().clock().now()  # the real time, unless PUNCHCARD_FIXED_NOW sets it (a test's or a replay's)
     try:
         typer.echo(f"checking {file} ({chosen.value})", err=True)
         plan = service.check(engine, program, file, chosen, now)
