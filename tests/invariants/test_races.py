@@ -195,6 +195,45 @@ def test_one_order_id_posted_for_eight_members_at_once_is_recorded_once(
     )
 
 
+def test_one_event_id_posted_for_eight_members_at_once_is_recorded_once(
+    api: ApiClient, http: httpx.Client, engine: Engine
+) -> None:
+    # Given eight members, each locked on their own row, so nothing but the event id stands between the posts (on
+    # PostgreSQL the event's row is written last, under an id reserved in its first query)
+    members = [api.member() for _ in range(8)]
+    event = f"evt-{uuid.uuid4().hex[:8]}"
+
+    # When the shop posts one event id for each of them at once, each with its own order
+    responses = at_once(
+        8,
+        lambda i: http.post(
+            "/api/v1/events",
+            json={
+                "id": event,
+                "type": "purchase",
+                "member_external_id": members[i],
+                "occurred_at": "2026-06-01T12:00:00+00:00",
+                "order_id": f"{event}-{i}",
+                "currency": "EUR",
+                "lines": [line("BEANS-1", "coffee-beans", "12.50", 2)],
+            },
+            headers=auth(api),
+        ),
+    )
+
+    # Then one member earned; the others' posts are another body under a recorded id, and wrote nothing
+    assert statuses(responses) == {201: 1, 409: 7}, [r.text for r in responses]
+    assert codes(responses, 409) == {"idempotency_conflict"}
+    winner = next(i for i, response in enumerate(responses) if response.status_code == 201)
+    assert [api.available(member) for member in members] == [100 if i == winner else 50 for i in range(8)]
+    assert all(
+        entry.order_id is None
+        for i, member in enumerate(members)
+        if i != winner
+        for entry in ledger_of(engine, api, member)
+    )
+
+
 def test_one_coupon_redeemed_for_ten_orders_at_once_is_used_by_exactly_one(api: ApiClient, http: httpx.Client) -> None:
     # Given a member's five-euro-off coupon
     member = api.member()

@@ -37,7 +37,7 @@ class Order(Base):
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     order_id: Mapped[str] = mapped_column(String(200))
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", deferrable=True, initially="DEFERRED"))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     currency: Mapped[str] = mapped_column(String(3))
     total_minor: Mapped[int] = mapped_column(Integer)

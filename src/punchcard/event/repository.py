@@ -8,7 +8,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, insert, select, upda
 from sqlalchemy.orm import Session
 
 from punchcard.event.models import Event, Order
-from punchcard.kit.db import InsertUnlessTaken
+from punchcard.kit.db import InsertUnlessTaken, is_postgres
 from punchcard.ledger import service as ledger
 from punchcard.ledger.account import Known
 from punchcard.ledger.service import Due, due_columns, due_from
@@ -38,6 +38,15 @@ def order_count(session: Session, member_id: int) -> int:
 
 
 @dataclass(frozen=True)
+class Reserved:
+    """Ids an event's rows will have, taken in its first query, so that those rows can be inserted among its last
+    writes, all sent together, instead of one round trip each to learn their ids (docs/decisions.md, issue 9)."""
+
+    event_row: int
+    lot: int
+
+
+@dataclass(frozen=True)
 class Arrival:
     """What processing an event needs to know first, read in one round trip with the member's row lock."""
 
@@ -51,11 +60,13 @@ class Arrival:
     """What settling the member at the event's moment has to do."""
     known: Known | None = None
     """The member's balances and the tier window's credits before the event (``None`` without a member)."""
+    reserved: Reserved | None = None
+    """Ids taken from the sequences for the event's row and its first lot (PostgreSQL; ``None`` on SQLite)."""
 
 
-def _arrival(window: bool, since: bool) -> Select[Any]:
+def _arrival(window: bool, since: bool, reserve: bool) -> Select[Any]:
     """The arrival's statement, with the tier credits in ``[:since, :until]`` when ``window`` (read only for a member
-    who can still rise: ``:top_tier`` out of grace reads ``NULL``)."""
+    who can still rise: ``:top_tier`` out of grace reads ``NULL``), and with ``reserve`` the ids of ``Reserved``."""
 
     def columns(member_id: Any) -> tuple[Any, ...]:
         credits = case(
@@ -72,12 +83,22 @@ def _arrival(window: bool, since: bool) -> Select[Any]:
             *due_columns(member_id, bindparam("at", type_=Event.occurred_at.type)),
             *ledger.balance_columns(member_id),
             *((credits,) if window else ()),
+            *(
+                (func.nextval(func.pg_get_serial_sequence(Event.__tablename__, "id")), ledger.lot_id_column())
+                if reserve
+                else ()
+            ),
         )
 
     return members.locked_with(columns)
 
 
-_ARRIVALS = {(window, since): _arrival(window, since) for window in (False, True) for since in (False, True)}
+_ARRIVALS = {
+    (window, since, reserve): _arrival(window, since, reserve)
+    for window in (False, True)
+    for since in (False, True)
+    for reserve in (False, True)
+}
 """Built once (docs/performance.md): the member, locked as ``member.repository`` locks it, and the rest in one trip."""
 
 
@@ -96,14 +117,16 @@ def arrival(
     in ``top_tier`` out of grace)."""
     since, until = window if window is not None else (None, at)
     parameters = {"program_id": program_id, "member_id": member_id, "event_id": event_id, "order_id": order_id}
-    statement = _ARRIVALS[window is not None, since is not None]
+    reserve = is_postgres(session)
+    statement = _ARRIVALS[window is not None, since is not None, reserve]
     bounds = {"until": until, "top_tier": top_tier, **({"since": since} if since is not None else {})}
     row = session.execute(statement, {**parameters, "at": at, **(bounds if window is not None else {})}).one_or_none()
     if row is None:
         return Arrival(None, recorded=False, order_recorded=False, due=Due.NOTHING)
     balances, credits = ledger.balances_from(row[6:10]), (row[10] if window is not None else None)
     known = Known(balances) if credits is None else Known(balances, window, int(credits))
-    return Arrival(row[0], bool(row[1]), bool(row[2]), due_from(*row[3:6]), known)
+    reserved = Reserved(int(row[-2]), int(row[-1])) if reserve else None
+    return Arrival(row[0], bool(row[1]), bool(row[2]), due_from(*row[3:6]), known, reserved)
 
 
 _INSERT_EVENT = InsertUnlessTaken(Event, Event.program_id, Event.external_id)
@@ -113,6 +136,16 @@ def insert_event(session: Session, **values: Any) -> int | None:
     """Insert an event row and return its id; ``None`` when its (program, id) is already taken, by a row that
     committed first (the insert waits for a concurrent one to commit or roll back)."""
     return _INSERT_EVENT(session, {"response": {}, **values})
+
+
+_INSERT_RESERVED_EVENT = insert(Event).inline()
+
+
+def insert_reserved_event(session: Session, **values: Any) -> None:
+    """Insert an event row under its reserved id (``Reserved``), response included. An id taken meanwhile by a
+    concurrent twin fails the insert (``unique_violation``): the event is then processed again on its own and
+    answered as the replay it has become."""
+    session.connection().execute(_INSERT_RESERVED_EVENT, values)
 
 
 _INSERT_ORDER = insert(Order).inline()  # no RETURNING of the new id: it may be sent with other writes

@@ -103,28 +103,34 @@ def record(
     _same_currency(program, body.currency)
     if body.type == PURCHASE and arrival.order_recorded:
         raise _order_recorded(body.order_id)
-    # Holding the member's lock, insert the event unless its id is taken: a concurrent twin (for this member or
-    # another) that committed first makes the insert do nothing, and its stored response is the answer.
-    event_id = repository.insert_event(
-        session,
-        program_id=version.program_id,
-        external_id=body.id,
-        type=body.type,
-        member_id=member.id,
-        occurred_at=body.occurred_at,
-        recorded_at=now,
-        program_version=version.version,
-        request_hash=digest,
-    )
-    if event_id is None:
-        winner = repository.find_event(session, version.program_id, body.id)
-        if winner is None:  # cannot happen: the insert only gives way to a committed row
-            raise RuntimeError(f"event {body.id!r} conflicted but is not there")
-        return _replay(winner, digest)
+    row = {
+        "program_id": version.program_id,
+        "external_id": body.id,
+        "type": body.type,
+        "member_id": member.id,
+        "occurred_at": body.occurred_at,
+        "recorded_at": now,
+        "program_version": version.version,
+        "request_hash": digest,
+    }
+    reserved = arrival.reserved
+    if reserved is None:
+        # SQLite: insert the event now (its id comes from the insert) unless its id is taken: a concurrent twin (for
+        # this member or another) that committed first makes the insert do nothing, and its response is the answer.
+        event_id = repository.insert_event(session, **row)
+        if event_id is None:
+            winner = repository.find_event(session, version.program_id, body.id)
+            if winner is None:  # cannot happen: the insert only gives way to a committed row
+                raise RuntimeError(f"event {body.id!r} conflicted but is not there")
+            return _replay(winner, digest)
+    else:  # PostgreSQL: the row is written last, with the response (``_write_together``)
+        event_id = reserved.event_row
     posting = Posting(
         version.program_id, member.id, version.version, body.occurred_at, now, event_id=event_id, order_id=body.order_id
     )
-    account = open_account(session, posting, due=arrival.due, known=arrival.known)
+    account = open_account(
+        session, posting, due=arrival.due, known=arrival.known, reserved_lot=reserved.lot if reserved else None
+    )
     turn = Turn(
         session,
         version,
@@ -141,7 +147,7 @@ def record(
     response = answer(turn, account.balances)  # first: without what the arrival read, it reads the account rows
     outbox.publish(session, turn.events, now)
     session.flush()  # what went through the ORM (a tier change) before the writes sent together
-    _write_together(session, body, turn, response)
+    _write_together(session, body, turn, response, {"id": event_id, **row} if reserved is not None else None)
     return Outcome(201, response)
 
 
@@ -153,19 +159,26 @@ def answer(turn: Turn, balance: Callable[[], PointsBalance | Balances]) -> dict[
     return {"event_id": turn.event, "effects": effects_of(turn.events), "balance": balances}
 
 
-def _write_together(session: Session, body: EventIn, turn: Turn, response: dict[str, Any]) -> None:
-    """The event's writes that wait for no answer, in one round trip on PostgreSQL: a purchase's order, the legs
-    the mechanics queued, the stored response. An order that another member's event recorded after the arrival
-    looked refuses the event (its rows roll back)."""
+def _write_together(
+    session: Session, body: EventIn, turn: Turn, response: dict[str, Any], event_row: dict[str, Any] | None
+) -> None:
+    """The event's writes that wait for no answer, in one round trip on PostgreSQL: the event's row under its reserved
+    id (``event_row``; otherwise it is there and gets its response), the lots and legs the mechanics queued, a
+    purchase's order. An order that another member's event recorded after the arrival looked refuses the event (its
+    rows roll back); an event id a concurrent twin took fails the batch, whose events are then processed one by one,
+    this one as the replay it has become."""
     assert turn.event_row is not None
     try:
         with together(session):
+            if event_row is not None:
+                repository.insert_reserved_event(session, **event_row, response=response)
+            turn.account.flush()
             if body.type == PURCHASE:
                 assert body.order_id is not None
                 assert body.currency is not None
                 repository.insert_order(session, **order_values(turn, body.order_id, body.currency))
-            turn.account.flush()
-            repository.store_response(session, turn.event_row, response)
+            if event_row is None:
+                repository.store_response(session, turn.event_row, response)
     except IntegrityError as error:
         if body.type == PURCHASE and is_unique_violation(error, Order.__tablename__):
             raise _order_recorded(body.order_id) from error

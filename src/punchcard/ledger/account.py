@@ -78,11 +78,15 @@ class MemberAccount:
     queued: list[list[dict[str, object]]] = field(default_factory=list)
     known: Known | None = None
     """Balances read before anything moved and kept current (``Known``); ``None``: read the account rows."""
+    reserved_lot: int | None = None
+    """A lot id reserved by the operation's first query, for the first lot it opens (written with the legs)."""
+    lots: list[dict[str, object]] = field(default_factory=list)
+    """Lots opened under a reserved id, written by ``flush`` before the legs that name them."""
 
     def because(self, operation: str) -> MemberAccount:
         """The same account, its next entries saying what caused them (``redemption:12``), once that is known."""
         posting = replace(self.posting, operation=operation)
-        return MemberAccount(self.session, posting, self.debt, self.queued, self.known)
+        return MemberAccount(self.session, posting, self.debt, self.queued, self.known, self.reserved_lot, self.lots)
 
     def _queue(self, legs: list[dict[str, object]], *, opened: int = 0) -> None:
         self.queued.append(legs)
@@ -100,19 +104,29 @@ class MemberAccount:
     ) -> int | None:
         """A new lot for ``parts``: pending inside the return window; available points first repay debt. Returns
         the lot's id, ``None`` when there is nothing to credit."""
-        lot_id, is_pending, earned = service.open_credit(
-            self.session, self.posting, parts, kind=kind, policy=policy, zone=zone, allow_pending=allow_pending
+        opened = service.open_credit(
+            self.session,
+            self.posting,
+            parts,
+            kind=kind,
+            policy=policy,
+            zone=zone,
+            allow_pending=allow_pending,
+            reserved_id=self.reserved_lot,
         )
-        if lot_id is None:
+        if opened is None:
             return None
-        if is_pending or self.debt == 0:  # nothing to repay: written with the operation's other legs
-            self._queue(earned, opened=sum(part.points for part in parts))
-            return lot_id
+        if opened.row is not None:
+            self.reserved_lot = None
+            self.lots.append(opened.row)
+        if opened.is_pending or self.debt == 0:  # nothing to repay: written with the operation's other legs
+            self._queue(opened.legs, opened=sum(part.points for part in parts))
+            return opened.lot_id
         self._moved()
-        service.write(self.session, earned)
+        service.write(self.session, opened.legs)
         service.repay_debt(self.session, self.posting, debt=self.debt)
         self.debt = None
-        return lot_id
+        return opened.lot_id
 
     def spend(self, points: int, *, kind: EntryKind, description: str) -> int:
         self._moved()
@@ -141,7 +155,10 @@ class MemberAccount:
             self._queue(legs)
 
     def flush(self) -> None:
-        """Write what waits, as one INSERT."""
+        """Write what waits: the lots opened under reserved ids, then the legs, one INSERT each."""
+        if self.lots:
+            service.insert_lots(self.session, self.lots)
+            self.lots.clear()
         if self.queued:
             service.write(self.session, *self.queued)
             self.queued.clear()
@@ -192,6 +209,7 @@ def open_account(
     is_locked: bool = False,
     is_new: bool = False,
     known: Known | None = None,
+    reserved_lot: int | None = None,
 ) -> MemberAccount:
     """Lock ``posting``'s member and settle what is due at ``posting.occurred_at``.
 
@@ -199,14 +217,15 @@ def open_account(
     ``due`` for one whose own first query also read what is due (the event path does both in one round trip,
     ``event.repository.arrival``); ``is_new`` for a member created in this transaction (locked, nothing due).
     ``known``: the balances that first query read (``Known``); kept only when settling has nothing to do, since
-    settling moves them.
+    settling moves them. ``reserved_lot``: a lot id that query took from the lots' sequence (``MemberAccount``).
     """
     if is_new:
         due = repository.Due.NOTHING
     if not is_locked and due is None:
         members.lock_id(session, posting.member_id)
     debt = service.settle_member(session, posting, at=posting.occurred_at, due=due)
-    return MemberAccount(session, posting, debt, known=known if due is not None and not due.anything else None)
+    known = known if due is not None and not due.anything else None
+    return MemberAccount(session, posting, debt, known=known, reserved_lot=reserved_lot)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,9 @@ class LedgerEntry(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     program_version: Mapped[int] = mapped_column(Integer)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), default=None)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), default=None)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", deferrable=True, initially="DEFERRED"), default=None
+    )
     order_id: Mapped[str | None] = mapped_column(String(200), default=None)
     rule_code: Mapped[str | None] = mapped_column(String(63), default=None)
     reference_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), default=None)

@@ -221,6 +221,21 @@ def open_lot(session: Session, **values: Any) -> int:
     return int(session.connection().execute(_OPEN_LOT, values).scalar_one())
 
 
+_INSERT_LOTS = insert(Lot).inline()  # their ids were reserved: nothing to return, so they may go out with other writes
+
+
+def insert_lots(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    """Insert lots whose ids were reserved (``lot_id_column``)."""
+    if rows:
+        session.connection().execute(_INSERT_LOTS, list(rows))
+
+
+def lot_id_column() -> Any:
+    """A new lot id taken from the lots' sequence (PostgreSQL), as a column of a caller's first query: the lot can
+    then be inserted among the operation's last writes, with no round trip of its own to learn its id."""
+    return func.nextval(func.pg_get_serial_sequence(Lot.__tablename__, "id"))
+
+
 def lock_lot(session: Session, lot_id: int) -> Lot:
     query = select(Lot).where(Lot.id == lot_id).with_for_update().execution_options(populate_existing=True)
     return session.execute(query).scalar_one()

@@ -41,6 +41,8 @@ from punchcard.ledger.repository import expiring as expiring
 from punchcard.ledger.repository import expiring_column as expiring_column
 from punchcard.ledger.repository import expiring_from as expiring_from
 from punchcard.ledger.repository import history as history
+from punchcard.ledger.repository import insert_lots as insert_lots
+from punchcard.ledger.repository import lot_id_column as lot_id_column
 from punchcard.ledger.repository import tier_credits as tier_credits
 from punchcard.member import service as members
 from punchcard.outbox import service as outbox
@@ -68,6 +70,18 @@ def write(session: Session, *transfers: Sequence[dict[str, object]]) -> None:
         session.connection().execute(_APPEND, legs)
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A lot ``open_credit`` opened: its id, whether it is pending, the legs that explain it (for the caller to
+    write), and, when its id was reserved beforehand, its row, not yet written (the caller writes it before the
+    legs)."""
+
+    lot_id: int
+    is_pending: bool
+    legs: list[dict[str, object]]
+    row: dict[str, object] | None = None
+
+
 def open_credit(
     session: Session,
     posting: Posting,
@@ -77,32 +91,34 @@ def open_credit(
     policy: PointsPolicy,
     zone: ZoneInfo,
     allow_pending: bool,
-) -> tuple[int | None, bool, list[dict[str, object]]]:
-    """Open a new lot for earned (or granted) points: (its id, whether it is pending, the legs that explain it, for
-    the caller to write); no lot and no legs when there is nothing to credit. Points inside the program's return
-    window go to ``pending_points``. ``ledger.account.MemberAccount.credit`` writes the legs and repays debt."""
+    reserved_id: int | None = None,
+) -> Opened | None:
+    """Open a new lot for earned (or granted) points (``None`` when there is nothing to credit). Points inside the
+    program's return window go to ``pending_points``. With ``reserved_id`` (an id taken from the lots' sequence in
+    the operation's first query) the lot is not inserted here but returned as a row, so that it can be written with
+    the operation's other writes. ``ledger.account.MemberAccount.credit`` writes the legs and repays debt."""
     total = sum(part.points for part in parts)
     if total <= 0:
-        return None, False, []
+        return None
     available_at = policy.available_at(posting.occurred_at, zone) if allow_pending else None
-    lot_id = repository.open_lot(
-        session,
-        program_id=posting.program_id,
-        member_id=posting.member_id,
-        amount=total,
-        remaining=total,
-        earned_at=posting.occurred_at,
-        expires_at=policy.expires_at(posting.occurred_at, zone),
-        is_pending=available_at is not None,
-        available_at=available_at,
-    )
+    row: dict[str, object] = {
+        "program_id": posting.program_id,
+        "member_id": posting.member_id,
+        "amount": total,
+        "remaining": total,
+        "earned_at": posting.occurred_at,
+        "expires_at": policy.expires_at(posting.occurred_at, zone),
+        "is_pending": available_at is not None,
+        "available_at": available_at,
+    }
+    lot_id = reserved_id if reserved_id is not None else repository.open_lot(session, **row)
     account = Account.PENDING_POINTS if available_at is not None else Account.POINTS
     earned = [
         posting.entry(account, kind, part.points, lot_id=lot_id, rule_code=part.rule_code, description=part.description)
         for part in parts
         if part.points != 0
     ]
-    return lot_id, available_at is not None, earned
+    return Opened(lot_id, available_at is not None, earned, {"id": lot_id, **row} if reserved_id is not None else None)
 
 
 def _takes(posting: Posting, takes: Sequence[Take], kind: EntryKind, description: str) -> list[dict[str, object]]:

@@ -19,4 +19,6 @@ class TierChange(Base):
     to_code: Mapped[str] = mapped_column(String(63))
     reason: Mapped[str] = mapped_column(String(32))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), default=None)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", deferrable=True, initially="DEFERRED"), default=None
+    )
