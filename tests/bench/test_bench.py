@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import socket
+import struct
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,33 +132,45 @@ def test_a_run_whose_server_restarted_a_worker_fails(tmp_path: Path) -> None:
         server.refuse_restarts(log, start)
 
 
-def test_round_trips_are_counted_on_the_wire_and_pipelined_messages_are_one() -> None:
-    # Given a server that answers each line it receives, behind the counting proxy
+def message(kind: bytes, body: bytes = b"") -> bytes:
+    """One typed message of PostgreSQL's frontend protocol."""
+    return kind + struct.pack("!i", 4 + len(body)) + body
+
+
+def test_round_trips_are_the_messages_a_client_waits_after_however_they_are_sent() -> None:
+    # Given a server that answers each Sync or Query with ReadyForQuery, behind the counting proxy
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
+    received = bytearray()
 
     def answer() -> None:
         connection, _ = listener.accept()
         with connection:
-            buffered = b""
             while chunk := connection.recv(1024):
-                buffered += chunk
-                while b"\n" in buffered:
-                    line, buffered = buffered.split(b"\n", 1)
-                    connection.sendall(line.upper() + b"\n")
+                received.extend(chunk)
+                for _ in range(chunk.count(b"S\x00\x00\x00\x04") + chunk.count(b"Q\x00")):
+                    connection.sendall(message(b"Z", b"I"))
 
     threading.Thread(target=answer, daemon=True).start()
-    with roundtrips.proxy("127.0.0.1", listener.getsockname()[1]) as (port, counter):
-        with socket.create_connection(("127.0.0.1", port)) as client:
-            # When the client asks once and waits, then sends two questions at once and waits for both answers
-            client.sendall(b"one\n")
-            assert client.recv(1024) == b"ONE\n"
-            client.sendall(b"two\nthree\n")
-            received = b""
-            while received.count(b"\n") < 2:
-                received += client.recv(1024)
-        # Then that was two round trips
-        assert received == b"TWO\nTHREE\n"
+    statement = message(b"P", b"\x00INSERT\x00\x00\x00") + message(b"B", b"\x00" * 8) + message(b"E", b"\x00" * 5)
+    with (
+        roundtrips.proxy("127.0.0.1", listener.getsockname()[1]) as (port, counter),
+        socket.create_connection(("127.0.0.1", port)) as client,
+    ):
+        # When the client asks for TLS (refused by the proxy itself), starts a session, runs one statement and
+        # waits, then pipelines three statements, split across packets, and ends the pipeline with a Sync and a
+        # Flush (as psycopg does) before it waits once for all of them
+        client.sendall(struct.pack("!ii", 8, 80877103))
+        assert client.recv(1) == b"N"
+        client.sendall(struct.pack("!ii", 8, 196608))
+        client.sendall(statement + message(b"S"))
+        assert client.recv(1024) == message(b"Z", b"I")
+        pipeline = statement * 3 + message(b"S") + message(b"H")
+        client.sendall(pipeline[:7])
+        client.sendall(pipeline[7:])
+        assert client.recv(1024) == message(b"Z", b"I")
+        # Then that was two round trips, and the server never saw the request for TLS
         assert counter.turns == 2
+        assert bytes(received).startswith(struct.pack("!ii", 8, 196608))
     listener.close()

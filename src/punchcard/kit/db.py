@@ -139,8 +139,9 @@ def get_engine(url: str, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT})
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_reset_on_return=None)
     _ping_when_idle(engine)
+    _reset_when_open(engine)
     return engine
 
 
@@ -171,6 +172,20 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # gone: the pool connects anew
             raise DisconnectionError("an idle pooled connection failed its ping") from error
+
+
+def _reset_when_open(engine: Engine) -> None:
+    """Roll back a connection given back to the pool only if a transaction is still open on it (SQLAlchemy's
+    documented custom reset: ``pool_reset_on_return=None`` and a ``reset`` hook). The default reset calls
+    ``rollback()`` every time; psycopg returns from it at once on an idle connection, except inside a pipeline, where
+    it first syncs the pipeline: a round trip for nothing when ``commit_together`` commits there."""
+
+    @event.listens_for(engine, "reset")
+    def _reset(dbapi_connection: Any, record: Any, reset_state: Any) -> None:
+        if reset_state.terminate_only:
+            return  # the connection is being closed: the server ends what was open
+        if dbapi_connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            dbapi_connection.rollback()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
