@@ -21,6 +21,7 @@ from punchcard.event import worker as event_worker
 from punchcard.importer import cli as importer_cli
 from punchcard.jobs import scheduler
 from punchcard.jobs import service as jobs
+from punchcard.kit import ports
 from punchcard.kit.clock import utc_now
 from punchcard.kit.db import get_engine, session_factory, unit_of_work
 from punchcard.kit.errors import PunchcardError
@@ -46,6 +47,8 @@ app.add_typer(portal_cli.app, name="portal")
 app.add_typer(ledger_app, name="ledger")
 
 DEFAULT_URL = "sqlite:///punchcard.db"
+DEMO_MAIL_PORT = 1025
+"""The demo's mail catcher listens here for SMTP unless ``--mail-port`` says otherwise or the port is taken."""
 
 
 @app.callback()
@@ -147,9 +150,17 @@ def serve(
     Each worker process keeps its own pool of ``PUNCHCARD_DATABASE_POOL_SIZE`` connections (and as many again in
     overflow); see docs/performance.md for sizing.
     """
+    _refuse_busy(host, port)
     engine = get_engine(_url())
     upgrade(engine)
     _serve(engine, host, port, workers, jobs_every, access_log=access_log, healthcheck=worker_healthcheck_timeout)
+
+
+def _refuse_busy(host: str, port: int) -> None:
+    """Stop with one line, before anything starts, when the server's port is taken (another demo, another server)."""
+    if not ports.is_free(host, port):
+        typer.secho(f"error: {host}:{port} is in use; choose another port with --port N", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2)
 
 
 def _serve(
@@ -243,10 +254,18 @@ def demo(
     port: Annotated[int, typer.Option()] = 8000,
     database: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated)")] = Path("punchcard-demo.db"),
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    mail_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="the mail catcher's SMTP port; if it is in use, a free one is taken")
+    ] = DEMO_MAIL_PORT,
 ) -> None:
     """Set up a demo database with a year of sample activity, print a key and URLs, and serve it."""
     from punchcard.demo import setup
 
+    if serve_api:
+        _refuse_busy(host, port)
+        if not ports.is_free("127.0.0.1", mail_port):
+            taken, mail_port = mail_port, ports.free_port("127.0.0.1")
+            typer.echo(f"Mail port {taken} is in use; the demo's mail catcher listens on {mail_port} instead.")
     url = f"sqlite:///{database}"
     os.environ["PUNCHCARD_DATABASE_URL"] = url
     result = setup.build(url, database, echo=typer.echo)
@@ -262,14 +281,15 @@ def demo(
         from punchcard.mail import catcher
 
         # The portal's sign-in mail goes to an in-memory catcher whose page lists it with its link.
-        catcher.start(port=catcher.DEMO_PORT)
+        catcher.start(port=mail_port)
         os.environ.update(
             PUNCHCARD_SMTP_HOST="127.0.0.1",
-            PUNCHCARD_SMTP_PORT=str(catcher.DEMO_PORT),
+            PUNCHCARD_SMTP_PORT=str(mail_port),
             PUNCHCARD_DEMO_MAIL_CATCHER="true",
             PUNCHCARD_PUBLIC_URL=base,
         )
         typer.echo(f"Mail catcher:  {base}/demo/mail  (ask for a sign-in link as anna@example.com, open it here)")
+        typer.echo(f"               (SMTP on 127.0.0.1:{mail_port})")
     typer.echo("Admin API key:")
     typer.echo(result.admin_key)
     if serve_api:

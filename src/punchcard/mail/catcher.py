@@ -22,7 +22,6 @@ from fastapi.responses import HTMLResponse
 from punchcard.kit.clock import utc_now
 from punchcard.mail.compose import TEMPLATES
 
-DEMO_PORT = 1025
 KEPT = 200
 """The newest messages kept; the demo runs for hours at most, but memory should not grow without bound."""
 
@@ -67,7 +66,7 @@ CATCHER = Catcher()
 """The one catcher of the process: the SMTP server fills it, the page reads it (both run in ``punchcard demo``)."""
 
 
-def start(host: str = "127.0.0.1", port: int = DEMO_PORT) -> Controller:
+def start(port: int, host: str = "127.0.0.1") -> Controller:
     controller = Controller(CATCHER, hostname=host, port=port)
     controller.start()
     return controller
