@@ -1,11 +1,13 @@
 """Browser tests: a real server on a free port, a real SMTP server catching mail, and Debian's Chromium via Playwright.
 
-Screenshots land in ``docs/screenshots`` (the README shows them). Accessibility is checked with axe-core from the npm
-registry (``node_modules/axe-core``), injected into the page under test.
+Screenshots land in ``build/screenshots`` (ignored by git), so a test run leaves the tree clean; ``scripts/screenshots``
+runs these tests with ``PUNCHCARD_SCREENSHOTS=docs/screenshots`` to refresh the README's. Accessibility is checked
+with axe-core from the npm registry (``node_modules/axe-core``), injected into the page under test.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +27,7 @@ from tests.smtp import Mailbox, free_port
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / os.environ.get("PUNCHCARD_SCREENSHOTS", "build/screenshots")
 PHONE: ViewportSize = {"width": 360, "height": 780}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
@@ -108,7 +110,7 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical"
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as docs/screenshots/<name>-<viewport>.png."""
+    """Save a full-page screenshot as <SCREENSHOTS>/<name>-<viewport>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}-{page.viewport_name}.png"  # type: ignore[attr-defined]
     page.screenshot(path=str(path), full_page=True)
