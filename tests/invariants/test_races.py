@@ -157,6 +157,44 @@ def test_ten_posts_of_one_event_at_once_award_its_points_once(
     ]
 
 
+def post_for_each(
+    api: ApiClient,
+    http: httpx.Client,
+    members: list[str],
+    event_id: Callable[[int], str],
+    order_id: Callable[[int], str],
+) -> list[httpx.Response]:
+    """The same purchase posted for each of ``members`` at once, the ``i``-th under ``event_id(i)``/``order_id(i)``."""
+    return at_once(
+        len(members),
+        lambda i: http.post(
+            "/api/v1/events",
+            json={
+                "id": event_id(i),
+                "type": "purchase",
+                "member_external_id": members[i],
+                "occurred_at": "2026-06-01T12:00:00+00:00",
+                "order_id": order_id(i),
+                "currency": "EUR",
+                "lines": [line("BEANS-1", "coffee-beans", "12.50", 2)],
+            },
+            headers=auth(api),
+        ),
+    )
+
+
+def only_one_earned(api: ApiClient, engine: Engine, members: list[str], responses: list[httpx.Response]) -> None:
+    """One post was recorded and its member earned; every other member has only their welcome points, no order."""
+    winner = next(i for i, response in enumerate(responses) if response.status_code == 201)
+    assert [api.available(member) for member in members] == [100 if i == winner else 50 for i in range(len(members))]
+    assert all(
+        entry.order_id is None
+        for i, member in enumerate(members)
+        if i != winner
+        for entry in ledger_of(engine, api, member)
+    )
+
+
 def test_one_order_id_posted_for_eight_members_at_once_is_recorded_once(
     api: ApiClient, http: httpx.Client, engine: Engine
 ) -> None:
@@ -165,34 +203,12 @@ def test_one_order_id_posted_for_eight_members_at_once_is_recorded_once(
     order = f"O-{uuid.uuid4().hex[:8]}"
 
     # When the shop posts the same order id for each of them at once, under eight different event ids
-    responses = at_once(
-        8,
-        lambda i: http.post(
-            "/api/v1/events",
-            json={
-                "id": f"evt-{order}-{i}",
-                "type": "purchase",
-                "member_external_id": members[i],
-                "occurred_at": "2026-06-01T12:00:00+00:00",
-                "order_id": order,
-                "currency": "EUR",
-                "lines": [line("BEANS-1", "coffee-beans", "12.50", 2)],
-            },
-            headers=auth(api),
-        ),
-    )
+    responses = post_for_each(api, http, members, lambda i: f"evt-{order}-{i}", lambda _: order)
 
     # Then exactly one member earned for it; the others were told the order is taken, and earned nothing
     assert statuses(responses) == {201: 1, 409: 7}, [r.text for r in responses]
     assert codes(responses, 409) == {"order_already_recorded"}
-    winner = next(i for i, response in enumerate(responses) if response.status_code == 201)
-    assert [api.available(member) for member in members] == [100 if i == winner else 50 for i in range(8)]
-    assert all(
-        entry.order_id is None
-        for i, member in enumerate(members)
-        if i != winner
-        for entry in ledger_of(engine, api, member)
-    )
+    only_one_earned(api, engine, members, responses)
 
 
 def test_one_event_id_posted_for_eight_members_at_once_is_recorded_once(
@@ -204,34 +220,12 @@ def test_one_event_id_posted_for_eight_members_at_once_is_recorded_once(
     event = f"evt-{uuid.uuid4().hex[:8]}"
 
     # When the shop posts one event id for each of them at once, each with its own order
-    responses = at_once(
-        8,
-        lambda i: http.post(
-            "/api/v1/events",
-            json={
-                "id": event,
-                "type": "purchase",
-                "member_external_id": members[i],
-                "occurred_at": "2026-06-01T12:00:00+00:00",
-                "order_id": f"{event}-{i}",
-                "currency": "EUR",
-                "lines": [line("BEANS-1", "coffee-beans", "12.50", 2)],
-            },
-            headers=auth(api),
-        ),
-    )
+    responses = post_for_each(api, http, members, lambda _: event, lambda i: f"{event}-{i}")
 
     # Then one member earned; the others' posts are another body under a recorded id, and wrote nothing
     assert statuses(responses) == {201: 1, 409: 7}, [r.text for r in responses]
     assert codes(responses, 409) == {"idempotency_conflict"}
-    winner = next(i for i, response in enumerate(responses) if response.status_code == 201)
-    assert [api.available(member) for member in members] == [100 if i == winner else 50 for i in range(8)]
-    assert all(
-        entry.order_id is None
-        for i, member in enumerate(members)
-        if i != winner
-        for entry in ledger_of(engine, api, member)
-    )
+    only_one_earned(api, engine, members, responses)
 
 
 def test_one_coupon_redeemed_for_ten_orders_at_once_is_used_by_exactly_one(api: ApiClient, http: httpx.Client) -> None:

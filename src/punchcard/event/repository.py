@@ -59,14 +59,16 @@ class Arrival:
     due: Due
     """What settling the member at the event's moment has to do."""
     known: Known | None = None
-    """The member's balances and the tier window's credits before the event (``None`` without a member)."""
+    """The member's balances and the tier window's credits before the event (SQLite; ``None`` without a member and
+    on PostgreSQL, which reads them after the lock)."""
     reserved: Reserved | None = None
     """Ids taken from the sequences for the event's row and its first lot (PostgreSQL; ``None`` on SQLite)."""
 
 
 def _arrival(window: bool, since: bool, reserve: bool) -> Select[Any]:
-    """The arrival's statement, with the tier credits in ``[:since, :until]`` when ``window`` (read only for a member
-    who can still rise: ``:top_tier`` out of grace reads ``NULL``), and with ``reserve`` the ids of ``Reserved``."""
+    """The arrival's statement: with ``reserve`` (PostgreSQL) the ids of ``Reserved``; otherwise the member's
+    balances, and the tier credits in ``[:since, :until]`` when ``window`` (read only for a member who can still
+    rise: ``:top_tier`` out of grace reads ``NULL``). See ``arrival`` for why PostgreSQL reads no balances here."""
 
     def columns(member_id: Any) -> tuple[Any, ...]:
         credits = case(
@@ -81,7 +83,7 @@ def _arrival(window: bool, since: bool, reserve: bool) -> Select[Any]:
             .where(Order.program_id == bindparam("program_id"), Order.order_id == bindparam("order_id"))
             .exists(),
             *due_columns(member_id, bindparam("at", type_=Event.occurred_at.type)),
-            *ledger.balance_columns(member_id),
+            *(() if reserve else ledger.balance_columns(member_id)),
             *((credits,) if window else ()),
             *(
                 (func.nextval(func.pg_get_serial_sequence(Event.__tablename__, "id")), ledger.lot_id_column())
@@ -98,6 +100,7 @@ _ARRIVALS = {
     for window in (False, True)
     for since in (False, True)
     for reserve in (False, True)
+    if not (window and reserve)
 }
 """Built once (docs/performance.md): the member, locked as ``member.repository`` locks it, and the rest in one trip."""
 
@@ -128,10 +131,12 @@ def arrival(
     row = session.execute(statement, {**parameters, "at": at, **(bounds if window is not None else {})}).one_or_none()
     if row is None:
         return Arrival(None, recorded=False, order_recorded=False, due=Due.NOTHING)
+    due = due_from(*row[3:6])
+    if reserve:
+        return Arrival(row[0], bool(row[1]), bool(row[2]), due, None, Reserved(int(row[-2]), int(row[-1])))
     balances, credits = ledger.balances_from(row[6:10]), (row[10] if window is not None else None)
-    known = None if reserve else Known(balances) if credits is None else Known(balances, window, int(credits))
-    reserved = Reserved(int(row[-2]), int(row[-1])) if reserve else None
-    return Arrival(row[0], bool(row[1]), bool(row[2]), due_from(*row[3:6]), known, reserved)
+    known = Known(balances) if credits is None else Known(balances, window, int(credits))
+    return Arrival(row[0], bool(row[1]), bool(row[2]), due, known)
 
 
 _INSERT_EVENT = InsertUnlessTaken(Event, Event.program_id, Event.external_id)
