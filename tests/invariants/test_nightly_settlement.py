@@ -5,16 +5,15 @@ skipped for a held member are settled in the same run, and points that vest pay 
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.jobs import service as jobs
@@ -27,6 +26,7 @@ from punchcard.ledger.settlement import Cursor
 from punchcard.member import service as members
 from punchcard.program import service as programs
 from tests.factories import ApiClient, ProgramMaker, at_moment, line
+from tests.invariants.waiting import waits_for_a_lock
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 NOW = datetime(2026, 6, 1, 3, tzinfo=UTC)
@@ -447,16 +447,6 @@ def run_while_a_request_holds(
             while_waiting()
             request.commit()
             return running.result()
-
-
-def waits_for_a_lock(engine: Engine, running: Future[jobs.Report]) -> None:
-    """Return once a connection of the run is waiting for a row lock (or the run ended without ever waiting)."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    with engine.connect() as connection:
-        while not running.done() and not connection.execute(query).scalar_one():
-            time.sleep(0.01)
 
 
 def test_the_run_pays_a_debt_from_the_points_that_become_available_that_night(

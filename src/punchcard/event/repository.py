@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import DateTime, Select, and_, bindparam, case, func, insert, null, select, true, update
+from sqlalchemy.orm import Session, aliased
 
 from punchcard.event.models import Event, Order
 from punchcard.kit.db import InsertUnlessTaken, is_postgres
@@ -59,50 +59,91 @@ class Arrival:
     due: Due
     """What settling the member at the event's moment has to do."""
     known: Known | None = None
-    """The member's balances and the tier window's credits before the event (SQLite; ``None`` without a member and
-    on PostgreSQL, which reads them after the lock)."""
+    """The member's balances, and the tier window's credits, before the event (``None`` without a member)."""
     reserved: Reserved | None = None
     """Ids taken from the sequences for the event's row and its first lot (PostgreSQL; ``None`` on SQLite)."""
 
 
-def _arrival(window: bool, since: bool, reserve: bool) -> Select[Any]:
-    """The arrival's statement: with ``reserve`` (PostgreSQL) the ids of ``Reserved``; otherwise the member's
-    balances, and the tier credits in ``[:since, :until]`` when ``window`` (read only for a member who can still
-    rise: ``:top_tier`` out of grace reads ``NULL``). See ``arrival`` for why PostgreSQL reads no balances here."""
+def _recorded() -> tuple[Any, Any]:
+    """Whether the event id and the order id are taken."""
+    return (
+        select(Event.id)
+        .where(Event.program_id == bindparam("program_id"), Event.external_id == bindparam("event_id"))
+        .exists(),
+        select(Order.id)
+        .where(Order.program_id == bindparam("program_id"), Order.order_id == bindparam("order_id"))
+        .exists(),
+    )
+
+
+def _unless_at_the_top(member: Any, credits: Any) -> Any:
+    """``credits``, or ``NULL`` for a member in ``:top_tier`` out of grace: earning cannot move them, so their
+    credits are not read."""
+    at_the_top = and_(member.tier_code == bindparam("top_tier"), member.tier_grace_until.is_(None))
+    return case((at_the_top, None), else_=credits)
+
+
+def _sqlite_arrival(window: bool, since: bool) -> Select[Any]:
+    """The member, locked, with everything ``Arrival`` holds read in the same statement; the tier credits in
+    ``[:since, :until]`` when ``window``. Right on SQLite only, whose writers take turns: nothing commits between the
+    statement's start and the lock (see ``_POSTGRES_ARRIVAL``)."""
 
     def columns(member_id: Any) -> tuple[Any, ...]:
-        credits = case(
-            (and_(Member.tier_code == bindparam("top_tier"), Member.tier_grace_until.is_(None)), None),
-            else_=ledger.credits_column(member_id, since=since),
-        )
+        credits = _unless_at_the_top(Member, ledger.credits_column(member_id, since=since))
         return (
-            select(Event.id)
-            .where(Event.program_id == bindparam("program_id"), Event.external_id == bindparam("event_id"))
-            .exists(),
-            select(Order.id)
-            .where(Order.program_id == bindparam("program_id"), Order.order_id == bindparam("order_id"))
-            .exists(),
+            *_recorded(),
             *due_columns(member_id, bindparam("at", type_=Event.occurred_at.type)),
-            *(() if reserve else ledger.balance_columns(member_id)),
-            *((credits,) if window else ()),
-            *(
-                (func.nextval(func.pg_get_serial_sequence(Event.__tablename__, "id")), ledger.lot_id_column())
-                if reserve
-                else ()
-            ),
+            *ledger.balance_columns(member_id),
+            credits if window else null(),
         )
 
     return members.locked_with(columns)
 
 
-_ARRIVALS = {
-    (window, since, reserve): _arrival(window, since, reserve)
-    for window in (False, True)
-    for since in (False, True)
-    for reserve in (False, True)
-    if not (window and reserve)
+_SQLITE_ARRIVALS = {
+    (window, since): _sqlite_arrival(window, since) for window in (False, True) for since in (False, True)
 }
-"""Built once (docs/performance.md): the member, locked as ``member.repository`` locks it, and the rest in one trip."""
+
+
+def _postgres_arrival() -> Select[Any]:
+    """The member, locked, then ``punchcard_member_state`` (migration 0009) on the locked row, and the ids of
+    ``Reserved``.
+
+    A PostgreSQL statement reads other tables as of its start, while ``FOR NO KEY UPDATE`` waits for the member and
+    returns their newest row: balances, debt and credits read beside the lock would predate the event it waited for
+    (decisions, issue 9 entry 20). The lock is a MATERIALIZED CTE, so the function runs on the row it returns, after
+    the wait, and being VOLATILE it reads with a snapshot of its own, taken then. Tier credits are read for a window
+    (``:until`` not null) and a member who can still rise."""
+    locked = members.locked_with(lambda _: ()).cte("locked").prefix_with("MATERIALIZED")
+    member = aliased(Member, locked)
+    moment = DateTime(timezone=True)
+    until = _unless_at_the_top(member, bindparam("until", type_=moment))
+    state = func.punchcard_member_state(
+        member.id, bindparam("at", type_=moment), bindparam("since", type_=moment), until
+    ).table_valued("to_vest", "to_expire", "available", "pending", "opened", "unbacked", "credits")
+    return (
+        select(
+            member,
+            *_recorded(),
+            state.c.to_vest,
+            state.c.to_expire,
+            state.c.unbacked,  # the debt line
+            state.c.available,
+            state.c.pending,
+            state.c.opened,
+            state.c.unbacked,
+            state.c.credits,
+            func.nextval(func.pg_get_serial_sequence(Event.__tablename__, "id")),
+            ledger.lot_id_column(),
+        )
+        .select_from(locked)
+        .join(state, true())
+        .execution_options(populate_existing=True)
+    )
+
+
+_POSTGRES_ARRIVAL = _postgres_arrival()
+"""Statements built once (docs/performance.md, finding 14)."""
 
 
 def arrival(
@@ -117,26 +158,19 @@ def arrival(
 ) -> Arrival:
     """Lock the member and find out whether the event or its order was already recorded, what is due at ``at``, and
     the member's balances with their tier credits in ``window`` (``mechanics.tiers.credit_window``; not for a member
-    in ``top_tier`` out of grace)."""
-    reserve = is_postgres(session)
-    if reserve:
-        # On PostgreSQL a statement reads other tables as of its start, while FOR UPDATE returns the member's newest
-        # row after waiting for its lock: balances read here would predate a concurrent event that held the lock
-        # (the hot-member benchmark lost tier upgrades to it). They are read after the lock, through the account.
-        window = None
-    since, until = window if window is not None else (None, at)
+    in ``top_tier`` out of grace), all as they are once the lock is held."""
+    since, until = window if window is not None else (None, None)
     parameters = {"program_id": program_id, "member_id": member_id, "event_id": event_id, "order_id": order_id}
-    statement = _ARRIVALS[window is not None, since is not None, reserve]
-    bounds = {"until": until, "top_tier": top_tier, **({"since": since} if since is not None else {})}
-    row = session.execute(statement, {**parameters, "at": at, **(bounds if window is not None else {})}).one_or_none()
+    parameters |= {"at": at, "since": since, "until": until, "top_tier": top_tier}
+    postgres = is_postgres(session)
+    statement = _POSTGRES_ARRIVAL if postgres else _SQLITE_ARRIVALS[window is not None, since is not None]
+    row = session.execute(statement, parameters).one_or_none()
     if row is None:
         return Arrival(None, recorded=False, order_recorded=False, due=Due.NOTHING)
-    due = due_from(*row[3:6])
-    if reserve:
-        return Arrival(row[0], bool(row[1]), bool(row[2]), due, None, Reserved(int(row[-2]), int(row[-1])))
-    balances, credits = ledger.balances_from(row[6:10]), (row[10] if window is not None else None)
-    known = Known(balances) if credits is None else Known(balances, window, int(credits))
-    return Arrival(row[0], bool(row[1]), bool(row[2]), due, known)
+    balances, credits = ledger.balances_from(row[6:10]), row[10]
+    known = Known(balances) if credits is None or window is None else Known(balances, window, int(credits))
+    reserved = Reserved(int(row[11]), int(row[12])) if postgres else None
+    return Arrival(row[0], bool(row[1]), bool(row[2]), due_from(*row[3:6]), known, reserved)
 
 
 _INSERT_EVENT = InsertUnlessTaken(Event, Event.program_id, Event.external_id)
