@@ -152,6 +152,8 @@ class ProgramMaker:
 
     def __call__(self, changes: dict[str, Any] | None = None) -> ApiClient:
         definition = deep_merge(self.definition, changes or {})
+        if changes and "languages" in changes:
+            definition = in_languages(definition, definition["languages"])
         definition["slug"] = f"p-{uuid.uuid4().hex[:12]}"
         text = yaml.safe_dump(definition)
         with unit_of_work(self.engine) as session:
@@ -160,6 +162,17 @@ class ProgramMaker:
             admin = create_key(session, program_id, Scope.ADMIN, NOW)
             integration = create_key(session, program_id, Scope.INTEGRATION, NOW)
         return ApiClient(self.client, admin, definition["slug"], program_id, integration)
+
+
+def in_languages(node: Any, languages: list[str]) -> Any:
+    """The demo's translated texts kept only in ``languages``: a program names no other language in its texts."""
+    if isinstance(node, list):
+        return [in_languages(item, languages) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node and all(isinstance(text, str) for text in node.values()) and set(node) <= {"en", "et", "fi", "sv", "ru"}:
+        return {language: text for language, text in node.items() if language in languages}
+    return {key: in_languages(value, languages) for key, value in node.items()}
 
 
 def money(value: str) -> Decimal:

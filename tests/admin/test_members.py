@@ -82,6 +82,31 @@ def test_the_member_page_shows_balance_tier_progress_ledger_coupons_and_events(
     assert "purchase" in html
 
 
+def test_a_redemption_from_several_lots_is_one_ledger_line_that_opens_to_show_them(
+    api: ApiClient, signed_in: Callable[[Role], Console]
+) -> None:
+    # Given a member whose 150-point redemption spent two orders' lots (60 and 70, expiring first) and 20 of the
+    # welcome bonus
+    member = api.member()
+    for order, euros in (("O-1", "60.00"), ("O-2", "70.00")):
+        api.purchase(member, [line("MUG", "merch", euros)], order_id=order)
+    redeemed = api.post(
+        f"/api/v1/members/{member}/redemptions", {"reward": "free-drink"}, headers={"Idempotency-Key": "k-lots"}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    spends = [item for item in ledger_items(api, member) if item["kind"] == "spend"]
+    assert sorted(item["points"] for item in spends) == [-70, -60, -20]
+
+    # When support opens the member page
+    html = signed_in(Role.SUPPORT).page(f"/admin/p/{api.slug}/members/{member}")
+
+    # Then the redemption is one line of −150, which lists the three lots it came from
+    assert html.count(">−150<") == 1
+    assert "from 3 lots" in html
+    lots = re.findall(r"<li>lot \d+: (−\d+)</li>", html)
+    assert sorted(lots) == ["−20", "−60", "−70"]
+
+
 def test_support_adjusts_points_with_a_reason_and_the_audit_log_records_it(
     api: ApiClient, signed_in: Callable[[Role], Console], engine: Engine
 ) -> None:

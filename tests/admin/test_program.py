@@ -117,7 +117,7 @@ def test_the_form_covers_the_common_settings(
 ) -> None:
     console = signed_in(Role.MARKETER)
     form = {
-        "name": "Bean There Club",
+        "name.en": "Bean There Club",  # the first language's text of a translated name
         "point_value": "0.02",
         "points.expiry.after_months": "",
         "points.pending_days": "14",
@@ -129,7 +129,8 @@ def test_the_form_covers_the_common_settings(
     assert console.post(f"/admin/p/{api.slug}/program/form", form).status_code == 303
     with unit_of_work(engine) as session:
         program = programs.current(session, api.program_id).program
-    assert program.name == "Bean There Club"
+    assert program.name.default == "Bean There Club"
+    assert program.name.in_language("et") == "Bean There kohvirööstikoda"  # the translations are kept
     assert str(program.point_value) == "0.02"
     assert (program.points.expire_after_months, program.points.expire_after_days) == (None, None)
     assert (program.points.pending_days, program.points.return_policy.value) == (14, "within_balance")
@@ -145,7 +146,7 @@ def test_the_form_covers_the_common_settings(
         ("tiers.levels.1.multiplier", "0"),
         ("rewards.0.cost", "five hundred"),
         ("points.pending_days", "-1"),
-        ("name", ""),
+        ("name.en", ""),  # the demo's name is translated: the form edits its first language's text
         ("points.expiry.after_months", "0"),
     ],
 )
@@ -277,3 +278,38 @@ def test_a_preview_with_a_mistake_says_where(
     page = signed_in(Role.VIEWER).page(f"/admin/p/{api.slug}/preview", **basket)
     assert field_error(page, field) == message
     assert 'data-metric="preview-total"' not in page
+
+
+def test_the_program_page_lists_the_texts_missing_a_translation(
+    make_program: ProgramMaker, signed_in: Callable[[Role], Console]
+) -> None:
+    # Given a program whose free drink has no Finnish name and whose mug reward is written in English only
+    api = make_program(
+        {
+            "rewards": [
+                {
+                    "code": "free-drink",
+                    "name": {
+                        "en": "A free drink",
+                        "et": "Tasuta jook",
+                        "fi": "Ilmainen juoma",
+                        "sv": "En gratis dryck",
+                        "ru": "Бесплатный напиток",
+                    },
+                    "cost": 150,
+                    "benefit": {
+                        "free_product": {"sku": "DRINK-ANY", "name": {"en": "Any drink", "et": "Mis tahes jook"}}
+                    },
+                },
+                {"code": "mug", "name": "A mug", "cost": 300, "benefit": {"free_product": "MUG"}},
+            ]
+        }
+    )
+    # When a marketer opens the program page
+    page = signed_in(Role.MARKETER).page(f"/admin/p/{api.slug}/program")
+    # Then it lists each text missing a language, with those languages, and nothing complete
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", page.split("Translations", 1)[1])
+    assert ("reward free-drink: free product", "Any drink", "fi, sv, ru") in rows
+    assert ("reward mug", "A mug", "et, fi, sv, ru") in rows
+    assert not any(where == "reward free-drink" for where, _, _ in rows)
+    assert not any(where.startswith("tier ") for where, _, _ in rows)

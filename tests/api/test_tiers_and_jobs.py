@@ -90,6 +90,32 @@ def test_an_upgrade_happens_as_soon_as_it_is_earned_and_later_orders_earn_the_ne
     }
 
 
+def test_an_amount_spent_tier_shows_its_progress_as_money_with_the_currency(make_program: ProgramMaker) -> None:
+    # Given tiers by amount spent: Silver from 100.00 EUR, Gold from 250.00 EUR
+    levels = [
+        {"code": "bronze", "name": "Bronze", "threshold": 0},
+        {"code": "silver", "name": "Silver", "threshold": "100.00"},
+        {"code": "gold", "name": "Gold", "threshold": "250.00"},
+    ]
+    api = make_program({"tiers": {"metric": "amount_spent", "levels": levels}})
+    member = api.member(enrolled_at="2026-01-01T10:00:00+00:00")
+
+    # When they spend 120.50 EUR
+    api.purchase(member, [line("KETTLE", "brewing", "120.50")], occurred_at="2026-02-01T10:00:00+00:00")
+
+    # Then every amount in their progress is a decimal string with its currency, never bare cents
+    progress = member_at(api, member, "2026-02-02T00:00:00+00:00")["tier_progress"]
+    assert progress["metric"] == "amount_spent"
+    assert progress["value"] == {"amount": "120.50", "currency": "EUR"}
+    assert progress["next_tier"] == {
+        "code": "gold",
+        "name": "Gold",
+        "threshold": {"amount": "250.00", "currency": "EUR"},
+    }
+    assert progress["needed_for_next"] == {"amount": "129.50", "currency": "EUR"}
+    assert progress["needed_to_keep"] == {"amount": "0.00", "currency": "EUR"}
+
+
 def test_one_big_order_goes_straight_to_the_top_tier_with_its_perks(api: ApiClient) -> None:
     member = api.member(enrolled_at="2026-01-01T10:00:00+00:00")
     response = api.purchase(member, [line("ESPRESSO-MACHINE", "brewing", "1500.00")])

@@ -25,7 +25,7 @@ def test_enrolling_a_member_returns_them_with_tier_points_and_the_welcome_bonus(
     assert {key: member[key] for key in body} == body
     assert member["status"] == "active"
     assert member["tier"]["code"] == "bronze"
-    assert member["tier"]["name"] == "Bronze"
+    assert member["tier"]["name"] == "Pronks"  # in the member's language
     # And the welcome bonus is available at once and expires twelve months on, at the end of the local day
     enrolled_at = datetime.fromisoformat(member["enrolled_at"])
     assert member["points"]["available"] == 50

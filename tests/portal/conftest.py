@@ -26,7 +26,7 @@ from tests.smtp import Mailbox
 NOW = datetime.fromisoformat("2026-06-10T09:00:00+00:00")
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 KEY = re.compile(r'name="key" value="([A-Za-z0-9_-]+)"')
-LINK = re.compile(r"https?://\S+/auth/link\?token=[A-Za-z0-9_-]+")
+LINK = re.compile(r"https?://\S+/auth/link\?token=[A-Za-z0-9_-]+(?:&lang=[a-z]+)?")
 
 
 @pytest.fixture(scope="session")

@@ -144,15 +144,28 @@ def test_language_tags_map_to_catalogues() -> None:
 # --- pages in every language ------------------------------------------------------------------------------------------
 
 
-def english_leftovers(text: str, browser: Browser) -> list[str]:
-    """English UI messages (without placeholders) found in ``text``; program texts such as reward names are the
-    shop's own words and may be English."""
+def program_texts(browser: Browser) -> list[dict[str, str]]:
+    """Every text members read in the program's file, each as a map by language (a plain string is English)."""
     program = browser.api.get("/api/v1/program").json()["definition"]
-    shop_words = {program["name"], *(reward["name"] for reward in program["rewards"])}
-    shop_words |= {rule["name"] for rule in program["earning_rules"]}
-    shop_words |= {level["name"] for level in program["tiers"]["levels"]}
+    written = [program["name"], *(level["name"] for level in program["tiers"]["levels"])]
+    written += [rule["name"] for rule in program["earning_rules"]]
+    for reward in program["rewards"]:
+        written += [reward["name"], reward["description"], (reward["benefit"]["free_product"] or {}).get("name")]
+    return [text if isinstance(text, dict) else {"en": text} for text in written if text]
+
+
+def english_leftovers(text: str, browser: Browser) -> list[str]:
+    """English UI messages (without placeholders) found in ``text``; program texts are checked on their own
+    (``fallen_back``), as the shop may write some of them the same in every language."""
+    shop_words = {written for texts in program_texts(browser) for written in texts.values()}
     english = [form for message in messages("en").values() for form in forms(message) if "{" not in form]
     return [form for form in english if form in text and form not in shop_words]
+
+
+def fallen_back(text: str, browser: Browser, language: str) -> list[str]:
+    """Program texts shown in English in ``text`` although the program has them in ``language``."""
+    translated = [texts for texts in program_texts(browser) if texts.get(language, texts["en"]) != texts["en"]]
+    return [texts["en"] for texts in translated if texts["en"] in text]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -168,6 +181,7 @@ def test_every_page_speaks_the_chosen_language(browser: Browser, anna: Anna, lan
         assert ui.t("layout.sign_out") in text, path
         if language != "en":
             assert english_leftovers(text, browser) == [], path
+            assert fallen_back(text, browser, language) == [], path
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -181,9 +195,11 @@ def test_the_sign_in_pages_and_mail_speak_the_chosen_language(browser: Browser, 
     assert ui.t("sign_in.sent.validity") in visible(sent.text)
     if language != "en":
         assert english_leftovers(visible(page.text) + visible(sent.text), browser) == []
+        assert fallen_back(visible(page.text) + visible(sent.text), browser, language) == []
     deliver_outbox(browser.http)
     mail = browser.smtp.wait_for(f"mail-{language}@example.com")
-    assert subject_of(mail) == ui.t("mail.sign_in.subject", program="Bean There Coffee Roasters")
+    name = browser.api.get("/api/v1/program").json()["definition"]["name"][language]
+    assert subject_of(mail) == ui.t("mail.sign_in.subject", program=name)
 
 
 def test_without_a_choice_the_browsers_language_is_used_then_the_members(browser: Browser, anna: Anna) -> None:
@@ -201,5 +217,5 @@ def test_a_program_offers_only_its_own_languages(browser: Browser, make_program:
     browser.api = two
     page = browser.get("/sign-in?lang=ru")
     assert '<html lang="et">' in page.text  # Russian is not offered: the program's first language
-    assert 'hreflang="ru"' not in page.text
-    assert 'hreflang="en"' in page.text
+    assert 'name="language" value="ru"' not in page.text
+    assert 'name="language" value="en"' in page.text

@@ -19,7 +19,7 @@ from punchcard.portal import service
 from punchcard.portal.errors import SignInLinkInvalid
 from punchcard.portal.models import MemberSession, SignInToken
 from tests.factories import ApiClient, deliver_outbox
-from tests.portal.conftest import NOW, Browser, link_in, subject_of, text_of
+from tests.portal.conftest import NOW, Browser, link_in, subject_of, text_of, visible
 
 SESSION = "punchcard_session"
 
@@ -165,29 +165,36 @@ def test_the_address_is_matched_without_regard_to_case(engine: Engine, api: ApiC
 # --- the same over HTTP, with real mail -----------------------------------------------------------------------------
 
 
-def test_a_member_signs_in_by_the_link_mailed_to_them_in_their_language(browser: Browser) -> None:
+def test_a_member_signs_in_by_the_link_mailed_in_the_language_of_the_page_they_asked_from(browser: Browser) -> None:
+    # Given a member whose own language is Estonian, on the sign-in page in Finnish
     email = new_email()
     browser.api.member("anna", email=email, name="Anna", language="et")
+    assert '<html lang="fi">' in browser.get("/sign-in?lang=fi").text
+
+    # When they ask for a link there
     answer = browser.ask_for_link(email)
     assert answer.status_code == 200
-    assert "Vaata oma postkasti" not in answer.text  # the page speaks the browser's language (English here)
-    assert f"If {email} belongs to a member, a sign-in link is on its way." in answer.text
+    assert f"Jos osoite {email} kuuluu jäsenelle, kirjautumislinkki on matkalla." in visible(answer.text)
+
+    # Then the mail is in Finnish, the program's name too
     deliver_outbox(browser.http)
     mail = browser.smtp.wait_for(email)
-    assert subject_of(mail) == "Sinu sisselogimislink: Bean There Coffee Roasters"
-    assert mail["Content-Language"] == "et"
-    assert "Tere, Anna!" in text_of(mail)
-    assert "Link töötab ühe korra ja 15 minuti jooksul" in text_of(mail)
+    assert subject_of(mail) == "Kirjautumislinkkisi: Bean There -kahvipaahtimo"
+    assert mail["Content-Language"] == "fi"
+    assert "Hei Anna," in text_of(mail)
     assert mail.get_content_type() == "multipart/alternative"
 
+    # ...and the link opens the portal in Finnish, whatever their own language
+    browser.http.cookies.delete("punchcard_lang")
     opened = browser.http.get(link_in(mail).split("portal.test", 1)[1], follow_redirects=False)
     assert opened.status_code == 303
     assert opened.headers["location"] == browser.url()
-    assert "httponly" in opened.headers["set-cookie"].lower()
-    assert "samesite=lax" in opened.headers["set-cookie"].lower()
+    cookies = opened.headers.get_list("set-cookie")
+    assert any("punchcard_session" in cookie and "httponly" in cookie.lower() for cookie in cookies)
+    assert all("samesite=lax" in cookie.lower() for cookie in cookies)
     home = browser.get()
     assert home.status_code == 200
-    assert '<html lang="et">' in home.text
+    assert '<html lang="fi">' in home.text
 
 
 def test_the_answer_is_the_same_whether_or_not_the_address_is_a_members(browser: Browser) -> None:

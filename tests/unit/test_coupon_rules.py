@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from punchcard.coupon.domain import Benefit, BenefitKind, Order, Refusal, Verdict, check
+from punchcard.i18n.text import Text
 from punchcard.reward.domain import Obstacle, Reward, obstacle
 from punchcard.rules.domain import Line, LineFilter
 
@@ -156,7 +157,7 @@ OPENS = datetime(2025, 3, 1, tzinfo=UTC)
 CLOSES = datetime(2025, 4, 1, tzinfo=UTC)
 SEASONAL = Reward(
     code="spring-shipping",
-    name="Free shipping in spring",
+    name=Text("Free shipping in spring"),
     points_cost=500,
     benefit=FREE_SHIPPING,
     min_tier="silver",
@@ -195,7 +196,7 @@ def test_reward_obstacles_in_the_order_they_are_checked(
 
 
 def test_a_reward_without_window_or_limit_only_needs_points() -> None:
-    free_drink = Reward("free-drink", "A free drink", 150, FREE_DRINK)
+    free_drink = Reward("free-drink", Text("A free drink"), 150, FREE_DRINK)
 
     def check_with(points: int) -> Obstacle | None:
         return obstacle(free_drink, now=NOW, tier_rank=0, min_tier_rank=0, redeemed_count=99, available_points=points)

@@ -17,7 +17,7 @@ from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
 from punchcard.program.errors import ProgramFileInvalid
 from punchcard.program.service import parse_text
 from punchcard.rules.domain import AwardFixed, AwardPerCurrencyUnit, FiredFewerThan, LineFilter, Multiply, Rounding
-from punchcard.tier.domain import Metric, Tier, Window, WindowKind
+from punchcard.tier.domain import Metric, Window, WindowKind
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "examples" / "demo"
 DEMO_TEXT = (DEMO_DIR / "program.yaml").read_text(encoding="utf-8")
@@ -62,11 +62,13 @@ def test_the_demo_program_file_parses_into_the_documented_program() -> None:
     assert program.tiers.metric is Metric.POINTS
     assert program.tiers.window == Window(WindowKind.ROLLING_MONTHS, 12)
     assert program.tiers.grace_days == 30
-    assert program.tiers.tiers == (
-        Tier("bronze", "Bronze", 0, Decimal(1)),
-        Tier("silver", "Silver", 500, Decimal("1.25")),
-        Tier("gold", "Gold", 1500, Decimal("1.5"), ("free_shipping", "early_access")),
-    )
+    assert [(t.code, t.threshold, t.multiplier, t.perks) for t in program.tiers.tiers] == [
+        ("bronze", 0, Decimal(1), ()),
+        ("silver", 500, Decimal("1.25"), ()),
+        ("gold", 1500, Decimal("1.5"), ("free_shipping", "early_access")),
+    ]
+    assert [tier.name.default for tier in program.tiers.tiers] == ["Bronze", "Silver", "Gold"]
+    assert [tier.name.in_language("et") for tier in program.tiers.tiers] == ["Pronks", "Hõbe", "Kuld"]
 
     five_off, free_drink, free_shipping = program.rewards
     assert (five_off.code, five_off.points_cost, five_off.coupon_valid_days) == ("five-euro-off", 500, 30)
@@ -74,18 +76,26 @@ def test_the_demo_program_file_parses_into_the_documented_program() -> None:
     assert five_off.benefit.min_order_total == Decimal("20.00")
     assert (free_drink.code, free_drink.points_cost) == ("free-drink", 150)
     assert (free_drink.benefit.kind, free_drink.benefit.sku) == (BenefitKind.FREE_PRODUCT, "DRINK-ANY")
+    assert free_drink.benefit.product is not None
+    assert free_drink.benefit.product.in_language("sv") == "Valfri dryck"
     assert (free_shipping.code, free_shipping.points_cost, free_shipping.min_tier) == ("free-shipping", 200, "silver")
     assert free_shipping.benefit.kind is BenefitKind.FREE_SHIPPING
 
 
 DEMO_AS_TOML = """
 slug = "bean-there"
-name = "Bean There Coffee Roasters"
 currency = "EUR"
 timezone = "Europe/Tallinn"
 languages = ["en", "et", "fi", "sv", "ru"]
 point_value = "0.01"
 rounding = "down"
+
+[name]
+en = "Bean There Coffee Roasters"
+et = "Bean There kohvirööstikoda"
+fi = "Bean There -kahvipaahtimo"
+sv = "Bean There kafferosteri"
+ru = "Кофейная обжарка Bean There"
 
 [points]
 expiry = { after_months = 12 }
@@ -96,48 +106,82 @@ return_policy = "unlimited"
 metric = "points"
 window = { kind = "rolling_months", months = 12 }
 grace_days = 30
-levels = [
-  { code = "bronze", name = "Bronze", threshold = 0, multiplier = 1 },
-  { code = "silver", name = "Silver", threshold = 500, multiplier = 1.25 },
-  { code = "gold", name = "Gold", threshold = 1500, multiplier = 1.5, perks = ["free_shipping", "early_access"] },
-]
+
+[[tiers.levels]]
+code = "bronze"
+name = { en = "Bronze", et = "Pronks", fi = "Pronssi", sv = "Brons", ru = "Бронза" }
+threshold = 0
+multiplier = 1
+
+[[tiers.levels]]
+code = "silver"
+name = { en = "Silver", et = "Hõbe", fi = "Hopea", sv = "Silver", ru = "Серебро" }
+threshold = 500
+multiplier = 1.25
+
+[[tiers.levels]]
+code = "gold"
+name = { en = "Gold", et = "Kuld", fi = "Kulta", sv = "Guld", ru = "Золото" }
+threshold = 1500
+multiplier = 1.5
+perks = ["free_shipping", "early_access"]
 
 [[earning_rules]]
 code = "coffee-beans"
-name = "2 points per € on coffee beans"
+name.en = "2 points per € on coffee beans"
+name.et = "2 punkti iga kohviubadele kulutatud euro eest"
+name.fi = "2 pistettä jokaisesta kahvipapuihin käytetystä eurosta"
+name.sv = "2 poäng per € på kaffebönor"
+name.ru = "2 балла за каждый € на кофейные зёрна"
 when = "purchase"
 priority = 20
 then = { points_per_currency_unit = 2, lines = { categories = ["coffee-beans"] } }
 
 [[earning_rules]]
 code = "everything-else"
-name = "1 point per €"
+name.en = "1 point per €"
+name.et = "1 punkt iga euro eest"
+name.fi = "1 piste jokaisesta eurosta"
+name.sv = "1 poäng per €"
+name.ru = "1 балл за каждый €"
 when = "purchase"
 priority = 10
 then = { points_per_currency_unit = 1, lines = { exclude_categories = ["coffee-beans", "gift-cards"] } }
 
 [[earning_rules]]
 code = "tier-multiplier"
-name = "Tier bonus"
+name = { en = "Tier bonus", et = "Taseme boonus", fi = "Tasobonus", sv = "Nivåbonus", ru = "Бонус уровня" }
 when = "purchase"
 then = { multiply_by = "tier" }
 
 [[earning_rules]]
 code = "welcome"
-name = "Welcome bonus"
+name.en = "Welcome bonus"
+name.et = "Tervitusboonus"
+name.fi = "Tervetuliaisbonus"
+name.sv = "Välkomstbonus"
+name.ru = "Приветственный бонус"
 when = "member_enrolled"
 then = { points = 50 }
 
 [[earning_rules]]
 code = "review"
-name = "Thanks for your review"
+name.en = "Thanks for your review"
+name.et = "Aitäh arvustuse eest"
+name.fi = "Kiitos arvostelustasi"
+name.sv = "Tack för din recension"
+name.ru = "Спасибо за отзыв"
 when = "review_submitted"
 limit = { times = 3, per = "month" }
 then = { points = 25 }
 
 [[rewards]]
 code = "five-euro-off"
-name = "5 € off your order"
+name.en = "5 € off your order"
+name.et = "5 € allahindlust tellimuselt"
+name.fi = "5 € alennus tilauksesta"
+name.sv = "5 € rabatt på din beställning"
+name.ru = "Скидка 5 € на заказ"
 cost = 500
 benefit = { amount_off = "5.00" }
 min_order_total = "20.00"
@@ -145,13 +189,34 @@ coupon_valid_days = 30
 
 [[rewards]]
 code = "free-drink"
-name = "A free drink"
+name.en = "A free drink"
+name.et = "Tasuta jook"
+name.fi = "Ilmainen juoma"
+name.sv = "En gratis dryck"
+name.ru = "Бесплатный напиток"
+description.en = "Any drink from our coffee bar, hot or cold."
+description.et = "Mis tahes jook meie kohvibaarist, kuum või külm."
+description.fi = "Mikä tahansa juoma kahvibaaristamme, kuuma tai kylmä."
+description.sv = "Valfri dryck från vår kaffebar, varm eller kall."
+description.ru = "Любой напиток из нашего кофе-бара, горячий или холодный."
 cost = 150
-benefit = { free_product = "DRINK-ANY" }
+
+[rewards.benefit.free_product]
+sku = "DRINK-ANY"
+name = { en = "Any drink", et = "Mis tahes jook", fi = "Mikä tahansa juoma", sv = "Valfri dryck", ru = "Любой напиток" }
 
 [[rewards]]
 code = "free-shipping"
-name = "Free shipping"
+name.en = "Free shipping"
+name.et = "Tasuta tarne"
+name.fi = "Ilmainen toimitus"
+name.sv = "Fri frakt"
+name.ru = "Бесплатная доставка"
+description.en = "Your next order ships free, whatever it weighs."
+description.et = "Järgmine tellimus saadetakse tasuta, olenemata kaalust."
+description.fi = "Seuraava tilauksesi toimitetaan ilmaiseksi painosta riippumatta."
+description.sv = "Din nästa beställning skickas gratis, oavsett vikt."
+description.ru = "Следующий заказ доставим бесплатно, независимо от веса."
 cost = 200
 benefit = { free_shipping = true }
 min_tier = "silver"
@@ -306,6 +371,24 @@ def test_toml_works_too_and_says_the_same_as_yaml() -> None:
             id="more than 100 percent off",
         ),
         pytest.param(lambda d: d["rewards"][0].update(cost=0), "rewards.0.cost", "greater than 0", id="free reward"),
+        pytest.param(
+            lambda d: d["rewards"][0].update(name={"en": "5 € off", "de": "5 € Rabatt"}),
+            "rewards.0.name",
+            "de: not among the program's languages (en, et, fi, sv, ru)",
+            id="text in a language the program does not have",
+        ),
+        pytest.param(
+            lambda d: d["tiers"]["levels"][1].update(name={"et": "Hõbe"}),
+            "tiers.levels.1.name",
+            "give the text in en, the program's first language",
+            id="text without the first language",
+        ),
+        pytest.param(
+            lambda d: d["rewards"][1]["benefit"]["free_product"].update(name=""),
+            "rewards.1.benefit.free_product.name",
+            "the text is empty",
+            id="free product with an empty name",
+        ),
     ],
 )
 def test_an_invalid_file_names_the_field_and_what_is_wrong(change: Change, field: str, message_part: str) -> None:

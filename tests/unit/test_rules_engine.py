@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from punchcard.i18n.text import Text
 from punchcard.kit.calendar import Period
 from punchcard.program.domain import Program
 from punchcard.program.schemas import ProgramFile
@@ -101,7 +102,7 @@ def rule(
     event_type: str = PURCHASE,
 ) -> Rule:
     cap = Decimal(max_points) if max_points is not None else None
-    return Rule(code, f"Rule {code}", event_type, action, conditions, priority, cap, None, stop)
+    return Rule(code, Text(f"Rule {code}"), event_type, action, conditions, priority, cap, None, stop)
 
 
 def fixed(points: str) -> AwardFixed:
@@ -191,7 +192,7 @@ def test_demo_purchase_earning(
 
 def test_each_demo_award_names_its_rule_and_why() -> None:
     evaluation = evaluate(DEMO.rules, demo_member(event(BEANS_2, MUG), "silver"), DEMO.rounding)
-    assert [(a.rule_code, a.rule_name, a.exact, a.points) for a in evaluation.awards] == [
+    assert [(a.rule_code, a.rule_name.default, a.exact, a.points) for a in evaluation.awards] == [
         ("coffee-beans", "2 points per € on coffee beans", Decimal("50.00"), 50),
         ("everything-else", "1 point per €", Decimal("9.99"), 9),
         ("tier-multiplier", "Tier bonus", Decimal("14.9975"), 15),
@@ -208,7 +209,9 @@ def test_line_weights_are_each_lines_points_before_multipliers() -> None:
 
 def test_demo_welcome_bonus_on_enrolment() -> None:
     evaluation = evaluate(DEMO.rules, demo_member(event(type_="member_enrolled")), DEMO.rounding)
-    assert [(a.rule_code, a.rule_name, a.points) for a in evaluation.awards] == [("welcome", "Welcome bonus", 50)]
+    assert [(a.rule_code, a.rule_name.default, a.points) for a in evaluation.awards] == [
+        ("welcome", "Welcome bonus", 50)
+    ]
 
 
 def test_demo_tier_multiplier_does_not_touch_other_event_types() -> None:
@@ -618,5 +621,5 @@ def test_all_conditions_must_hold() -> None:
     ],
 )
 def test_fired_fewer_than_limits(period: Period, counts: dict[tuple[str, Period], int], expected: int) -> None:
-    limited = Rule("daily", "Twice a period", PURCHASE, fixed("10"), limit=FiredFewerThan("daily", 2, period))
+    limited = Rule("daily", Text("Twice a period"), PURCHASE, fixed("10"), limit=FiredFewerThan("daily", 2, period))
     assert evaluate([limited], context(event(), firing_counts=counts)).points == expected

@@ -128,10 +128,47 @@ def link_sent(session: Session, staff: Staff, version: ProgramVersion, member: M
 
 
 @dataclass(frozen=True)
+class LedgerLine:
+    """One thing that happened to one of the member's accounts: the entries it wrote, one per lot it touched (a
+    redemption spends from several lots), shown as one line that opens to show them."""
+
+    entries: tuple[LedgerEntry, ...]
+
+    @property
+    def first(self) -> LedgerEntry:
+        return self.entries[0]
+
+    @property
+    def amount(self) -> int:
+        return sum(entry.amount for entry in self.entries)
+
+
+def _same_line(entry: LedgerEntry) -> tuple[object, ...]:
+    return (
+        entry.account,
+        entry.kind,
+        entry.event_id,
+        entry.operation,
+        entry.occurred_at,
+        entry.order_id,
+        entry.rule_code,
+        entry.description,
+    )
+
+
+def ledger_lines(entries: Sequence[LedgerEntry]) -> list[LedgerLine]:
+    """``entries`` (newest first) as lines: the entries of one operation on one account, for one reason, together."""
+    groups: dict[tuple[object, ...], list[LedgerEntry]] = {}
+    for entry in entries:
+        groups.setdefault(_same_line(entry), []).append(entry)
+    return [LedgerLine(tuple(group)) for group in groups.values()]
+
+
+@dataclass(frozen=True)
 class Activity:
     """The member page's lists besides the member view."""
 
-    ledger: Sequence[LedgerEntry]
+    ledger: list[LedgerLine]
     next_before: int | None
     coupons: list[tuple[Coupon, str]]
     events: Sequence[Event]
@@ -140,11 +177,15 @@ class Activity:
 
 
 def activity(session: Session, member: Member, before: int | None, now: datetime) -> Activity:
-    entries = ledger_queries.history(session, member.id, before, LEDGER_PAGE + 1)
-    page = entries[:LEDGER_PAGE]
+    entries = list(ledger_queries.history(session, member.id, before, LEDGER_PAGE + 1))
+    page, next_before = entries, None
+    if len(entries) > LEDGER_PAGE:  # a line is never split across pages: the last one waits for the next page
+        cut = _same_line(entries[LEDGER_PAGE - 1])
+        page = [entry for entry in entries[:LEDGER_PAGE] if _same_line(entry) != cut] or entries[:LEDGER_PAGE]
+        next_before = page[-1].id
     return Activity(
-        ledger=page,
-        next_before=page[-1].id if len(entries) > LEDGER_PAGE else None,
+        ledger=ledger_lines(page),
+        next_before=next_before,
         coupons=[(coupon, coupons.status(coupon, use, now)) for coupon, use in coupons.of_member(session, member.id)],
         events=event_history.recent_events(session, member.id),
         staff_actions=staff_service.audit_page(

@@ -59,16 +59,26 @@ def _expiry(raw: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _name(item: Mapping[str, Any]) -> str:
-    return str(item.get("name") or item.get("code"))
+    """A rule's, tier's or reward's name for a label: as written, or its first translation (the file lists the
+    program's first language first)."""
+    name = item.get("name")
+    if isinstance(name, dict):
+        name = next(iter(name.values()), None)
+    return str(name or item.get("code"))
 
 
 def _program(raw: Mapping[str, Any]) -> Section:
     currency = raw.get("currency")
+    name, first = raw.get("name"), (raw.get("languages") or ["en"])[0]
+    if isinstance(name, dict):  # the form edits the first language's text and keeps the translations
+        field = Field(f"name.{first}", f"Name ({first})", _text(name.get(first)), numeric=False)
+    else:
+        field = Field("name", "Name", _text(name), numeric=False)
     return Section(
         "",
         "Program",
         (
-            Field("name", "Name", _text(raw.get("name")), numeric=False),
+            field,
             Field("point_value", f"What one point costs you ({currency})", _text(raw.get("point_value", 0))),
         ),
     )
@@ -134,10 +144,13 @@ def paths(raw: Mapping[str, Any]) -> set[str]:
     return {f.path for s in sections(raw) for f in s.fields} | {s.path for s in sections(raw)}
 
 
-def form_path(field: str) -> str:
+def form_path(field: str, fields: set[str] | frozenset[str] = frozenset()) -> str:
     """An error's field as the form names it: without the union member Pydantic puts in the path
-    (``points.expiry.Expiry.after_months`` is the form's ``points.expiry.after_months``)."""
-    return ".".join(part for part in field.split(".") if not (part[:1].isupper() or "[" in part))
+    (``points.expiry.Expiry.after_months`` is the form's ``points.expiry.after_months``), and an error about a
+    translated text on the one input of it the form has (``name`` is the form's ``name.en``)."""
+    path = ".".join(part for part in field.split(".") if not (part[:1].isupper() or "[" in part))
+    inside = [known for known in fields if known.startswith(path + ".")] if path not in fields else []
+    return inside[0] if len(inside) == 1 else path
 
 
 def _scalar(text: str) -> int | float | str:

@@ -132,7 +132,7 @@ def edit_page(
     known = program_form.paths(raw) if target == "form" else set()
     placed: dict[str, str] = {}
     for detail in details:
-        path = program_form.form_path(detail.get("field", ""))
+        path = program_form.form_path(detail.get("field", ""), known)
         if path in known:
             placed.setdefault(path, detail["message"])
     return frame.page(
@@ -144,5 +144,5 @@ def edit_page(
         error=error,
         target=target,
         field_errors=placed,
-        other_errors=[d for d in details if program_form.form_path(d.get("field", "")) not in placed],
+        other_errors=[d for d in details if program_form.form_path(d.get("field", ""), known) not in placed],
     )

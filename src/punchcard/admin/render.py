@@ -11,10 +11,12 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_percent
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from punchcard.i18n import numbers
+from punchcard.i18n.text import Text
 from punchcard.kit.money import from_minor
 
 LOCALE = "en"
@@ -26,16 +28,32 @@ UTC = ZoneInfo("UTC")
 
 
 def number(value: int | Decimal) -> str:
-    return format_decimal(value, locale=LOCALE)
+    return numbers.number(value, LOCALE)
 
 
 def signed(value: int) -> str:
     """``+50`` / ``−20``: a movement of points, with a true minus sign."""
-    return ("+" if value > 0 else "−" if value < 0 else "") + number(abs(value))
+    return numbers.signed(value, LOCALE)
+
+
+def text(value: Text) -> str:
+    """A program's text as the marketer wrote it, in the program's first language (the console shows which
+    translations are missing on the program page)."""
+    return value.default
+
+
+def measure(value: int | dict[str, str]) -> str:
+    """A tier metric's value from the member view: a count, or money (``{"amount", "currency"}``)."""
+    return money(Decimal(value["amount"]), value["currency"]) if isinstance(value, dict) else number(value)
+
+
+def quantity(value: int | dict[str, str]) -> Decimal:
+    """The number in a tier metric's value, for a progress bar."""
+    return Decimal(value["amount"]) if isinstance(value, dict) else Decimal(value)
 
 
 def money(amount: Decimal | None, currency: str) -> str:
-    return "–" if amount is None else format_currency(amount, currency, locale=LOCALE)
+    return "–" if amount is None else numbers.money(amount, currency, LOCALE)
 
 
 def money_minor(minor: Decimal | int | None, currency: str) -> str:
@@ -74,6 +92,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.filters.update(number=number, signed=signed, money=money, money_minor=money_minor, percent=percent)
+environment.filters.update(measure=measure, quantity=quantity, text=text)
 environment.filters.update(moment=moment, path_part=path_part)
 environment.globals["asset"] = asset
 

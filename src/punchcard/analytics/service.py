@@ -81,7 +81,7 @@ def dashboard(session: Session, version: ProgramVersion, period: Period) -> Dash
     program = version.program
     found = totals(session, version.program_id, period)
     by_code = tiers.distribution(session, version.program_id, period.end)
-    names = {tier.code: tier.name for tier in program.tiers.tiers} if program.tiers else {}
+    names = {tier.code: tier.name.default for tier in program.tiers.tiers} if program.tiers else {}
     codes = [*names, *sorted(set(by_code) - set(names))]  # tiers a later program version dropped still count
     return Dashboard(
         period=period,

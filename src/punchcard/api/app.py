@@ -1,11 +1,14 @@
 """Assembles the FastAPI application from the feature routers."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from punchcard import __version__
 from punchcard.admin.routes import router as admin
@@ -30,6 +33,11 @@ from punchcard.portal import service as portal_service
 from punchcard.portal.routes import router as portal
 from punchcard.program.endpoints import router as program
 from punchcard.reward.endpoints import router as rewards
+
+STATIC = Path(__file__).resolve().parent / "static"
+ICONS = {"favicon.ico": "image/vnd.microsoft.icon", "favicon.svg": "image/svg+xml"}
+"""Punchcard's icon, for every page (the portal's and the console's link the SVG; other clients ask for the ICO)."""
+DOCS_ASSETS_URL = "/api-docs-assets"
 
 DESCRIPTION = """
 Punchcard's REST API. Authenticate with `Authorization: Bearer <key>`; a key belongs to one program.
@@ -67,7 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if listener is not None:
             await run_in_threadpool(listener.stop)
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs: Swagger UI from the installed package, no CDN (decisions, issue 10 entry 3)
+        redoc_url=None,
+        static_url=DOCS_ASSETS_URL,
+        favicon_url="/favicon.ico",
+        swagger_ui_parameters={"validatorUrl": None},  # its badge would ask validator.swagger.io
         title="Punchcard",
         version=__version__,
         description=DESCRIPTION,
@@ -93,11 +105,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.demo_mail_catcher:
         app.include_router(mail_catcher)
 
+    for name, media_type in ICONS.items():
+        app.add_api_route(f"/{name}", _icon(name, media_type), methods=["GET"], include_in_schema=False)
+
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _icon(name: str, media_type: str) -> Callable[[], FileResponse]:
+    def icon() -> FileResponse:
+        return FileResponse(STATIC / name, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
+
+    return icon
 
 
 def _nothing() -> None:

@@ -208,6 +208,7 @@ def worker(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     for each in running:
         each.start()
+    typer.echo(f"Processing accepted events with {threads} worker(s); SIGTERM or Ctrl-C stops after the batch in hand.")
     try:
         while not stop.wait(1):
             pass

@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
+from punchcard.i18n.text import Text
 from punchcard.kit.events import DomainEvent
 from punchcard.rules.domain import Line, LineFilter
 
@@ -27,6 +28,8 @@ class Benefit:
     amount: Decimal | None = None
     percent: Decimal | None = None
     sku: str | None = None
+    product: Text | None = None
+    """The free product's name, for members (``sku`` is what the checkout matches)."""
     min_order_total: Decimal = Decimal(0)
     lines: LineFilter = field(default_factory=LineFilter)
 

@@ -15,6 +15,7 @@ from punchcard.coupon.domain import Benefit, BenefitKind, CouponRedeemed, Coupon
 from punchcard.coupon.errors import CouponAlreadyRedeemed, CouponExpired, CouponNotFound, CouponNotRedeemed
 from punchcard.coupon.models import Coupon as Coupon  # the rows are how coupons cross the feature's boundary
 from punchcard.coupon.models import CouponUse as CouponUse
+from punchcard.i18n.text import Text
 from punchcard.kit.events import DomainEvent
 from punchcard.outbox import service as outbox
 from punchcard.rules.domain import LineFilter
@@ -29,11 +30,23 @@ def new_code() -> str:
 
 
 def benefit_to_json(benefit: Benefit) -> dict[str, Any]:
+    """The benefit as a coupon keeps it, the free product's name in every language it was written in."""
+    product = benefit.product
+    return _benefit_json(benefit, {"default": product.default, **dict(product.translations)} if product else None)
+
+
+def benefit_shown(benefit: Benefit, language: str) -> dict[str, Any]:
+    """The benefit as the API shows it: the free product's name (``null`` without one) in ``language``."""
+    return _benefit_json(benefit, benefit.product.in_language(language) if benefit.product else None)
+
+
+def _benefit_json(benefit: Benefit, product: object) -> dict[str, Any]:
     return {
         "kind": benefit.kind.value,
         "amount": str(benefit.amount) if benefit.amount is not None else None,
         "percent": str(benefit.percent) if benefit.percent is not None else None,
         "sku": benefit.sku,
+        "product": product,
         "min_order_total": str(benefit.min_order_total),
         "lines": {
             name: sorted(getattr(benefit.lines, name))
@@ -49,11 +62,19 @@ def benefit_from_json(data: dict[str, Any]) -> Benefit:
         amount=Decimal(data["amount"]) if data["amount"] is not None else None,
         percent=Decimal(data["percent"]) if data["percent"] is not None else None,
         sku=data["sku"],
+        product=_product(data.get("product")),  # coupons issued before products had names have none
         min_order_total=Decimal(data["min_order_total"]),
         lines=LineFilter(
             *(frozenset(lines[name]) for name in ("categories", "skus", "exclude_categories", "exclude_skus"))
         ),
     )
+
+
+def _product(stored: dict[str, str] | None) -> Text | None:
+    if not stored:
+        return None
+    translations = tuple(sorted((language, text) for language, text in stored.items() if language != "default"))
+    return Text(stored["default"], translations)
 
 
 def issue(

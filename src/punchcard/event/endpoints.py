@@ -15,7 +15,7 @@ from punchcard.event.schemas import EventBatchIn, EventIn, EventStatusOut, Previ
 from punchcard.intake.service import Tracked
 from punchcard.kit.errors import PunchcardError, validation_failure
 from punchcard.kit.http import NowDep, SessionDep
-from punchcard.program.http import AccessDep, OwnAccessDep, VersionDep
+from punchcard.program.http import AccessDep, AskedLanguageDep, OwnAccessDep, VersionDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -86,9 +86,12 @@ def get_event(event_id: str, request: Request, session: SessionDep, access: Acce
 
 
 @router.post("/preview")
-def preview(body: PreviewIn, session: SessionDep, version: VersionDep, now: NowDep) -> dict[str, Any]:
-    """What a purchase would earn, rule by rule, without writing anything."""
+def preview(
+    body: PreviewIn, session: SessionDep, version: VersionDep, asked: AskedLanguageDep, now: NowDep
+) -> dict[str, Any]:
+    """What a purchase would earn, rule by rule, without writing anything; rule names in the language asked for."""
     evaluation = service.preview(session, version, body, now)
+    language = version.program.text_language(asked)
     return {
         "points": evaluation.points,
         "effects": [
@@ -96,7 +99,7 @@ def preview(body: PreviewIn, session: SessionDep, version: VersionDep, now: NowD
                 "type": "points_earned",
                 "points": award.points,
                 "rule": award.rule_code,
-                "rule_name": award.rule_name,
+                "rule_name": award.rule_name.in_language(language),
                 "detail": award.detail,
                 "exact": str(award.exact),
             }

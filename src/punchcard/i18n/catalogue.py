@@ -8,6 +8,7 @@ lets a translator work through one file, and lets a test prove that every langua
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -52,6 +53,11 @@ def supported(tag: str | None) -> str | None:
 
 def accepted(header: str | None) -> list[str]:
     """The catalogue languages an ``Accept-Language`` header asks for, most wanted first."""
+    return list(dict.fromkeys(language for tag in wished(header) if (language := supported(tag)) is not None))
+
+
+def wished(header: str | None) -> list[str]:
+    """The language tags an ``Accept-Language`` header asks for, most wanted first (``*`` and refusals left out)."""
     wanted: list[tuple[float, int, str]] = []
     for position, part in enumerate((header or "").split(",")):
         tag, _, parameters = part.strip().partition(";")
@@ -61,7 +67,20 @@ def accepted(header: str | None) -> list[str]:
                 quality = float(parameters.strip()[2:])
             except ValueError:
                 continue
-        language = supported(tag)
-        if language is not None and quality > 0:
-            wanted.append((-quality, position, language))
-    return list(dict.fromkeys(language for _, _, language in sorted(wanted)))
+        if tag.strip() and tag.strip() != "*" and quality > 0:
+            wanted.append((-quality, position, tag.strip()))
+    return [tag for _, _, tag in sorted(wanted)]
+
+
+def matching(wishes: Iterable[str | None], offered: Sequence[str]) -> str | None:
+    """The first of ``wishes`` that one of ``offered`` (a program's language tags) answers: the same tag, or the same
+    language (``sv-FI`` is answered by ``sv``, ``pt`` by ``pt-BR``)."""
+    for wish in wishes:
+        if not wish:
+            continue
+        exact = next((tag for tag in offered if tag.lower() == wish.lower()), None)
+        base = wish.replace("_", "-").split("-")[0].lower()
+        found = exact or next((tag for tag in offered if tag.split("-")[0].lower() == base), None)
+        if found is not None:
+            return found
+    return None

@@ -8,9 +8,11 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_percent
 
+from punchcard.i18n import numbers
 from punchcard.i18n.catalogue import messages, plural_category
+from punchcard.i18n.text import Text
 
 
 class Translator:
@@ -35,15 +37,19 @@ class Translator:
         form = message[plural_category(self.language, count)]
         return form.format(**self._formatted({**params, "count": count}))
 
+    def text(self, value: Text) -> str:
+        """A program's text (a reward's name, a tier's) in this language, or in the program's first language."""
+        return value.in_language(self.language)
+
     def number(self, value: int | Decimal) -> str:
-        return format_decimal(value, locale=self.language)
+        return numbers.number(value, self.language)
 
     def signed(self, value: int) -> str:
-        """A change in points: ``+59`` or ``-59`` (with the language's own minus sign)."""
-        return ("+" if value > 0 else "") + self.number(value)
+        """A change in points: ``+59`` or ``−59``."""
+        return numbers.signed(value, self.language)
 
     def money(self, amount: Decimal, currency: str) -> str:
-        return format_currency(amount, currency, locale=self.language)
+        return numbers.money(amount, currency, self.language)
 
     def percent(self, value: Decimal) -> str:
         """``value`` is a percentage (``10`` is 10 %)."""
@@ -53,10 +59,12 @@ class Translator:
         return format_date(day, "long", locale=self.language)
 
     def _formatted(self, params: dict[str, object]) -> dict[str, object]:
-        return {
-            name: self.number(value) if isinstance(value, int) and not isinstance(value, bool) else value
-            for name, value in params.items()
-        }
+        return {name: self._formatted_one(value) for name, value in params.items()}
+
+    def _formatted_one(self, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return self.number(value)
+        return self.text(value) if isinstance(value, Text) else value
 
 
 def language_name(language: str) -> str:

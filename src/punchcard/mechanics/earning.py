@@ -84,7 +84,7 @@ def points_earned(
         member_id=posting.member_id,
         occurred_at=posting.occurred_at,
         points=evaluation.points,
-        awards=tuple(Award(a.points, a.rule_code, a.rule_name, a.detail) for a in evaluation.awards),
+        awards=tuple(Award(a.points, a.rule_code, a.rule_name.default, a.detail) for a in evaluation.awards),
         lot_id=lot_id,
         pending_until=pending_until,
         cause=cause,
@@ -109,7 +109,7 @@ class Earning:
 
     def apply(self, turn: Turn, evaluation: Evaluation) -> Sequence[PointsEarned]:
         program, posting = turn.version.program, turn.account.posting
-        parts = [ledger.Credit(a.points, f"{a.rule_name}: {a.detail}", a.rule_code) for a in evaluation.awards]
+        parts = [ledger.Credit(a.points, f"{a.rule_name.default}: {a.detail}", a.rule_code) for a in evaluation.awards]
         is_purchase = turn.facts.type == PURCHASE  # only purchases can be returned, so only they wait
         lot_id = turn.account.credit(
             parts, kind=EntryKind.EARN, policy=program.points, zone=program.zone, allow_pending=is_purchase

@@ -12,17 +12,19 @@ from punchcard.member import repository as members
 from punchcard.member import service
 from punchcard.member.http import member_view, read_view
 from punchcard.member.schemas import MemberIn, MemberPatch
-from punchcard.program.http import Access, CallerDep, VersionDep, in_one_trip
+from punchcard.program.http import Access, CallerDep, VersionDep, asked_language, in_one_trip
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
 
 @router.post("", status_code=201)
-def create_member(body: MemberIn, session: SessionDep, version: VersionDep, now: NowDep) -> dict[str, Any]:
+def create_member(
+    body: MemberIn, request: Request, session: SessionDep, version: VersionDep, now: NowDep
+) -> dict[str, Any]:
     """Enrol a member; the program's ``member_enrolled`` rules (e.g. a welcome bonus) run at once."""
     profile = service.Profile(body.email, body.name, body.birth_date, body.language, body.marketing_consent)
     member, effects = events.enrol(session, version, body.external_id, profile, body.enrolled_at or now, now)
-    view = member_view(session, version, member, now)
+    view = member_view(session, version, member, now, asked_language(request, version.program))
     session.commit()
     return {**view, "effects": effects}
 
@@ -35,14 +37,20 @@ async def read_member(
     thread pool (``in_one_trip``)."""
 
     def read(session: Session, access: Access) -> dict[str, Any]:
-        return read_view(session, access.version, external_id, now)
+        return read_view(session, access.version, external_id, now, asked_language(request, access.version.program))
 
     return await in_one_trip(request, authorization, read)
 
 
 @router.patch("/{external_id}")
 def update_member(
-    external_id: str, body: MemberPatch, session: SessionDep, version: VersionDep, caller: CallerDep, now: NowDep
+    external_id: str,
+    body: MemberPatch,
+    request: Request,
+    session: SessionDep,
+    version: VersionDep,
+    caller: CallerDep,
+    now: NowDep,
 ) -> dict[str, Any]:
     """Change profile fields; blocking or unblocking (``status``) needs the admin scope."""
     changes = body.model_dump(exclude_unset=True)
@@ -50,6 +58,6 @@ def update_member(
         caller.require_admin()
     member = members.get(session, version.program_id, external_id, lock=True)
     service.update(session, member, changes, now)
-    view = member_view(session, version, member, now)
+    view = member_view(session, version, member, now, asked_language(request, version.program))
     session.commit()
     return view

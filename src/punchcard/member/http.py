@@ -3,17 +3,20 @@
 The member resource's representation, next to its endpoints; the admin console's member page shows the same view."""
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from punchcard.kit.money import format_amount, from_minor
 from punchcard.ledger import service as ledger
 from punchcard.member import repository as members
 from punchcard.member.schemas import iso
 from punchcard.member.service import Member
 from punchcard.program.domain import ProgramVersion
 from punchcard.tier import service as tiers
+from punchcard.tier.domain import Metric
 
 
 def _read(*, by_id: bool, window: bool, since: bool) -> Select[Any]:
@@ -35,19 +38,31 @@ _READS = {
 }
 
 
-def read_view(session: Session, version: ProgramVersion, external_id: str, now: datetime) -> dict[str, Any]:
+def read_view(
+    session: Session, version: ProgramVersion, external_id: str, now: datetime, asked: str | None = None
+) -> dict[str, Any]:
     """``member_view`` of the member with ``external_id`` (``member_not_found`` when there is none), read in one
     statement."""
-    return _view(session, version, now, external_id=external_id)
+    return _view(session, version, now, asked, external_id=external_id)
 
 
-def member_view(session: Session, version: ProgramVersion, member: Member, now: datetime) -> dict[str, Any]:
-    """The member as the API shows them, after a write (enrolment, an update) in the same session."""
-    return _view(session, version, now, member_id=member.id)
+def member_view(
+    session: Session, version: ProgramVersion, member: Member, now: datetime, asked: str | None = None
+) -> dict[str, Any]:
+    """The member as the API shows them, after a write (enrolment, an update) in the same session. Program texts
+    (tier names) are in the ``asked`` language (``program.http.asked_language``), else in the member's own, else in
+    the program's first."""
+    return _view(session, version, now, asked, member_id=member.id)
 
 
 def _view(
-    session: Session, version: ProgramVersion, now: datetime, *, external_id: str = "", member_id: int = 0
+    session: Session,
+    version: ProgramVersion,
+    now: datetime,
+    asked: str | None,
+    *,
+    external_id: str = "",
+    member_id: int = 0,
 ) -> dict[str, Any]:
     program = version.program
     window = program.tiers.window.start(now, program.zone) if program.tiers is not None else None
@@ -80,10 +95,12 @@ def _view(
         },
     }
     if program.tiers is not None:
+        language = program.text_language(asked, member.language)
         state = tiers.status(session, member, program.tiers, program.zone, now, value)
+        measured = partial(_measured, program.tiers.metric, program.currency)
         view["tier"] = {
             "code": state.tier.code,
-            "name": state.tier.name,
+            "name": state.tier.name.in_language(language),
             "multiplier": str(state.tier.multiplier),
             "perks": list(state.tier.perks),
             "since": iso(member.tier_since),
@@ -91,16 +108,24 @@ def _view(
         view["tier_progress"] = {
             "metric": program.tiers.metric.value,
             "window": program.tiers.window.kind.value,
-            "value": state.value,
+            "value": measured(state.value),
             "next_tier": {
                 "code": state.next_tier.code,
-                "name": state.next_tier.name,
-                "threshold": state.next_tier.threshold,
+                "name": state.next_tier.name.in_language(language),
+                "threshold": measured(state.next_tier.threshold),
             }
             if state.next_tier
             else None,
-            "needed_for_next": state.needed_for_next,
-            "needed_to_keep": state.needed_to_keep,
+            "needed_for_next": None if state.needed_for_next is None else measured(state.needed_for_next),
+            "needed_to_keep": measured(state.needed_to_keep),
             "grace_until": iso(state.grace_until),
         }
     return view
+
+
+def _measured(metric: Metric, currency: str, value: int) -> int | dict[str, str]:
+    """A tier metric's value as the API writes it: points and orders are counts; an amount spent is money, a decimal
+    string with its currency like every amount in the API (the tier counts it in minor units)."""
+    if metric is Metric.AMOUNT_SPENT:
+        return {"amount": format_amount(from_minor(value, currency), currency), "currency": currency}
+    return value

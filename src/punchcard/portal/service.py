@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from punchcard.i18n.catalogue import supported
+from punchcard.i18n.catalogue import DEFAULT, supported
 from punchcard.i18n.translator import Translator
 from punchcard.kit.idempotency import request_hash
 from punchcard.mail import compose
@@ -170,6 +170,11 @@ def end_session(session: Session, program_id: int, token: str, now: datetime) ->
         session.flush()
 
 
+def set_language(session: Session, member: Member, language: str, now: datetime) -> None:
+    """The member's language, chosen with the portal's switch."""
+    members.update(session, member, {"language": language}, now)
+
+
 def update_profile(
     session: Session,
     member: Member,
@@ -202,17 +207,17 @@ def redeem(session: Session, version: ProgramVersion, member: Member, reward_cod
     return str(outcome.body["coupon"]["code"])
 
 
-def sign_in_mail(program: Program, member: Member, token: str, public_url: str, fallback_language: str) -> compose.Mail:
-    """The one-time sign-in link e-mail, in the member's language (else ``fallback_language``), for the portal's own
-    sign-in page and for support staff sending a link from the admin console alike."""
-    ui = Translator(supported(member.language) or fallback_language)
+def sign_in_mail(program: Program, member: Member, token: str, public_url: str, language: str) -> compose.Mail:
+    """The one-time sign-in link e-mail in ``language``: the language of the portal page it was asked from, or for a
+    link staff send from the console the member's own. The link opens the portal in the same language."""
+    ui = Translator(supported(language) or DEFAULT)
     return compose.render(
         "sign_in_link",
         to=member.email or "",
         subject=ui.t("mail.sign_in.subject", program=program.name),
         language=ui.language,
         t=ui.t,
-        program=program.name,
-        link=f"{public_url.rstrip('/')}/portal/{program.slug}/auth/link?token={token}",
+        program=ui.text(program.name),
+        link=f"{public_url.rstrip('/')}/portal/{program.slug}/auth/link?token={token}&lang={ui.language}",
         name=member.name,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from punchcard.coupon import service as coupons
 from punchcard.coupon.domain import Benefit, BenefitKind
 from punchcard.coupon.service import Coupon
+from punchcard.i18n.text import Text
 from punchcard.i18n.translator import Translator
 from punchcard.kit.calendar import local_date
 from punchcard.kit.money import from_minor
@@ -50,14 +51,14 @@ def points(session: Session, version: ProgramVersion, member: Member, now: datet
 
 @dataclass(frozen=True)
 class TierCard:
-    name: str
+    name: Text
     threshold: int
     multiplier: Decimal
     metric: Metric
     window: WindowKind
     window_months: int
     value: int
-    next_name: str | None
+    next_name: Text | None
     next_threshold: int | None
     needed_for_next: int | None
     needed_to_keep: int
@@ -96,7 +97,7 @@ class Standing:
     reward: Reward
     obstacle: Obstacle | None
     short_by: int
-    min_tier_name: str | None
+    min_tier_name: Text | None
 
     @property
     def redeemable(self) -> bool:
@@ -119,7 +120,7 @@ def standing(session: Session, version: ProgramVersion, member: Member, code: st
 
 
 def history(
-    session: Session, version: ProgramVersion, member: Member, before: int | None
+    session: Session, version: ProgramVersion, member: Member, before: int | None, language: str
 ) -> tuple[list[Movement], int | None]:
     """A page of the member's history, newest first, and the cursor of the next page (``None`` at the end).
 
@@ -132,26 +133,30 @@ def history(
         kept = [entry for entry in entries[:HISTORY_PAGE] if group_key(entry) != group_key(last)]
         entries = kept or entries[:HISTORY_PAGE]
         cursor = entries[-1].id
-    rule_names = {rule.code: rule.name for rule in version.program.rules}
+    rule_names = {rule.code: rule.name.in_language(language) for rule in version.program.rules}
     redemption_ids = [
         int(entry.operation.split(":", 1)[1])
         for entry in entries
         if entry.operation and entry.operation.startswith("redemption:") and entry.operation[11:].isdigit()
     ]
     codes = rewards.reward_codes(session, redemption_ids)
-    reward_names = {f"redemption:{redemption_id}": _reward_name(version, code) for redemption_id, code in codes.items()}
+    reward_names = {
+        f"redemption:{redemption_id}": _reward_name(version, code).in_language(language)
+        for redemption_id, code in codes.items()
+    }
     return movements(entries, rule_names, reward_names), cursor
 
 
-def _reward_name(version: ProgramVersion, code: str) -> str:
+def _reward_name(version: ProgramVersion, code: str) -> Text:
+    """The reward's name, or its code when a later program version dropped it."""
     reward = version.program.reward(code)
-    return reward.name if reward is not None else code
+    return reward.name if reward is not None else Text(code)
 
 
 @dataclass(frozen=True)
 class CouponCard:
     code: str
-    reward_name: str
+    reward_name: Text
     benefit: Benefit
     status: str
     """``active``, ``redeemed`` or ``expired`` (``coupon.service.status``)."""
@@ -197,8 +202,10 @@ def describe_benefit(ui: Translator, benefit: Benefit, currency: str) -> list[st
         lines = [ui.t("benefit.percent_off", percent=ui.percent(benefit.percent or Decimal(0)))]
     elif benefit.kind is BenefitKind.FREE_SHIPPING:
         lines = [ui.t("benefit.free_shipping")]
-    else:
-        lines = [ui.t("benefit.free_product", sku=benefit.sku or "")]
+    elif benefit.product is not None:
+        lines = [ui.t("benefit.free_product", product=benefit.product)]
+    else:  # a free product named by its SKU alone: the reward's own name says what it is
+        lines = []
     if benefit.min_order_total > 0:
         lines.append(ui.t("benefit.min_order", amount=ui.money(benefit.min_order_total, currency)))
     return lines

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from punchcard.i18n.catalogue import matching
+from punchcard.i18n.text import Text
 from punchcard.ledger.domain import PointsPolicy
 from punchcard.reward.domain import Reward
 from punchcard.rules.domain import Rounding, Rule
@@ -15,7 +17,7 @@ from punchcard.tier.domain import TierPolicy
 @dataclass(frozen=True)
 class Program:
     slug: str
-    name: str
+    name: Text
     currency: str
     timezone: str
     languages: tuple[str, ...]
@@ -26,6 +28,36 @@ class Program:
     rounding: Rounding = Rounding.DOWN
     point_value: Decimal = Decimal(0)
     """What one point costs the shop in its currency: values the outstanding points as a liability."""
+
+    @property
+    def language(self) -> str:
+        """The program's first language: its texts are written in it, and shown in it where a translation is
+        missing."""
+        return self.languages[0]
+
+    def texts(self) -> list[tuple[str, Text]]:
+        """Every text members read, each named by where the program file has it."""
+        found = [("name", self.name)]
+        if self.tiers is not None:
+            found += [(f"tier {tier.code}", tier.name) for tier in self.tiers.tiers]
+        found += [(f"earning rule {rule.code}", rule.name) for rule in self.rules]
+        for reward in self.rewards:
+            found.append((f"reward {reward.code}", reward.name))
+            if reward.description.default:
+                found.append((f"reward {reward.code}: description", reward.description))
+            if reward.benefit.product is not None:
+                found.append((f"reward {reward.code}: free product", reward.benefit.product))
+        return found
+
+    def untranslated(self) -> list[tuple[str, Text, list[str]]]:
+        """The texts missing in some of the program's languages, with those languages (the console lists them)."""
+        missing = ((where, text, text.missing(self.languages, self.language)) for where, text in self.texts())
+        return [(where, text, languages) for where, text, languages in missing if languages]
+
+    def text_language(self, *wishes: str | None) -> str:
+        """The language to show the program's texts in: the first of ``wishes`` (a language asked for, a member's
+        own) the program has, else its first language."""
+        return matching(wishes, self.languages) or self.language
 
     @property
     def zone(self) -> ZoneInfo:

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from punchcard.auth.service import Caller
+from punchcard.i18n.catalogue import matching, wished
 from punchcard.kit.db import reading, retry_on_conflict
 from punchcard.kit.http import SessionDep
 from punchcard.program import service as programs
-from punchcard.program.domain import ProgramVersion
+from punchcard.program.domain import Program, ProgramVersion
 
 T = TypeVar("T")
 
@@ -94,6 +95,15 @@ async def in_one_trip(request: Request, authorization: str | None, work: Callabl
     return await run_in_threadpool(retry_on_conflict, trip)  # again on a fresh connection if it was lost
 
 
+def asked_language(request: Request, program: Program) -> str | None:
+    """The program language a request asks its program texts in: ``?lang=``, then ``Accept-Language``; ``None`` when
+    it asks for none the program has. A response about a member then uses the member's language
+    (``member.http``), any other the program's first."""
+    return matching(
+        [request.query_params.get("lang"), *wished(request.headers.get("accept-language"))], program.languages
+    )
+
+
 async def get_caller(access: AccessDep) -> Caller:
     return access.caller
 
@@ -106,3 +116,11 @@ async def get_version(access: AccessDep) -> ProgramVersion:
 
 
 VersionDep = Annotated[ProgramVersion, Depends(get_version)]
+
+
+async def get_asked_language(request: Request, version: VersionDep) -> str | None:
+    return asked_language(request, version.program)
+
+
+AskedLanguageDep = Annotated[str | None, Depends(get_asked_language)]
+"""The program language the request asks its texts in, if any (``asked_language``)."""

@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeInt,
     PlainSerializer,
+    PlainValidator,
     PositiveInt,
     ValidationInfo,
     field_validator,
@@ -26,6 +28,7 @@ from pydantic import (
 )
 
 from punchcard.coupon.domain import Benefit, BenefitKind
+from punchcard.i18n.text import Text
 from punchcard.kit.calendar import Period
 from punchcard.kit.money import exponent
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
@@ -36,6 +39,44 @@ from punchcard.tier.domain import Metric, Tier, TierPolicy, Window, WindowKind
 
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
+
+
+def _local_text(value: object, info: ValidationInfo) -> str | dict[str, str]:
+    """A text members read: one non-empty string, or a map of them by language that names only the program's
+    languages and includes the first (the fallback). The languages come in the validation context
+    (``ProgramFile.read``); stored definitions, checked when they were applied, come without."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("the text is empty")
+        return value
+    if not isinstance(value, dict) or not value:
+        raise ValueError("give a text, or texts by language: {en: Free drink, et: Tasuta jook}")
+    empty = sorted(str(tag) for tag, text in value.items() if not isinstance(text, str) or not text.strip())
+    if empty:
+        raise ValueError(f"{', '.join(empty)}: the text is empty")
+    languages = (info.context or {}).get("languages")
+    if languages:
+        unknown = sorted(set(value) - set(languages))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not among the program's languages ({', '.join(languages)})")
+        if languages[0] not in value:
+            raise ValueError(f"give the text in {languages[0]}, the program's first language (the fallback)")
+    return value
+
+
+LocalText = Annotated[str | dict[str, str], PlainValidator(_local_text, json_schema_input_type=str | dict[str, str])]
+"""A text members read: one string (in the program's first language) or a map by language (``i18n.text``)."""
+
+
+def _optional_local_text(value: object, info: ValidationInfo) -> str | dict[str, str]:
+    return "" if value == "" else _local_text(value, info)
+
+
+OptionalLocalText = Annotated[
+    str | dict[str, str], PlainValidator(_optional_local_text, json_schema_input_type=str | dict[str, str])
+]
+"""``LocalText``, or ``""`` for none."""
 
 
 class Strict(BaseModel):
@@ -161,7 +202,7 @@ class Limit(Strict):
 
 class EarningRule(Strict):
     code: Code
-    name: str = Field(min_length=1)
+    name: LocalText
     when: str = Field(min_length=1, max_length=63, pattern=r"^[a-z][a-z0-9_]*$")
     priority: int = 0
     if_: Conditions = Field(Conditions(), alias="if")
@@ -176,11 +217,11 @@ class EarningRule(Strict):
             raise ValueError("refunds reverse points automatically; a rule cannot be triggered by 'refund'")
         return self
 
-    def to_domain(self) -> rules.Rule:
+    def to_domain(self, language: str) -> rules.Rule:
         limit = rules.FiredFewerThan(self.code, self.limit.times, self.limit.per) if self.limit else None
         return rules.Rule(
             code=self.code,
-            name=self.name,
+            name=Text.of(self.name, language),
             event_type=self.when,
             action=self.then.to_domain(),
             conditions=self.if_.to_domain(),
@@ -213,7 +254,7 @@ class TierWindow(Strict):
 
 class TierLevel(Strict):
     code: Code
-    name: str = Field(min_length=1)
+    name: LocalText
     threshold: NonNegativeDecimal
     multiplier: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(1)
     perks: list[Code] = []
@@ -235,11 +276,17 @@ class Tiers(Strict):
         _unique([level.code for level in self.levels], "tier")
         return self
 
-    def to_domain(self, currency: str) -> TierPolicy:
+    def to_domain(self, currency: str, language: str) -> TierPolicy:
         # Amount thresholds are written in currency units and counted in minor units, like the credits.
         scale = Decimal(10) ** exponent(currency) if self.metric is Metric.AMOUNT_SPENT else Decimal(1)
         levels = tuple(
-            Tier(level.code, level.name, int(level.threshold * scale), level.multiplier, tuple(level.perks))
+            Tier(
+                level.code,
+                Text.of(level.name, language),
+                int(level.threshold * scale),
+                level.multiplier,
+                tuple(level.perks),
+            )
             for level in self.levels
         )
         return TierPolicy(self.metric, Window(self.window.kind, self.window.months), levels, self.grace_days)
@@ -250,11 +297,22 @@ class Availability(Strict):
     until: AwareDatetime | None = None
 
 
+class FreeProduct(Strict):
+    sku: str = Field(min_length=1)
+    name: LocalText | None = None
+    """What members read; without it they read only the reward's name."""
+
+
+def _sku_alone(value: object) -> object:
+    """``free_product: DRINK-ANY`` is short for ``free_product: {sku: DRINK-ANY}``."""
+    return {"sku": value} if isinstance(value, str) else value
+
+
 class BenefitSpec(Strict):
     amount_off: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
     percent_off: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
     free_shipping: Literal[True] | None = None
-    free_product: str | None = Field(None, min_length=1)
+    free_product: Annotated[FreeProduct | None, BeforeValidator(_sku_alone)] = None
 
     @model_validator(mode="after")
     def _one_benefit(self) -> Self:
@@ -273,8 +331,8 @@ class BenefitSpec(Strict):
 
 class RewardSpec(Strict):
     code: Code
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: LocalText
+    description: OptionalLocalText = ""
     cost: PositiveInt
     benefit: BenefitSpec
     min_order_total: NonNegativeDecimal = Decimal(0)
@@ -284,23 +342,25 @@ class RewardSpec(Strict):
     limit_per_member: PositiveInt | None = None
     available: Availability = Availability()
 
-    def to_domain(self) -> Reward:
+    def to_domain(self, language: str) -> Reward:
         spec = self.benefit
+        product = spec.free_product
         benefit = Benefit(
             spec.kind(),
             spec.amount_off,
             spec.percent_off,
-            spec.free_product,
+            product.sku if product else None,
+            Text.of(product.name, language) if product and product.name else None,
             self.min_order_total,
             self.lines.to_domain(),
         )
         return Reward(
             code=self.code,
-            name=self.name,
+            name=Text.of(self.name, language),
             points_cost=self.cost,
             benefit=benefit,
             coupon_valid_days=self.coupon_valid_days,
-            description=self.description,
+            description=Text.of(self.description, language),
             min_tier=self.min_tier,
             limit_per_member=self.limit_per_member,
             available_from=self.available.from_,
@@ -316,16 +376,28 @@ def _unique(codes: list[str], what: str) -> None:
 
 class ProgramFile(Strict):
     slug: Code
-    name: str = Field(min_length=1)
+    name: LocalText
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
     timezone: str
-    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]] = Field(min_length=1)
+    languages: list[Language] = Field(min_length=1)
     point_value: NonNegativeDecimal = Decimal(0)
     rounding: rules.Rounding = rules.Rounding.DOWN
     points: PointsSettings = PointsSettings()
     tiers: Tiers | None = None
     earning_rules: list[EarningRule] = []
     rewards: list[RewardSpec] = []
+
+    @property
+    def title(self) -> str:
+        """The program's name in its first language (the console's program list)."""
+        return self.name if isinstance(self.name, str) else self.name[self.languages[0]]
+
+    @classmethod
+    def read(cls, raw: object) -> ProgramFile:
+        """Validate a program file as written, its texts against its own ``languages`` (``LocalText``)."""
+        languages = raw.get("languages") if isinstance(raw, dict) else None
+        valid = isinstance(languages, list) and languages and all(isinstance(tag, str) for tag in languages)
+        return cls.model_validate(raw, context={"languages": languages} if valid else None)
 
     # Cross-field checks are field validators so that an error names the field it is about, not the whole file.
     # Fields validate in declaration order, so ``tiers`` is known by the time rules and rewards are checked.
@@ -360,16 +432,17 @@ class ProgramFile(Strict):
         return rewards
 
     def to_domain(self) -> Program:
+        language = self.languages[0]
         return Program(
             slug=self.slug,
-            name=self.name,
+            name=Text.of(self.name, language),
             currency=self.currency,
             timezone=self.timezone,
             languages=tuple(self.languages),
-            rules=tuple(rule.to_domain() for rule in self.earning_rules),
+            rules=tuple(rule.to_domain(language) for rule in self.earning_rules),
             points=self.points.to_domain(),
-            rewards=tuple(reward.to_domain() for reward in self.rewards),
-            tiers=self.tiers.to_domain(self.currency) if self.tiers else None,
+            rewards=tuple(reward.to_domain(language) for reward in self.rewards),
+            tiers=self.tiers.to_domain(self.currency, language) if self.tiers else None,
             rounding=self.rounding,
             point_value=self.point_value,
         )

@@ -37,7 +37,7 @@ def parse_text(text: str, source_format: str) -> ProgramFile:
     if not isinstance(raw, dict):
         raise ProgramFileInvalid("a program file must be a mapping of settings at the top level")
     try:
-        return ProgramFile.model_validate(raw)
+        return ProgramFile.read(raw)
     except ValidationError as error:
         details = error_details(error.errors())
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
@@ -65,7 +65,7 @@ def apply(session: Session, program_file: ProgramFile, text: str, source_format:
     if row is None:
         row = ProgramRow(
             slug=program_file.slug,
-            name=program_file.name,
+            name=program_file.title,
             currency=program_file.currency,
             current_version=0,
             created_at=now,
@@ -78,7 +78,7 @@ def apply(session: Session, program_file: ProgramFile, text: str, source_format:
             [{"field": "currency", "message": f"must stay {row.currency}"}],
         )
     row.current_version += 1
-    row.name = program_file.name
+    row.name = program_file.title
     invalidation.announce(session)  # keys cached with the old version read it again once this commits
     session.add(
         ProgramVersionRow(

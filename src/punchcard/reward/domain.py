@@ -8,17 +8,18 @@ from enum import StrEnum
 from typing import ClassVar
 
 from punchcard.coupon.domain import Benefit
+from punchcard.i18n.text import NO_TEXT, Text
 from punchcard.kit.events import DomainEvent
 
 
 @dataclass(frozen=True)
 class Reward:
     code: str
-    name: str
+    name: Text
     points_cost: int
     benefit: Benefit
     coupon_valid_days: int = 30
-    description: str = ""
+    description: Text = NO_TEXT
     min_tier: str | None = None
     limit_per_member: int | None = None
     available_from: datetime | None = None

@@ -5,27 +5,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
-from punchcard.coupon.service import benefit_to_json
+from punchcard.coupon.service import benefit_shown
 from punchcard.kit.errors import ValidationFailed
 from punchcard.kit.http import NowDep, SessionDep, retried_when_busy
 from punchcard.kit.idempotency import request_hash
 from punchcard.ledger import service as ledger
 from punchcard.member import service as members
 from punchcard.member.schemas import RedemptionIn, iso
-from punchcard.program.http import VersionDep
+from punchcard.program.http import AskedLanguageDep, VersionDep
 from punchcard.reward import service
 from punchcard.reward.domain import Reward
 
 router = APIRouter(prefix="/api/v1", tags=["rewards"])
 
 
-def _reward(reward: Reward) -> dict[str, Any]:
+def _reward(reward: Reward, language: str) -> dict[str, Any]:
+    """A reward as the API shows it, its texts in ``language``."""
     return {
         "code": reward.code,
-        "name": reward.name,
-        "description": reward.description,
+        "name": reward.name.in_language(language),
+        "description": reward.description.in_language(language),
         "points_cost": reward.points_cost,
-        "benefit": benefit_to_json(reward.benefit),
+        "benefit": benefit_shown(reward.benefit, language),
         "min_tier": reward.min_tier,
         "limit_per_member": reward.limit_per_member,
         "coupon_valid_days": reward.coupon_valid_days,
@@ -38,13 +39,16 @@ def _reward(reward: Reward) -> dict[str, Any]:
 def catalogue(
     session: SessionDep,
     version: VersionDep,
+    asked: AskedLanguageDep,
     now: NowDep,
     member: Annotated[str | None, Query(description="a member's external_id: adds whether they can redeem")] = None,
 ) -> dict[str, Any]:
-    """The rewards catalogue; with ``?member=`` each reward says whether that member can redeem it now, or why not."""
-    items = [_reward(reward) for reward in version.program.rewards]
-    if member is not None:
-        found = members.get(session, version.program_id, member)
+    """The rewards catalogue; with ``?member=`` each reward says whether that member can redeem it now, or why not.
+    Names and descriptions are in the language asked for (``?lang=``, ``Accept-Language``), else the member's."""
+    found = members.get(session, version.program_id, member) if member is not None else None
+    language = version.program.text_language(asked, found.language if found else None)
+    items = [_reward(reward, language) for reward in version.program.rewards]
+    if found is not None:
         available = ledger.balances(session, found.id).available
         for item, reward in zip(items, version.program.rewards, strict=True):
             blocked_by = service.obstacle_for(session, version.program.tiers, found, reward, now, available)

@@ -143,7 +143,7 @@ def redeem(
             raise
         return _replay(winner, digest)
     spending = account.because(f"redemption:{redemption.id}")
-    spending.spend(reward.points_cost, kind=EntryKind.SPEND, description=f"Redeemed {reward.name}")
+    spending.spend(reward.points_cost, kind=EntryKind.SPEND, description=f"Redeemed {reward.name.default}")
     coupon = coupons.issue(
         session,
         program_id=catalogue.program_id,
@@ -159,7 +159,7 @@ def redeem(
         member_id=member.id,
         occurred_at=now,
         reward=reward.code,
-        reward_name=reward.name,
+        reward_name=reward.name.default,
         points_spent=reward.points_cost,
         redemption_id=redemption.id,
         coupon_code=coupon.code,

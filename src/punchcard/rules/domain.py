@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import ClassVar, Protocol, cast
 from zoneinfo import ZoneInfo
 
+from punchcard.i18n.text import Text
 from punchcard.kit.calendar import Period, local_date
 
 PURCHASE = "purchase"
@@ -313,7 +314,7 @@ class Multiplying(Action, Protocol):
 @dataclass(frozen=True)
 class Rule:
     code: str
-    name: str
+    name: Text
     event_type: str
     action: Action
     conditions: tuple[Condition, ...] = ()
@@ -338,7 +339,7 @@ class RuleAward:
     """What one rule gave: the exact amount, its whole-point share of the rounded total, and why."""
 
     rule_code: str
-    rule_name: str
+    rule_name: Text
     exact: Decimal
     points: int
     detail: str

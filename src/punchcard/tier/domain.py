@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from punchcard.i18n.text import Text
 from punchcard.kit.calendar import Period, add_months, local_date, period_start, start_of_local_day
 from punchcard.kit.events import JSON, DomainEvent
 
@@ -43,7 +44,7 @@ class Window:
 @dataclass(frozen=True)
 class Tier:
     code: str
-    name: str
+    name: Text
     threshold: int
     multiplier: Decimal = Decimal(1)
     perks: tuple[str, ...] = ()

@@ -42,7 +42,7 @@ def member_page(
     notice: str = "",
 ) -> Response:
     member = member_service.get(session, version.program_id, external_id)
-    view = member_view(session, version, member, now)
+    view = member_view(session, version, member, now, version.program.language)
     return members.page(Frame(session, staff, version, "members"), member, view, now, before=before, notice=notice)
 
 
@@ -67,7 +67,7 @@ def adjust_points(
             session.rollback()
             errors = {"points": error.message}
     if errors:
-        view = member_view(session, version, member, now)
+        view = member_view(session, version, member, now, version.program.language)
         form = {"points": points, "reason": reason}
         return members.page(frame, member, view, now, 422, errors=errors, form=form)
     session.commit()
@@ -88,7 +88,7 @@ def change_member_status(
     member = member_service.get(session, version.program_id, external_id)
     if len(reason.strip()) < 3:
         errors = {"status_reason": "say why, in at least 3 characters (it goes to the audit log)"}
-        view = member_view(session, version, member, now)
+        view = member_view(session, version, member, now, version.program.language)
         return members.page(frame, member, view, now, 422, errors=errors, form={"status_reason": reason})
     members.set_blocked(session, staff, version, member, blocked, reason.strip(), now)
     session.commit()
@@ -108,11 +108,11 @@ def send_sign_in_link(
     """E-mail the member a one-time portal sign-in link, made by the portal (its limits apply); sent after commit."""
     frame = Frame(session, staff, version, "members")
     member = member_service.get(session, version.program_id, external_id)
-    language = supported(version.program.languages[0]) or DEFAULT
+    language = supported(member.language) or supported(version.program.language) or DEFAULT  # the member's own
     found = member.email and links(session, version.program_id, member.email, now, language=language, source="console")
     if not found or found.id != member.id:
         session.rollback()
-        view = member_view(session, version, member, now)
+        view = member_view(session, version, member, now, version.program.language)
         errors = {"sign_in_link": members.NO_LINK if member.email else "this member has no e-mail address"}
         return members.page(frame, member, view, now, 422, errors=errors)
     members.link_sent(session, staff, version, member, now)

@@ -32,7 +32,7 @@ def home(request: Request, visitor: VisitorDep, session: SessionDep, now: NowDep
 @router.get("/history")
 def history(request: Request, visitor: VisitorDep, session: SessionDep, before: int | None = None) -> Response:
     member = visitor.signed_in()
-    movements, cursor = views.history(session, visitor.version, member, before)
+    movements, cursor = views.history(session, visitor.version, member, before, visitor.ui.language)
     zone = visitor.program.zone
     rows = [(local_date(movement.occurred_at, zone), movement) for movement in movements]
     return page(request, visitor, "history.html", "history", rows=rows, cursor=cursor)

@@ -71,6 +71,34 @@ def save_profile(
     return RedirectResponse(visitor.url("/profile?saved=1"), status_code=303)
 
 
+@router.post("/language")
+def switch_language(
+    request: Request,
+    visitor: VisitorDep,
+    session: SessionDep,
+    now: NowDep,
+    language: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """The footer's language switch: the browser keeps the choice, and a signed-in member's profile too (their
+    e-mails follow it). Back to the page it was made on (only a page of this portal)."""
+    require_csrf(visitor, csrf)
+    if language in visitor.languages:
+        set_cookie(request, LANGUAGE_COOKIE, language, path="/portal", max_age=YEAR, secure=visitor.secure)
+        if visitor.member is not None:
+            service.set_language(session, visitor.member, language, now)
+            session.commit()
+    return RedirectResponse(_back_to(visitor, back), status_code=303)
+
+
+def _back_to(visitor: Visitor, back: str) -> str:
+    """``back`` when it is a page of this portal (a path here, never another site), else the portal's home."""
+    home = visitor.url()
+    here = back == home or back.startswith((home + "/", home + "?"))
+    return back if here and "//" not in back and "\\" not in back else home
+
+
 def _birth_date(text: str, today: date) -> date | None:
     """The birth date typed (``None`` when left empty); ``ValueError`` unless it is a real date in the past."""
     if not text:
