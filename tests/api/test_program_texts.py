@@ -52,3 +52,14 @@ def test_a_coupon_keeps_its_free_products_name_and_shows_it_in_the_members_langu
     assert coupon["benefit"]["product"] == "Любой напиток"
     code = coupon["code"]
     assert api.get(f"/api/v1/coupons/{code}", params={"lang": "sv"}).json()["benefit"]["product"] == "Valfri dryck"
+
+
+def test_the_api_document_declares_the_language_a_client_may_ask_for(api: ApiClient) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    for path, method in [
+        ("/api/v1/members/{external_id}", "get"),
+        ("/api/v1/rewards", "get"),
+        ("/api/v1/preview", "post"),
+    ]:
+        declared = {(parameter["in"], parameter["name"]) for parameter in paths[path][method]["parameters"]}
+        assert {("query", "lang"), ("header", "accept-language")} <= declared, path

@@ -12,32 +12,47 @@ from punchcard.member import repository as members
 from punchcard.member import service
 from punchcard.member.http import member_view, read_view
 from punchcard.member.schemas import MemberIn, MemberPatch
-from punchcard.program.http import Access, CallerDep, VersionDep, asked_language, in_one_trip
+from punchcard.program.http import (
+    AcceptLanguageHeader,
+    Access,
+    AskedLanguageDep,
+    CallerDep,
+    LangQuery,
+    VersionDep,
+    asked_language,
+    in_one_trip,
+)
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
 
 @router.post("", status_code=201)
 def create_member(
-    body: MemberIn, request: Request, session: SessionDep, version: VersionDep, now: NowDep
+    body: MemberIn, session: SessionDep, version: VersionDep, asked: AskedLanguageDep, now: NowDep
 ) -> dict[str, Any]:
     """Enrol a member; the program's ``member_enrolled`` rules (e.g. a welcome bonus) run at once."""
     profile = service.Profile(body.email, body.name, body.birth_date, body.language, body.marketing_consent)
     member, effects = events.enrol(session, version, body.external_id, profile, body.enrolled_at or now, now)
-    view = member_view(session, version, member, now, asked_language(request, version.program))
+    view = member_view(session, version, member, now, asked)
     session.commit()
     return {**view, "effects": effects}
 
 
 @router.get("/{external_id}")
 async def read_member(
-    external_id: str, request: Request, now: NowDep, authorization: Annotated[str | None, Header()] = None
+    external_id: str,
+    request: Request,
+    now: NowDep,
+    authorization: Annotated[str | None, Header()] = None,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguageHeader = None,
 ) -> dict[str, Any]:
     """The member with points, expiring points and tier progress: the API's most frequent call, so one trip to the
     thread pool (``in_one_trip``)."""
 
     def read(session: Session, access: Access) -> dict[str, Any]:
-        return read_view(session, access.version, external_id, now, asked_language(request, access.version.program))
+        asked = asked_language(access.version.program, lang, accept_language)
+        return read_view(session, access.version, external_id, now, asked)
 
     return await in_one_trip(request, authorization, read)
 
@@ -46,10 +61,10 @@ async def read_member(
 def update_member(
     external_id: str,
     body: MemberPatch,
-    request: Request,
     session: SessionDep,
     version: VersionDep,
     caller: CallerDep,
+    asked: AskedLanguageDep,
     now: NowDep,
 ) -> dict[str, Any]:
     """Change profile fields; blocking or unblocking (``status``) needs the admin scope."""
@@ -58,6 +73,6 @@ def update_member(
         caller.require_admin()
     member = members.get(session, version.program_id, external_id, lock=True)
     service.update(session, member, changes, now)
-    view = member_view(session, version, member, now, asked_language(request, version.program))
+    view = member_view(session, version, member, now, asked)
     session.commit()
     return view

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.types import Scope
@@ -95,13 +95,19 @@ async def in_one_trip(request: Request, authorization: str | None, work: Callabl
     return await run_in_threadpool(retry_on_conflict, trip)  # again on a fresh connection if it was lost
 
 
-def asked_language(request: Request, program: Program) -> str | None:
+LangQuery = Annotated[
+    str | None, Query(description="the language of program texts (names, descriptions), one of the program's")
+]
+AcceptLanguageHeader = Annotated[
+    str | None, Header(description="the languages wished for program texts, when there is no `lang`")
+]
+
+
+def asked_language(program: Program, lang: str | None, accept_language: str | None) -> str | None:
     """The program language a request asks its program texts in: ``?lang=``, then ``Accept-Language``; ``None`` when
     it asks for none the program has. A response about a member then uses the member's language
     (``member.http``), any other the program's first."""
-    return matching(
-        [request.query_params.get("lang"), *wished(request.headers.get("accept-language"))], program.languages
-    )
+    return matching([lang, *wished(accept_language)], program.languages)
 
 
 async def get_caller(access: AccessDep) -> Caller:
@@ -118,8 +124,10 @@ async def get_version(access: AccessDep) -> ProgramVersion:
 VersionDep = Annotated[ProgramVersion, Depends(get_version)]
 
 
-async def get_asked_language(request: Request, version: VersionDep) -> str | None:
-    return asked_language(request, version.program)
+async def get_asked_language(
+    version: VersionDep, lang: LangQuery = None, accept_language: AcceptLanguageHeader = None
+) -> str | None:
+    return asked_language(version.program, lang, accept_language)
 
 
 AskedLanguageDep = Annotated[str | None, Depends(get_asked_language)]
