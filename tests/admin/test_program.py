@@ -313,3 +313,32 @@ def test_the_program_page_lists_the_texts_missing_a_translation(
     assert ("reward mug", "A mug", "et, fi, sv, ru") in rows
     assert not any(where == "reward free-drink" for where, _, _ in rows)
     assert not any(where.startswith("tier ") for where, _, _ in rows)
+
+
+def test_a_version_is_downloaded_as_the_file_that_was_applied_and_applies_again_as_it_is(
+    api: ApiClient,
+    signed_in: Callable[[Role], Console],
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a program whose rate a marketer changed in the console (version 2)
+    console = signed_in(Role.MARKETER)
+    changed = {"earning_rules.0.then.points_per_currency_unit": "3"}
+    assert console.post(f"/admin/p/{api.slug}/program/form", changed).status_code == 303
+    # When they download version 2
+    download = console.http.get(f"/admin/p/{api.slug}/program/versions/2/file")
+    # Then it is the applied file, named after the program and version, ready to go back into git
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == f'attachment; filename="{api.slug}-v2.yaml"'
+    assert download.headers["content-type"].startswith("application/yaml")
+    assert download.text == source_of(api, engine)
+    assert "points_per_currency_unit: 3" in download.text
+    # And `punchcard program apply` applies it again as it is
+    path = tmp_path / "downloaded.yaml"
+    path.write_bytes(download.content)
+    monkeypatch.setenv("PUNCHCARD_DATABASE_URL", database_url)  # the CLI exports its URL; put things back afterwards
+    applied = CliRunner().invoke(cli, ["--database-url", database_url, "program", "apply", str(path)])
+    assert applied.exit_code == 0, applied.output
+    assert version_of(api, engine) == 3

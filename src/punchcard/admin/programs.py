@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from punchcard.admin import program_form
@@ -105,6 +105,21 @@ def version_page(frame: Frame, number: int, against: int | None) -> HTMLResponse
         older=older,
         diff=diff(older, shown) if older is not None else [],
         versions=programs.versions(frame.session, program_id),
+    )
+
+
+MEDIA_TYPES = {"yaml": "application/yaml", "toml": "application/toml"}
+
+
+def file_download(frame: Frame, number: int) -> Response:
+    """Version ``number``'s program file, byte for byte as applied, named ``<slug>-v<number>.<format>``."""
+    assert frame.version is not None
+    shown = stored(frame.session, frame.version.program_id, number)
+    name = f"{frame.version.program.slug}-v{number}.{shown.source_format}"
+    return Response(
+        shown.source_text.encode(),
+        media_type=f"{MEDIA_TYPES[shown.source_format]}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

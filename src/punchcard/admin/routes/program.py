@@ -34,6 +34,12 @@ def version_page(
     return programs.version_page(Frame(session, staff, version, "program"), number, against)
 
 
+@router.get("/p/{slug}/program/versions/{number}/file")
+def version_file(session: SessionDep, staff: Viewer, version: ProgramDep, number: int) -> Response:
+    """Version ``number``'s file as it was applied, to download: a program edited in the console goes back to git."""
+    return programs.file_download(Frame(session, staff, version, "program"), number)
+
+
 @router.get("/p/{slug}/program/edit")
 def edit_program_page(session: SessionDep, staff: Editor, version: ProgramDep) -> Response:
     return programs.edit_page(Frame(session, staff, version, "program"))
