@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -623,3 +624,18 @@ def test_all_conditions_must_hold() -> None:
 def test_fired_fewer_than_limits(period: Period, counts: dict[tuple[str, Period], int], expected: int) -> None:
     limited = Rule("daily", Text("Twice a period"), PURCHASE, fixed("10"), limit=FiredFewerThan("daily", 2, period))
     assert evaluate([limited], context(event(), firing_counts=counts)).points == expected
+
+
+def test_a_disabled_rule_applies_to_nothing_and_the_others_still_do() -> None:
+    switched_off = replace(rule("double", PER_EURO, priority=10), enabled=False)
+    evaluation = evaluate([switched_off, rule("base", PER_EURO)], context(event(BEANS_2)))
+    assert by_rule(evaluation) == {"base": 25}
+
+
+def test_enabled_false_in_the_program_file_switches_a_rule_off() -> None:
+    switched = DEMO_FILE.read_text(encoding="utf-8").replace(
+        "when: review_submitted\n", "when: review_submitted\n    enabled: false\n"
+    )
+    program = ProgramFile.model_validate(yaml.safe_load(switched)).to_domain()
+    assert [(r.code, r.enabled) for r in program.rules if not r.enabled] == [("review", False)]
+    assert evaluate(program.rules, demo_member(event(type_="review_submitted")), program.rounding).points == 0

@@ -210,6 +210,7 @@ class EarningRule(Strict):
     limit: Limit | None = None
     max_points: NonNegativeDecimal | None = None
     stop: bool = False
+    enabled: bool = True
 
     @model_validator(mode="after")
     def _refund_is_not_earning(self) -> Self:
@@ -229,6 +230,7 @@ class EarningRule(Strict):
             max_points=self.max_points,
             limit=limit,
             stop=self.stop,
+            enabled=self.enabled,
         )
 
 

@@ -322,9 +322,11 @@ class Rule:
     max_points: Decimal | None = None
     limit: FiredFewerThan | None = None
     stop: bool = False
+    enabled: bool = True
+    """A disabled rule stays in the program (its past awards keep their name) but applies to nothing."""
 
     def applies(self, context: Context) -> bool:
-        if self.event_type != context.event.type:
+        if not self.enabled or self.event_type != context.event.type:
             return False
         if self.limit is not None and not self.limit.holds(context):
             return False
