@@ -97,12 +97,17 @@ class Visitor:
         return self.member
 
 
+def remember_language(request: Request, language: str, secure: bool) -> None:
+    """Keep the language a visitor chose in a cookie for every portal, for a year."""
+    set_cookie(request, LANGUAGE_COOKIE, language, path="/portal", max_age=YEAR, secure=secure)
+
+
 def _language(request: Request, offered: tuple[str, ...], member: Member | None, secure: bool) -> str:
     """The switch (``?lang=``, then remembered in a cookie), then the member's own language, then the browser's wish,
     then the program's first language; only languages the program offers."""
     asked = supported(request.query_params.get("lang"))
     if asked is not None and asked in offered:
-        set_cookie(request, LANGUAGE_COOKIE, asked, path="/portal", max_age=YEAR, secure=secure)
+        remember_language(request, asked, secure)
         return asked
     wishes = [
         supported(request.cookies.get(LANGUAGE_COOKIE)),

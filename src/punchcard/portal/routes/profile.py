@@ -13,8 +13,15 @@ from punchcard.kit.calendar import local_date
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.member.service import Member
 from punchcard.portal import service
-from punchcard.portal.rendering import LANGUAGE_COOKIE, set_cookie
-from punchcard.portal.routes.common import YEAR, CsrfField, Visitor, VisitorDep, page, portal_router, require_csrf
+from punchcard.portal.routes.common import (
+    CsrfField,
+    Visitor,
+    VisitorDep,
+    page,
+    portal_router,
+    remember_language,
+    require_csrf,
+)
 
 router = portal_router()
 
@@ -67,7 +74,7 @@ def save_profile(
         return _profile_page(request, visitor, member, status_code=400, error="profile.birth_date_invalid", form=form)
     service.update_profile(session, member, now, language=language, birth_date=born, marketing_consent=consent)
     session.commit()
-    set_cookie(request, LANGUAGE_COOKIE, language, path="/portal", max_age=YEAR, secure=visitor.secure)
+    remember_language(request, language, visitor.secure)
     return RedirectResponse(visitor.url("/profile?saved=1"), status_code=303)
 
 
@@ -85,7 +92,7 @@ def switch_language(
     e-mails follow it). Back to the page it was made on (only a page of this portal)."""
     require_csrf(visitor, csrf)
     if language in visitor.languages:
-        set_cookie(request, LANGUAGE_COOKIE, language, path="/portal", max_age=YEAR, secure=visitor.secure)
+        remember_language(request, language, visitor.secure)
         if visitor.member is not None:
             service.set_language(session, visitor.member, language, now)
             session.commit()
