@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,9 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
+from punchcard.cli.main import app as cli
 from punchcard.kit.db import unit_of_work
 from punchcard.staff import passwords
 from punchcard.staff import service as staff_service
@@ -170,3 +173,18 @@ def metric(html: str, name: str) -> str:
     found = re.search(rf'data-metric="{re.escape(name)}">([^<]*)<', html)
     assert found is not None, f"no {name} on the page"
     return found.group(1)
+
+
+@pytest.fixture
+def cli_apply(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str], str]:
+    """``punchcard program apply`` on a file with ``text``; returns what it prints on standard error."""
+    monkeypatch.setenv("PUNCHCARD_DATABASE_URL", database_url)  # the CLI exports its URL; put things back afterwards
+
+    def apply(text: str) -> str:
+        path = tmp_path / "program.yaml"
+        path.write_text(text)
+        result = CliRunner().invoke(cli, ["--database-url", database_url, "program", "apply", str(path)])
+        assert result.exit_code == 1, result.output
+        return result.stderr
+
+    return apply

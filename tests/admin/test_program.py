@@ -61,21 +61,6 @@ def field_error(page: str, path: str) -> str:
     return html.unescape(found.group(1))
 
 
-@pytest.fixture
-def cli_apply(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str], str]:
-    """``punchcard program apply`` on a file with ``text``; returns what it prints on standard error."""
-    monkeypatch.setenv("PUNCHCARD_DATABASE_URL", database_url)  # the CLI exports its URL; put things back afterwards
-
-    def apply(text: str) -> str:
-        path = tmp_path / "program.yaml"
-        path.write_text(text)
-        result = CliRunner().invoke(cli, ["--database-url", database_url, "program", "apply", str(path)])
-        assert result.exit_code == 1, result.output
-        return result.stderr
-
-    return apply
-
-
 def preview_total(console: Console, api: ApiClient, **basket: str | list[str]) -> str:
     return metric(console.page(f"/admin/p/{api.slug}/preview", **basket), "preview-total")
 

@@ -98,13 +98,28 @@ ACTIONS: dict[str, tuple[Action, frozenset[Role]]] = {
         lambda c, s: c.post(f"{s.base}/members/{s.member}/sign-in-link"),
         frozenset({Role.OWNER, Role.SUPPORT}),
     ),
-    "open the program editor": (lambda c, s: c.get(f"{s.base}/program/edit"), frozenset({Role.OWNER, Role.MARKETER})),
+    "open the program's edit page": (
+        lambda c, s: c.get(f"{s.base}/program/edit"),
+        frozenset({Role.OWNER, Role.MARKETER}),
+    ),
     "apply the program form": (
         lambda c, s: c.post(f"{s.base}/program/form", {"name": "Renamed by a test"}),
         frozenset({Role.OWNER, Role.MARKETER}),
     ),
     "apply a program file": (
         lambda c, s: c.post(f"{s.base}/program/file", {"source_text": _program_file(s), "source_format": "yaml"}),
+        frozenset({Role.OWNER, Role.MARKETER}),
+    ),
+    "open the visual program editor": (
+        lambda c, s: c.get(f"{s.base}/program/editor/rules/0"),
+        frozenset({Role.OWNER, Role.MARKETER}),
+    ),
+    "review a change in the program editor": (
+        lambda c, s: c.post(f"{s.base}/program/editor/rules/0/switch", {"base": "1"}),
+        frozenset({Role.OWNER, Role.MARKETER}),
+    ),
+    "save a change from the program editor": (
+        lambda c, s: c.post(f"{s.base}/program/editor/save", {"source_text": _program_file(s), "base": "1"}),
         frozenset({Role.OWNER, Role.MARKETER}),
     ),
     "list API keys": (lambda c, s: c.get(f"{s.base}/api-keys"), OWNER),
@@ -166,7 +181,16 @@ def test_every_console_route_but_signing_in_needs_a_signed_in_staff_member(
     scene: Scene, new_console: Callable[[], Console]
 ) -> None:
     console = new_console()
-    values = {"slug": scene.api.slug, "external_id": scene.member, "number": "1", "key_id": "1", "staff_id": "1"}
+    values = {
+        "slug": scene.api.slug,
+        "external_id": scene.member,
+        "number": "1",
+        "key_id": "1",
+        "staff_id": "1",
+        "kind": "rules",
+        "index": "0",
+        "step": "switch",
+    }
     checked = 0
     for route in router.routes:
         assert isinstance(route, APIRoute)

@@ -121,7 +121,13 @@ def test_one_big_order_goes_straight_to_the_top_tier_with_its_perks(api: ApiClie
     response = api.purchase(member, [line("ESPRESSO-MACHINE", "brewing", "1500.00")])
     assert tier_changes(response) == [{"type": "tier_changed", "from": "bronze", "to": "gold", "reason": "upgrade"}]
     view = member_at(api, member, "2026-06-02T00:00:00+00:00")
-    assert (view["tier"]["code"], view["tier"]["perks"]) == ("gold", ["free_shipping", "early_access"])
+    assert view["tier"]["code"] == "gold"
+    assert view["tier"]["perks"] == [
+        {"code": "free_shipping", "name": "Free shipping on every order"},
+        {"code": "early_access", "name": "Early access to new roasts"},
+    ]
+    in_estonian = api.get(f"/api/v1/members/{member}", params={"lang": "et"}).json()["tier"]["perks"]
+    assert [perk["name"] for perk in in_estonian] == ["Tasuta tarne igale tellimusele", "Uued röstid enne teisi"]
     progress = view["tier_progress"]
     assert (progress["next_tier"], progress["needed_for_next"], progress["needed_to_keep"]) == (None, None, 0)
 

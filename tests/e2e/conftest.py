@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from punchcard.api.app import create_app
 from punchcard.kit.settings import Settings
 from tests.clock import NOW
+from tests.factories import ApiClient, ProgramMaker, line
 from tests.smtp import Mailbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,3 +118,42 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}-{page.viewport_name}.png"  # type: ignore[attr-defined]
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@dataclass(frozen=True)
+class Shop:
+    api: ApiClient
+    console: str
+    """The program's pages, e.g. ``http://127.0.0.1:PORT/admin/p/SLUG``."""
+    member: str
+    """Anna, a Silver regular."""
+
+
+@pytest.fixture
+def shop(make_program: ProgramMaker, live_server: LiveServer) -> Shop:
+    """A program with a year of orders from a handful of members, so the dashboard has something to show."""
+    api = make_program()
+    now = NOW
+    people = [
+        ("anna", "Anna Tamm"),
+        ("jaan", "Jaan Kask"),
+        ("liisa", "Liisa Mets"),
+        ("mari", "Mari Saar"),
+        ("olev", "Olev Rebane"),
+        ("piret", "Piret Kuusk"),
+    ]
+    tag = uuid.uuid4().hex[:6]
+    for index, (key, name) in enumerate(people):
+        enrolled = now - timedelta(days=340 - 40 * index)
+        api.member(f"{key}-{tag}", email=f"{key}.{tag}@example.com", name=name, enrolled_at=enrolled.isoformat())
+        for order in range(8 - index):
+            moment = enrolled + timedelta(days=9 + 37 * order)
+            if moment < now:
+                beans = line("BEANS", "coffee-beans", f"{18 + 7 * order}.50", 1 + (index + order) % 2)
+                api.purchase(f"{key}-{tag}", [beans, line("MUG", "mugs", "9.90")], occurred_at=moment.isoformat())
+    anna = f"anna-{tag}"
+    redeemed = api.post(
+        f"/api/v1/members/{anna}/redemptions", {"reward": "free-drink"}, headers={"Idempotency-Key": f"drink-{tag}"}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    return Shop(api, f"{live_server.url}/admin/p/{api.slug}", anna)

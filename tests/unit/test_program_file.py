@@ -62,10 +62,15 @@ def test_the_demo_program_file_parses_into_the_documented_program() -> None:
     assert program.tiers.metric is Metric.POINTS
     assert program.tiers.window == Window(WindowKind.ROLLING_MONTHS, 12)
     assert program.tiers.grace_days == 30
-    assert [(t.code, t.threshold, t.multiplier, t.perks) for t in program.tiers.tiers] == [
-        ("bronze", 0, Decimal(1), ()),
-        ("silver", 500, Decimal("1.25"), ()),
-        ("gold", 1500, Decimal("1.5"), ("free_shipping", "early_access")),
+    assert [(t.code, t.threshold, t.multiplier) for t in program.tiers.tiers] == [
+        ("bronze", 0, Decimal(1)),
+        ("silver", 500, Decimal("1.25")),
+        ("gold", 1500, Decimal("1.5")),
+    ]
+    gold = program.tiers.tiers[2]
+    assert [(perk.code, perk.name.default, perk.name.in_language("et")) for perk in gold.perks] == [
+        ("free_shipping", "Free shipping on every order", "Tasuta tarne igale tellimusele"),
+        ("early_access", "Early access to new roasts", "Uued röstid enne teisi"),
     ]
     assert [tier.name.default for tier in program.tiers.tiers] == ["Bronze", "Silver", "Gold"]
     assert [tier.name.in_language("et") for tier in program.tiers.tiers] == ["Pronks", "Hõbe", "Kuld"]
@@ -124,7 +129,24 @@ code = "gold"
 name = { en = "Gold", et = "Kuld", fi = "Kulta", sv = "Guld", ru = "Золото" }
 threshold = 1500
 multiplier = 1.5
-perks = ["free_shipping", "early_access"]
+
+[[tiers.levels.perks]]
+code = "free_shipping"
+[tiers.levels.perks.name]
+en = "Free shipping on every order"
+et = "Tasuta tarne igale tellimusele"
+fi = "Ilmainen toimitus jokaiseen tilaukseen"
+sv = "Fri frakt på alla beställningar"
+ru = "Бесплатная доставка каждого заказа"
+
+[[tiers.levels.perks]]
+code = "early_access"
+[tiers.levels.perks.name]
+en = "Early access to new roasts"
+et = "Uued röstid enne teisi"
+fi = "Uudet paahdot ennen muita"
+sv = "Nya rostningar före alla andra"
+ru = "Ранний доступ к новой обжарке"
 
 [[earning_rules]]
 code = "coffee-beans"

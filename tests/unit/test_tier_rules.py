@@ -11,6 +11,7 @@ import pytest
 from punchcard.i18n.text import Text
 from punchcard.tier.domain import (
     Metric,
+    Perk,
     Progress,
     Review,
     ReviewOutcome,
@@ -25,7 +26,7 @@ from punchcard.tier.domain import (
 TALLINN = ZoneInfo("Europe/Tallinn")
 BRONZE = Tier("bronze", Text("Bronze"), 0)
 SILVER = Tier("silver", Text("Silver"), 500, Decimal("1.25"))
-GOLD = Tier("gold", Text("Gold"), 1500, Decimal("1.5"), ("free_shipping", "early_access"))
+GOLD = Tier("gold", Text("Gold"), 1500, Decimal("1.5"), (Perk("free_shipping"), Perk("early_access")))
 ROLLING_YEAR = Window(WindowKind.ROLLING_MONTHS, 12)
 DEMO = TierPolicy(Metric.POINTS, ROLLING_YEAR, (BRONZE, SILVER, GOLD), grace_days=30)
 NO_GRACE = TierPolicy(Metric.POINTS, ROLLING_YEAR, (BRONZE, SILVER, GOLD), grace_days=0)

@@ -9,15 +9,14 @@ comments or layout of the original (see docs/decisions.md), and the version hist
 from __future__ import annotations
 
 import copy
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import yaml
 
+from punchcard.admin.form_values import put, scalar
 from punchcard.ledger.domain import ReturnPolicy
 
 NEVER = "never"
@@ -58,7 +57,7 @@ def _expiry(raw: Mapping[str, Any]) -> Mapping[str, Any]:
     return expiry if isinstance(expiry, dict) else {}
 
 
-def _name(item: Mapping[str, Any]) -> str:
+def item_name(item: Mapping[str, Any]) -> str:
     """A rule's, tier's or reward's name for a label: as written, or its first translation (the file lists the
     program's first language first)."""
     name = item.get("name")
@@ -104,8 +103,8 @@ def _tiers(tiers: Mapping[str, Any]) -> Section:
     fields = [Field("tiers.grace_days", "Grace before a downgrade (days)", _text(tiers.get("grace_days", 0)))]
     for i, level in enumerate(tiers.get("levels", [])):
         fields += [
-            Field(f"tiers.levels.{i}.threshold", f"{_name(level)}: threshold", _text(level.get("threshold"))),
-            Field(f"tiers.levels.{i}.multiplier", f"{_name(level)}: multiplier", _text(level.get("multiplier", 1))),
+            Field(f"tiers.levels.{i}.threshold", f"{item_name(level)}: threshold", _text(level.get("threshold"))),
+            Field(f"tiers.levels.{i}.multiplier", f"{item_name(level)}: multiplier", _text(level.get("multiplier", 1))),
         ]
     return Section("tiers", "Tiers", tuple(fields))
 
@@ -115,10 +114,10 @@ def _rate(index: int, rule: Mapping[str, Any]) -> Field | None:
     then = rule.get("then", {})
     for key, label in (("points_per_currency_unit", "points per currency unit"), ("points", "points")):
         if key in then:
-            return Field(f"earning_rules.{index}.then.{key}", f"{_name(rule)}: {label}", _text(then[key]))
+            return Field(f"earning_rules.{index}.then.{key}", f"{item_name(rule)}: {label}", _text(then[key]))
     if then.get("multiply_by", "tier") != "tier":
         return Field(
-            f"earning_rules.{index}.then.multiply_by", f"{_name(rule)}: multiply by", _text(then["multiply_by"])
+            f"earning_rules.{index}.then.multiply_by", f"{item_name(rule)}: multiply by", _text(then["multiply_by"])
         )
     return None
 
@@ -131,7 +130,7 @@ def sections(raw: Mapping[str, Any]) -> list[Section]:
     if rates:
         found.append(Section("earning_rules", "Earning rules", tuple(rates)))
     costs = [
-        Field(f"rewards.{i}.cost", f"{_name(reward)}: cost in points", _text(reward.get("cost")))
+        Field(f"rewards.{i}.cost", f"{item_name(reward)}: cost in points", _text(reward.get("cost")))
         for i, reward in enumerate(raw.get("rewards", []))
     ]
     if costs:
@@ -153,27 +152,6 @@ def form_path(field: str, fields: set[str] | frozenset[str] = frozenset()) -> st
     return inside[0] if len(inside) == 1 else path
 
 
-def _scalar(text: str) -> int | float | str:
-    """A number as YAML would read it when typed in a file; anything else stays text for validation to judge."""
-    text = text.strip()
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    if re.fullmatch(r"[+-]?\d+\.\d+", text) and Decimal(repr(float(text))) == Decimal(text):
-        return float(text)
-    return text
-
-
-def _set(raw: dict[str, Any], path: str, value: object) -> None:
-    *parents, last = path.split(".")
-    node: Any = raw
-    for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-
-
 def edited(raw: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
     """The program file with the form's values in place of the current ones."""
     changed = copy.deepcopy(dict(raw))
@@ -185,7 +163,7 @@ def edited(raw: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
             if field.path == "points.expiry.after_months":
                 _set_expiry(changed, given)
             else:
-                _set(changed, field.path, _scalar(given) if field.numeric else given.strip())
+                put(changed, field.path, scalar(given) if field.numeric else given.strip())
     return changed
 
 
@@ -193,7 +171,7 @@ def _set_expiry(raw: dict[str, Any], months: str) -> None:
     points = raw.setdefault("points", {})
     expiry = dict(_expiry(raw))
     if months.strip():
-        expiry["after_months"] = _scalar(months)
+        expiry["after_months"] = scalar(months)
     else:
         expiry.pop("after_months", None)
     points["expiry"] = expiry or NEVER

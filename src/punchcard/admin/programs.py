@@ -69,13 +69,11 @@ class DiffLine:
 
 def diff(older: ProgramVersionRow, newer: ProgramVersionRow) -> list[DiffLine]:
     """A unified diff of the two versions' files as they were applied (three lines of context)."""
-    lines = difflib.unified_diff(
-        older.source_text.splitlines(),
-        newer.source_text.splitlines(),
-        fromfile=f"version {older.version}",
-        tofile=f"version {newer.version}",
-        lineterm="",
-    )
+    return diff_texts(older.source_text, newer.source_text)
+
+
+def diff_texts(older: str, newer: str) -> list[DiffLine]:
+    lines = difflib.unified_diff(older.splitlines(), newer.splitlines(), lineterm="")
     found = []
     for line in lines:
         if line.startswith(("---", "+++")):
@@ -92,7 +90,7 @@ def overview_page(frame: Frame, notice: str) -> HTMLResponse:
     )
 
 
-def version_page(frame: Frame, number: int, against: int | None) -> HTMLResponse:
+def version_page(frame: Frame, number: int, against: int | None, notice: str = "") -> HTMLResponse:
     """Version ``number``'s file and its changes from version ``against`` (the one before, unless chosen)."""
     assert frame.version is not None
     program_id = frame.version.program_id
@@ -105,6 +103,7 @@ def version_page(frame: Frame, number: int, against: int | None) -> HTMLResponse
         older=older,
         diff=diff(older, shown) if older is not None else [],
         versions=programs.versions(frame.session, program_id),
+        notice=notice,
     )
 
 

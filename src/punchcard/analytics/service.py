@@ -4,6 +4,7 @@ tier distribution. Read-only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
@@ -91,3 +92,9 @@ def dashboard(session: Session, version: ProgramVersion, period: Period) -> Dash
         series=series(session, version.program_id, period, found.outstanding_before),
         tiers=[TierCount(code, names.get(code, code), by_code.get(code, 0)) for code in codes],
     )
+
+
+def outstanding_points(session: Session, program_id: int, at: datetime) -> int:
+    """Available plus pending points of all the program's members at ``at``, entries of that very moment included
+    (nothing is ever dated later than now): what the liability values."""
+    return repository.outstanding(session, program_id, at + timedelta(microseconds=1))[0]

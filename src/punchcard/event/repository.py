@@ -207,3 +207,21 @@ _STORE_RESPONSE = update(Event).where(Event.id == bindparam("event_id")).values(
 def store_response(session: Session, event_id: int, response: dict[str, Any]) -> None:
     """Keep the response with the event: it is what a retry of the event gets back."""
     session.connection().execute(_STORE_RESPONSE, {"event_id": event_id, "response": response})
+
+
+def purchases_between(session: Session, program_id: int, since: datetime, until: datetime, limit: int) -> list[Order]:
+    """The program's latest ``limit`` orders made in ``[since, until)``, newest first."""
+    query = (
+        select(Order)
+        .where(Order.program_id == program_id, Order.occurred_at >= since, Order.occurred_at < until)
+        .order_by(Order.occurred_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def count_purchases_between(session: Session, program_id: int, since: datetime, until: datetime) -> int:
+    query = select(func.count()).where(
+        Order.program_id == program_id, Order.occurred_at >= since, Order.occurred_at < until
+    )
+    return int(session.execute(query).scalar_one())

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, select, update
+from sqlalchemy import Row, Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.kit import bulk
@@ -116,13 +116,26 @@ def lock_for_review(
     """The next ``limit`` members (id, tier_code, tier_grace_until) by id after ``after_id`` (up to ``up_to_id``),
     locked ``FOR NO KEY UPDATE`` like every member lock, skipping members a request holds (``SKIP LOCKED``: the run
     reviews them once they are free)."""
+    locked = _standings(program_id, after_id, up_to_id, limit).with_for_update(key_share=True, skip_locked=True)
+    return session.execute(locked).all()
+
+
+def tier_standings(
+    session: Session, program_id: int, *, after_id: int, limit: int
+) -> Sequence[Row[int, str | None, datetime | None]]:
+    """``lock_for_review``'s rows, unlocked: what a review would see, for a preview that changes nothing."""
+    return session.execute(_standings(program_id, after_id, None, limit)).all()
+
+
+def _standings(
+    program_id: int, after_id: int, up_to_id: int | None, limit: int
+) -> Select[int, str | None, datetime | None]:
     query = select(Member.id, Member.tier_code, Member.tier_grace_until).where(
         Member.program_id == program_id, Member.id > after_id
     )
     if up_to_id is not None:
         query = query.where(Member.id <= up_to_id)
-    locked = query.order_by(Member.id).limit(limit).with_for_update(key_share=True, skip_locked=True)
-    return session.execute(locked).all()
+    return query.order_by(Member.id).limit(limit)
 
 
 def move_tiers(session: Session, moves: Sequence[tuple[int, str]], at: datetime) -> None:

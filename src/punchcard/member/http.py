@@ -102,7 +102,10 @@ def _view(
             "code": state.tier.code,
             "name": state.tier.name.in_language(language),
             "multiplier": str(state.tier.multiplier),
-            "perks": list(state.tier.perks),
+            "perks": [
+                {"code": perk.code, "name": perk.name.in_language(language) if perk.name.default else None}
+                for perk in state.tier.perks
+            ],
             "since": iso(member.tier_since),
         }
         view["tier_progress"] = {

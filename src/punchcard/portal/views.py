@@ -63,6 +63,8 @@ class TierCard:
     needed_for_next: int | None
     needed_to_keep: int
     grace_until: date | None
+    perks: tuple[Text, ...] = ()
+    """The names of the tier's perks that members read."""
 
     def amount(self, value: int, currency: str) -> Decimal:
         """A tier value in money (the ``amount_spent`` metric counts minor units)."""
@@ -87,6 +89,7 @@ def tier_card(session: Session, version: ProgramVersion, member: Member, now: da
         needed_for_next=state.needed_for_next,
         needed_to_keep=state.needed_to_keep,
         grace_until=last_usable_day(state.grace_until, zone) if state.grace_until else None,
+        perks=tuple(perk.name for perk in state.tier.perks if perk.name.default),
     )
 
 
@@ -108,7 +111,7 @@ def standings(session: Session, version: ProgramVersion, member: Member, now: da
     program = version.program
     available = ledger.balances(session, member.id).available
     found = []
-    for reward in program.rewards:
+    for reward in program.offered:
         obstacle = rewards.obstacle_for(session, program.tiers, member, reward, now, available)
         min_tier = program.tiers.by_code(reward.min_tier).name if program.tiers and reward.min_tier else None
         found.append(Standing(reward, obstacle, max(reward.points_cost - available, 0), min_tier))

@@ -39,7 +39,11 @@ class Program:
         """Every text members read, each named by where the program file has it."""
         found = [("name", self.name)]
         if self.tiers is not None:
-            found += [(f"tier {tier.code}", tier.name) for tier in self.tiers.tiers]
+            for tier in self.tiers.tiers:
+                found.append((f"tier {tier.code}", tier.name))
+                found += [
+                    (f"tier {tier.code}: perk {perk.code}", perk.name) for perk in tier.perks if perk.name.default
+                ]
         found += [(f"earning rule {rule.code}", rule.name) for rule in self.rules]
         for reward in self.rewards:
             found.append((f"reward {reward.code}", reward.name))
@@ -62,6 +66,11 @@ class Program:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def offered(self) -> tuple[Reward, ...]:
+        """The rewards members see: all but the withdrawn ones (``enabled: false``)."""
+        return tuple(reward for reward in self.rewards if reward.enabled)
 
     def reward(self, code: str) -> Reward | None:
         return next((reward for reward in self.rewards if reward.code == code), None)

@@ -1,4 +1,4 @@
-from punchcard.kit.errors import NotFound, ValidationFailed
+from punchcard.kit.errors import Conflict, NotFound, ValidationFailed
 
 
 class ProgramFileInvalid(ValidationFailed):
@@ -7,3 +7,10 @@ class ProgramFileInvalid(ValidationFailed):
 
 class ProgramNotFound(NotFound):
     code = "program_not_found"
+
+
+class ProgramChanged(Conflict):
+    """A change made from one version of the program is saved after another version was applied (the console's
+    editor): saving it would undo that version's change."""
+
+    code = "program_changed"

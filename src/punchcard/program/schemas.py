@@ -35,7 +35,7 @@ from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
 from punchcard.program.domain import Program
 from punchcard.reward.domain import Reward
 from punchcard.rules import domain as rules
-from punchcard.tier.domain import Metric, Tier, TierPolicy, Window, WindowKind
+from punchcard.tier.domain import Metric, Perk, Tier, TierPolicy, Window, WindowKind
 
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
@@ -254,12 +254,29 @@ class TierWindow(Strict):
     months: PositiveInt = 12
 
 
+class PerkSpec(Strict):
+    code: Code
+    name: OptionalLocalText = ""
+    """What members read; without it the perk is shown to no member."""
+
+
+def _code_alone(value: object) -> object:
+    """``perks: [free_shipping]`` is short for ``perks: [{code: free_shipping}]``."""
+    return {"code": value} if isinstance(value, str) else value
+
+
 class TierLevel(Strict):
     code: Code
     name: LocalText
     threshold: NonNegativeDecimal
     multiplier: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(1)
-    perks: list[Code] = []
+    perks: list[Annotated[PerkSpec, BeforeValidator(_code_alone)]] = []
+
+    @field_validator("perks")
+    @classmethod
+    def _unique_perks(cls, perks: list[PerkSpec]) -> list[PerkSpec]:
+        _unique([perk.code for perk in perks], "perk")
+        return perks
 
 
 class Tiers(Strict):
@@ -287,7 +304,7 @@ class Tiers(Strict):
                 Text.of(level.name, language),
                 int(level.threshold * scale),
                 level.multiplier,
-                tuple(level.perks),
+                tuple(Perk(perk.code, Text.of(perk.name, language)) for perk in level.perks),
             )
             for level in self.levels
         )
@@ -343,6 +360,7 @@ class RewardSpec(Strict):
     min_tier: Code | None = None
     limit_per_member: PositiveInt | None = None
     available: Availability = Availability()
+    enabled: bool = True
 
     def to_domain(self, language: str) -> Reward:
         spec = self.benefit
@@ -367,6 +385,7 @@ class RewardSpec(Strict):
             limit_per_member=self.limit_per_member,
             available_from=self.available.from_,
             available_until=self.available.until,
+            enabled=self.enabled,
         )
 
 

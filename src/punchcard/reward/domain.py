@@ -24,6 +24,9 @@ class Reward:
     limit_per_member: int | None = None
     available_from: datetime | None = None
     available_until: datetime | None = None
+    enabled: bool = True
+    """A withdrawn reward (``enabled: false``) is out of the members' catalogue and cannot be redeemed; its coupons
+    already issued stay valid and its redemptions keep its name."""
 
 
 class Obstacle(StrEnum):
@@ -39,8 +42,10 @@ def obstacle(
     reward: Reward, *, now: datetime, tier_rank: int, min_tier_rank: int, redeemed_count: int, available_points: int
 ) -> Obstacle | None:
     """The first reason the member cannot redeem ``reward`` at ``now``, or ``None`` if they can."""
-    if (reward.available_from is not None and now < reward.available_from) or (
-        reward.available_until is not None and now >= reward.available_until
+    if (
+        not reward.enabled
+        or (reward.available_from is not None and now < reward.available_from)
+        or (reward.available_until is not None and now >= reward.available_until)
     ):
         return Obstacle.REWARD_NOT_AVAILABLE
     if tier_rank < min_tier_rank:

@@ -47,10 +47,11 @@ def catalogue(
     Names and descriptions are in the language asked for (``?lang=``, ``Accept-Language``), else the member's."""
     found = members.get(session, version.program_id, member) if member is not None else None
     language = version.program.text_language(asked, found.language if found else None)
-    items = [_reward(reward, language) for reward in version.program.rewards]
+    offered = version.program.offered
+    items = [_reward(reward, language) for reward in offered]
     if found is not None:
         available = ledger.balances(session, found.id).available
-        for item, reward in zip(items, version.program.rewards, strict=True):
+        for item, reward in zip(items, offered, strict=True):
             blocked_by = service.obstacle_for(session, version.program.tiers, found, reward, now, available)
             item["redeemable"] = blocked_by is None
             item["obstacle"] = blocked_by.value if blocked_by else None

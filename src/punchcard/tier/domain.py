@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from punchcard.i18n.text import Text
+from punchcard.i18n.text import NO_TEXT, Text
 from punchcard.kit.calendar import Period, add_months, local_date, period_start, start_of_local_day
 from punchcard.kit.events import JSON, DomainEvent
 
@@ -42,12 +42,21 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Perk:
+    """Something a tier gives besides its multiplier (free shipping, early access): the shop delivers it; members
+    read its ``name``, and a perk without one is for the shop's systems only (``tier.perks`` in the API)."""
+
+    code: str
+    name: Text = NO_TEXT
+
+
+@dataclass(frozen=True)
 class Tier:
     code: str
     name: Text
     threshold: int
     multiplier: Decimal = Decimal(1)
-    perks: tuple[str, ...] = ()
+    perks: tuple[Perk, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ def program_page(session: SessionDep, staff: Viewer, version: ProgramDep, notice
 
 @router.get("/p/{slug}/program/versions/{number}")
 def version_page(
-    session: SessionDep, staff: Viewer, version: ProgramDep, number: int, against: int | None = None
+    session: SessionDep, staff: Viewer, version: ProgramDep, number: int, against: int | None = None, notice: str = ""
 ) -> Response:
-    return programs.version_page(Frame(session, staff, version, "program"), number, against)
+    return programs.version_page(Frame(session, staff, version, "program"), number, against, notice)
 
 
 @router.get("/p/{slug}/program/versions/{number}/file")
