@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
@@ -51,7 +54,15 @@ def engine(database_url: str) -> Engine:
 
 @pytest.fixture(scope="session")
 def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(fixed_now=NOW, database_url=database_url, outbox_poll_seconds=0, intake_poll_seconds=0))
+    settings = Settings(
+        fixed_now=NOW,
+        database_url=database_url,
+        outbox_poll_seconds=0,
+        intake_poll_seconds=0,
+        webhook_poll_seconds=0,
+        webhooks_allow_private=True,  # the tests' receivers run on 127.0.0.1
+    )
+    app = create_app(settings)
     with TestClient(app) as test_client:
         yield test_client
     app.state.sessions.kw["bind"].dispose()  # the app's own pooled engine; unclosed connections warn (= fail)
@@ -73,3 +84,23 @@ def make_program(engine: Engine, client: TestClient) -> ProgramMaker:
 def api(make_program: ProgramMaker) -> ApiClient:
     """An admin client on a fresh copy of the demo program."""
     return make_program()
+
+
+@dataclass
+class Clock:
+    """What ``now`` the app sees; until a test sets it, the fixed moment of ``tests.clock``."""
+
+    app: FastAPI
+
+    def set(self, moment: datetime | str) -> None:
+        when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+        self.app.state.clock.set(when)
+
+
+@pytest.fixture
+def clock(client: TestClient) -> Iterator[Clock]:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    before = app.state.clock.now()
+    yield Clock(app)
+    app.state.clock.set(before)

@@ -10,7 +10,8 @@ from punchcard.kit.settings import Settings
 from punchcard.outbox.dispatcher import Consumer
 from punchcard.portal.consumers import SignInMail
 from punchcard.staff.activity import ActivityLog
+from punchcard.webhook.consumer import WebhookFanout
 
 
 def consumers(settings: Settings) -> list[Consumer]:
-    return [ActivityLog(), SignInMail(settings)]
+    return [ActivityLog(), SignInMail(settings), WebhookFanout()]

@@ -13,6 +13,7 @@ from punchcard.program import models as program_models
 from punchcard.reward import models as reward_models
 from punchcard.staff import models as staff_models
 from punchcard.tier import models as tier_models
+from punchcard.webhook import models as webhook_models
 
 metadata = Base.metadata
 FEATURE_MODELS = (
@@ -28,4 +29,5 @@ FEATURE_MODELS = (
     reward_models,
     staff_models,
     tier_models,
+    webhook_models,
 )

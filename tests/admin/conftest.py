@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
@@ -127,26 +126,6 @@ def signed_in(make_staff: Callable[..., StaffLogin], new_console: Callable[[], C
         return console
 
     return sign_in
-
-
-@dataclass
-class Clock:
-    """What ``now`` the app sees; until a test sets it, the fixed moment of ``tests.clock``."""
-
-    app: FastAPI
-
-    def set(self, moment: datetime | str) -> None:
-        when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-        self.app.state.clock.set(when)
-
-
-@pytest.fixture
-def clock(client: TestClient) -> Iterator[Clock]:
-    app = client.app
-    assert isinstance(app, FastAPI)
-    before = app.state.clock.now()
-    yield Clock(app)
-    app.state.clock.set(before)
 
 
 def audit_count(engine: Engine, **where: Any) -> int:

@@ -8,7 +8,8 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from tests.admin.conftest import Clock, Console, StaffLogin
+from tests.admin.conftest import Console, StaffLogin
+from tests.conftest import Clock
 from tests.factories import ApiClient, ProgramMaker
 
 from punchcard.staff.domain import Action, Role

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.numbers import format_currency
 from sqlalchemy import Engine
-from tests.admin.conftest import Clock, Console, metric
+from tests.admin.conftest import Console, metric
+from tests.conftest import Clock
 from tests.factories import ApiClient, ProgramMaker, at_moment, ledger_items, line, run_jobs
 
 from punchcard.analytics import service as analytics

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from tests.admin.conftest import NOW, Clock, Console, StaffLogin, audit_count, audit_entries
+from tests.admin.conftest import NOW, Console, StaffLogin, audit_count, audit_entries
+from tests.conftest import Clock
 from tests.factories import ApiClient
 
 from punchcard.api.app import create_app

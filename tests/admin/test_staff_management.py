@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
-from tests.admin.conftest import Clock, Console, StaffLogin, audit_entries
+from tests.admin.conftest import Console, StaffLogin, audit_entries
+from tests.conftest import Clock
 from tests.factories import ApiClient
 from typer.testing import CliRunner
 

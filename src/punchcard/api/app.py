@@ -33,6 +33,8 @@ from punchcard.portal import service as portal_service
 from punchcard.portal.routes import router as portal
 from punchcard.program.endpoints import router as program
 from punchcard.reward.endpoints import router as rewards
+from punchcard.webhook.endpoints import router as webhooks_api
+from punchcard.webhook.sender import Sender
 
 STATIC = Path(__file__).resolve().parent / "static"
 ICONS = {"favicon.ico": "image/vnd.microsoft.icon", "favicon.svg": "image/svg+xml"}
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     group_commit = GroupCommit(sessions, settings.group_commit_max, settings.group_commit_writers)
     clock = settings.clock()
     dispatcher = Dispatcher(sessions, consumers(settings), clock)
+    webhooks = Sender(sessions, clock, allow_private=settings.webhooks_allow_private)
     listener = invalidation.Listener(engine.url) if engine.dialect.name == "postgresql" else None
     worker = Worker(sessions, clock, settings.intake_poll_seconds) if settings.intake_poll_seconds > 0 else None
     accept_commit = AcceptCommit(
@@ -64,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             listener.start()  # cached keys and programs hear of other processes' changes
         if settings.outbox_poll_seconds > 0:
             dispatcher.start(settings.outbox_poll_seconds)
+        if settings.webhook_poll_seconds > 0:
+            webhooks.start(settings.webhook_poll_seconds)
         if worker is not None:
             worker.start()  # accepted events (``Prefer: respond-async``, the batch endpoint) are processed here too
         yield
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if worker is not None:
             await run_in_threadpool(worker.stop)
         await run_in_threadpool(dispatcher.stop)
+        await run_in_threadpool(webhooks.stop)
         if listener is not None:
             await run_in_threadpool(listener.stop)
 
@@ -89,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.clock = clock
     app.state.dispatcher = dispatcher
+    app.state.webhooks = webhooks
     app.state.sessions = sessions
     app.state.invalidation = listener
     app.state.group_commit = group_commit
@@ -97,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(KeyFirst, sessions=sessions)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last, so it runs first: size costs nothing
-    for router in (members, ledger, events, rewards, coupons, program):
+    for router in (members, ledger, events, rewards, coupons, program, webhooks_api):
         app.include_router(router, dependencies=[Depends(require_json)])
     app.include_router(admin)
     app.include_router(portal)

@@ -32,6 +32,7 @@ from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import cli as portal_cli
 from punchcard.program import service as programs
 from punchcard.staff import cli as staff_cli
+from punchcard.webhook.sender import Sender
 
 app = typer.Typer(help="Punchcard: a self-hosted loyalty and rewards engine.", no_args_is_help=True)
 program_app = typer.Typer(help="Loyalty programs, kept as files.", no_args_is_help=True)
@@ -241,11 +242,13 @@ def run_jobs(
     report = jobs.run(engine, at=moment, now=utc_now(), batch_size=batch_size, workers=workers)
     settings = Settings(database_url=_url())
     # What the jobs (and anything before them) published is handed to the consumers now, not at a server's next poll.
-    delivered = Dispatcher(session_factory(engine), consumers(settings), settings.clock()).drain()
+    sessions = session_factory(engine)
+    delivered = Dispatcher(sessions, consumers(settings), settings.clock()).drain()
+    posted = Sender(sessions, settings.clock(), allow_private=settings.webhooks_allow_private).drain()
     typer.echo(
         f"as of {moment.isoformat()}: {report.lots_vested} lots vested, {report.lots_expired} lots expired, "
         f"{report.members_reviewed} members reviewed in {len(report.programs)} program(s); "
-        f"{delivered} outbox deliveries made"
+        f"{delivered} outbox deliveries made, {posted} webhook attempts"
     )
 
 
@@ -287,6 +290,7 @@ def demo(
             PUNCHCARD_SMTP_HOST="127.0.0.1",
             PUNCHCARD_SMTP_PORT=str(mail_port),
             PUNCHCARD_DEMO_MAIL_CATCHER="true",
+            PUNCHCARD_WEBHOOKS_ALLOW_PRIVATE="true",  # webhooks to receivers on this machine
             PUNCHCARD_PUBLIC_URL=base,
         )
         typer.echo(f"Mail catcher:  {base}/demo/mail  (ask for a sign-in link as anna@example.com, open it here)")

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 2.0
     """How often each server process looks for outbox work that no commit of its own announced (events written by
     another process, retries falling due); 0 turns the server's dispatcher off (``punchcard jobs run`` still drains)."""
+    webhook_poll_seconds: float = 2.0
+    """How often each server process posts the webhook deliveries that are due; 0 turns it off there (``punchcard
+    jobs run`` still sends)."""
+    webhooks_allow_private: bool = False
+    """Let webhooks reach loopback and private addresses: for tests and the demo, whose receivers run on 127.0.0.1.
+    Off, a webhook cannot be pointed into the shop's own network."""
 
     intake_poll_seconds: float = 0.5
     """How often each server process's worker looks for accepted events (``Prefer: respond-async``, the batch
