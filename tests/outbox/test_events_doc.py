@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -51,7 +52,9 @@ def same_shape(example: Any, real: Any) -> bool:
 
 def real_events(api: ApiClient, engine: Engine) -> dict[str, dict[str, Any]]:
     """One event of every type, from a member's life through the API, the jobs and the portal."""
-    member = api.member("c-42", email=f"kai-{api.slug}@example.com", name="Kai", language="fi")
+    reminded = NOW + timedelta(days=25)  # the coupon expires within the week, and it is Kai's birthday
+    birthday = f"1990-{reminded.astimezone(ZoneInfo('Europe/Tallinn')):%m-%d}"
+    member = api.member("c-42", email=f"kai-{api.slug}@example.com", name="Kai", language="fi", birth_date=birthday)
     api.purchase(member, [line("BEANS", "coffee-beans", "150.00", 2)], order_id="O-1")
     api.refund(member, "O-1", refund_lines=[{"sku": "BEANS", "quantity": 1}])
     api.post(f"/api/v1/members/{member}/adjustments", {"points": 25, "reason": "Late delivery"})
@@ -62,6 +65,9 @@ def real_events(api: ApiClient, engine: Engine) -> dict[str, dict[str, Any]]:
     code = redeemed.json()["coupon"]["code"]
     assert api.post(f"/api/v1/coupons/{code}/redemptions", {"order_id": "O-77"}).status_code in (200, 201)
     assert api.post(f"/api/v1/coupons/{code}/release", {"order_id": "O-77"}).status_code == 200
+    jobs.run(engine, at=reminded, now=reminded, only=[api.slug])
+    expiring = NOW + timedelta(days=340)  # the points earned now expire in under 30 days
+    jobs.run(engine, at=expiring, now=expiring, only=[api.slug])
     later = NOW + timedelta(days=800)
     jobs.run(engine, at=later, now=later, only=[api.slug])
     with unit_of_work(engine) as session:

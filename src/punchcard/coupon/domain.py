@@ -118,3 +118,14 @@ class CouponReleased(DomainEvent):
     code: str
     reward: str | None
     order_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouponExpiring(DomainEvent):
+    """A coupon not used yet that expires within the program's ``coupon_notice_days`` (the scheduled jobs)."""
+
+    type: ClassVar[str] = "coupon.expiring"
+
+    code: str
+    reward: str
+    expires_at: datetime

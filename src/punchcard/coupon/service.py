@@ -206,3 +206,12 @@ def of_member(session: Session, member_id: int) -> list[tuple[Coupon, CouponUse 
         .order_by(Coupon.id.desc())
     ).all()
     return [(row[0], row[1]) for row in rows]
+
+
+def expiring(session: Session, program_id: int, after: datetime, until: datetime) -> list[Coupon]:
+    """The program's coupons that expire in ``(after, until]`` and are not in use (used ones need no reminder)."""
+    in_use = select(CouponUse.id).where(CouponUse.coupon_id == Coupon.id, CouponUse.released_at.is_(None)).exists()
+    query = select(Coupon).where(
+        Coupon.program_id == program_id, Coupon.expires_at > after, Coupon.expires_at <= until, ~in_use
+    )
+    return list(session.execute(query.order_by(Coupon.member_id, Coupon.id)).scalars())

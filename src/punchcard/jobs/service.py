@@ -25,6 +25,7 @@ from punchcard.ledger import settlement
 from punchcard.ledger.settlement import Cursor, IdRange
 from punchcard.member import service as members
 from punchcard.program import service as programs
+from punchcard.reminder import service as reminders
 from punchcard.tier import service as tiers
 
 T = TypeVar("T")
@@ -35,9 +36,11 @@ class Report:
     lots_vested: int = 0
     lots_expired: int = 0
     members_reviewed: int = 0
+    reminders: int = 0
+    """Reminders announced (points and coupons expiring, birthdays)."""
     programs: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-    """Wall-clock seconds spent in each step (vest, repay_debts, expire, tier_review), over all programs."""
+    """Wall-clock seconds spent in each step (vest, repay_debts, expire, tier_review, reminders), over all programs."""
 
     def timed(self, step: str, started: float) -> None:
         self.seconds[step] = self.seconds.get(step, 0.0) + time.monotonic() - started
@@ -108,6 +111,17 @@ def run(
                 _batch(engine, partial(_review_held, review, member_id)) for member_id in sorted(held)
             )
         report.timed("tier_review", started)
+        started = time.monotonic()
+        give = partial(
+            reminders.give,
+            program_id=program_id,
+            settings=version.program.reminders,
+            zone=version.program.zone,
+            at=at,
+            now=now,
+        )
+        report.reminders += _batch(engine, give)
+        report.timed("reminders", started)
     return report
 
 

@@ -367,3 +367,15 @@ class PointsExpired(DomainEvent):
 
     points: int
     lots: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointsExpiring(DomainEvent):
+    """Points that will expire unless spent, announced ``days`` before (the program's ``points.expiry_notice_days``,
+    by the scheduled jobs); ``expires_at`` is when, ``occurred_at`` when the notice was given."""
+
+    type: ClassVar[str] = "points.expiring"
+
+    points: int
+    expires_at: datetime
+    days: int

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.kit.spans import Span, span_of
 from punchcard.ledger.domain import Account, EntryKind
-from punchcard.ledger.models import LedgerAccount, LedgerEntry
+from punchcard.ledger.models import LedgerAccount, LedgerEntry, Lot
 
 _BALANCE_ACCOUNTS = (Account.POINTS.value, Account.PENDING_POINTS.value)
 FLOWS = ("earned", "granted", "spent", "expired", "reversed", "removed")
@@ -131,3 +131,16 @@ def tier_credits_by_member(
         query = query.where(LedgerEntry.occurred_at >= since)
     # Member accounts always name their member (a CHECK constraint): only program accounts' legs have none.
     return {cast(int, member_id): int(total) for member_id, total in session.execute(query).all()}
+
+
+def expiring(session: Session, program_id: int, after: datetime, until: datetime) -> list[tuple[int, datetime, int]]:
+    """(member id, expiry moment, points) of the points left in lots expiring in ``(after, until]``, by member and
+    moment, members in id order."""
+    rows = session.execute(
+        select(Lot.member_id, Lot.expires_at, func.sum(Lot.remaining))
+        .where(Lot.program_id == program_id, Lot.remaining > 0, Lot.expires_at > after, Lot.expires_at <= until)
+        .group_by(Lot.member_id, Lot.expires_at)
+        .order_by(Lot.member_id, Lot.expires_at)
+    ).all()
+    found = [(int(member_id), expires_at, int(points)) for member_id, expires_at, points in rows]
+    return [(member_id, expires_at, points) for member_id, expires_at, points in found if expires_at is not None]

@@ -8,6 +8,9 @@ from typing import ClassVar
 
 from punchcard.kit.events import JSON, DomainEvent
 
+ACTIVE, BLOCKED = "active", "blocked"
+"""A member's ``status``: a blocked member earns and redeems nothing until unblocked."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class MemberEnrolled(DomainEvent):
@@ -31,3 +34,14 @@ class MemberUpdated(DomainEvent):
     type: ClassVar[str] = "member.updated"
 
     changes: dict[str, JSON]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberBirthday(DomainEvent):
+    """The member's birthday has come, in the program's time zone (the scheduled jobs, once a year; a 29 February
+    birthday is kept on 28 February in other years)."""
+
+    type: ClassVar[str] = "member.birthday"
+
+    birthday: date
+    """This year's date of it."""

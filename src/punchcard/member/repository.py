@@ -1,13 +1,14 @@
 """Finding and locking members. Every balance-changing operation starts with ``lock``: one writer per member."""
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from punchcard.kit.spans import Span, span_of
+from punchcard.member.domain import ACTIVE
 from punchcard.member.errors import MemberNotFound
 from punchcard.member.models import Member
 
@@ -174,3 +175,15 @@ def count_enrolled_by_span(session: Session, program_id: int, spans: Sequence[Sp
     rows = session.execute(select(inner.c.span, func.count()).group_by(inner.c.span)).all()
     found = {row[0]: int(row[1]) for row in rows}
     return [found.get(index, 0) for index in range(len(spans))]
+
+
+def born_on(session: Session, program_id: int, days: Sequence[tuple[int, int]]) -> list[tuple[int, date]]:
+    """(id, birth date) of the program's active members born on any of ``days`` (month, day)."""
+    month, day = func.extract("month", Member.birth_date), func.extract("day", Member.birth_date)
+    matches = [(month == m) & (day == d) for m, d in days]
+    query = select(Member.id, Member.birth_date).where(
+        Member.program_id == program_id, Member.status == ACTIVE, Member.birth_date.is_not(None), or_(*matches)
+    )
+    return [
+        (int(member_id), born) for member_id, born in session.execute(query.order_by(Member.id)) if born is not None
+    ]

@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session
 
 from punchcard.kit.events import to_json
 from punchcard.member import repository
+from punchcard.member.domain import ACTIVE as ACTIVE
+from punchcard.member.domain import BLOCKED as BLOCKED
 from punchcard.member.domain import MemberEnrolled, MemberUpdated
 from punchcard.member.errors import MemberExists
 
 # What other features use of members: the row, which is how a member crosses this feature's boundary (others read it
 # and hand it back; queries and writes of the table are this feature's), and the lookups and locks they need.
 from punchcard.member.models import Member as Member
+from punchcard.member.repository import born_on as born_on
 from punchcard.member.repository import by_email as by_email
 from punchcard.member.repository import by_id as by_id
 from punchcard.member.repository import by_ids as by_ids
@@ -32,8 +35,6 @@ from punchcard.member.repository import locked_with as locked_with
 from punchcard.member.repository import search as search
 from punchcard.member.repository import try_lock as try_lock
 from punchcard.outbox import service as outbox
-
-ACTIVE, BLOCKED = "active", "blocked"
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from punchcard.i18n.catalogue import matching
 from punchcard.i18n.text import Text
 from punchcard.ledger.domain import PointsPolicy
+from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
 from punchcard.rules.domain import Rounding, Rule
 from punchcard.tier.domain import TierPolicy
@@ -28,6 +29,7 @@ class Program:
     rounding: Rounding = Rounding.DOWN
     point_value: Decimal = Decimal(0)
     """What one point costs the shop in its currency: values the outstanding points as a liability."""
+    reminders: Reminders = field(default_factory=Reminders)
 
     @property
     def language(self) -> str:

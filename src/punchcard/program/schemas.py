@@ -33,6 +33,7 @@ from punchcard.kit.calendar import Period
 from punchcard.kit.money import exponent
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
 from punchcard.program.domain import Program
+from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
 from punchcard.rules import domain as rules
 from punchcard.tier.domain import Metric, Perk, Tier, TierPolicy, Window, WindowKind
@@ -249,6 +250,19 @@ class PointsSettings(Strict):
         return PointsPolicy(expiry.after_months, expiry.after_days, self.pending_days, self.return_policy)
 
 
+class RemindersSettings(Strict):
+    """How many days ahead members are told (``reminder.domain.Reminders``); ``[]`` turns a reminder off."""
+
+    points_expiring_days: list[PositiveInt] = Field([30, 7], max_length=5)
+    coupon_expiring_days: list[PositiveInt] = Field([7], max_length=5)
+
+    def to_domain(self) -> Reminders:
+        return Reminders(
+            tuple(sorted(set(self.points_expiring_days), reverse=True)),
+            tuple(sorted(set(self.coupon_expiring_days), reverse=True)),
+        )
+
+
 class TierWindow(Strict):
     kind: WindowKind
     months: PositiveInt = 12
@@ -407,6 +421,7 @@ class ProgramFile(Strict):
     tiers: Tiers | None = None
     earning_rules: list[EarningRule] = []
     rewards: list[RewardSpec] = []
+    reminders: RemindersSettings = RemindersSettings()
 
     @property
     def title(self) -> str:
@@ -466,6 +481,7 @@ class ProgramFile(Strict):
             tiers=self.tiers.to_domain(self.currency, language) if self.tiers else None,
             rounding=self.rounding,
             point_value=self.point_value,
+            reminders=self.reminders.to_domain(),
         )
 
 
