@@ -107,7 +107,10 @@ class BookAccount:
         return self.member.window_value(since, until)
 
     def balance_and_credits(self, since: datetime | None, until: datetime) -> tuple[PointsBalance, int]:
-        return PointsBalance(self.member.available, self.member.pending), self.member.window_value(since, until)
+        return self.balance(), self.member.window_value(since, until)
+
+    def balance(self) -> PointsBalance:
+        return PointsBalance(self.member.available, self.member.pending)
 
 
 @dataclass

@@ -182,6 +182,10 @@ class MemberAccount:
         self._flush_if(_is_tier_credit)
         return repository.tier_credits(self.session, self.posting.member_id, since, until)
 
+    def balance(self) -> PointsBalance:
+        found = self.balances()
+        return PointsBalance(found.available, found.pending)
+
     def balance_and_credits(self, since: datetime | None, until: datetime) -> tuple[PointsBalance, int]:
         """From ``known`` when it holds this window; otherwise from the account rows, which move when the queued legs
         are written."""

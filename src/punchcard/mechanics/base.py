@@ -61,6 +61,10 @@ class Account(Counting, Protocol):
         """The member's points (the event's answer) and their tier credits in ``[since, until]``, in one read."""
         ...
 
+    def balance(self) -> PointsBalance:
+        """The member's points with this operation's own legs (read with the lock when it could be)."""
+        ...
+
 
 class Standing(Protocol):
     """The member as a mechanic sees and changes them: who they are, their tier, what rules may ask about them.

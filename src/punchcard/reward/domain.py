@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -69,3 +70,23 @@ class RewardRedeemed(DomainEvent):
     redemption_id: int
     coupon_code: str
     coupon_expires_at: datetime
+
+
+def newly_affordable(
+    rewards: Sequence[Reward], before: int, after: int, *, may_redeem: Callable[[Reward], bool]
+) -> list[Reward]:
+    """The rewards a balance that went from ``before`` to ``after`` points now reaches and did not before, among
+    those the member ``may_redeem`` (offered, their tier high enough, available now)."""
+    return [reward for reward in rewards if before < reward.points_cost <= after and may_redeem(reward)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RewardAffordable(DomainEvent):
+    """The member's available points reached a reward's cost by this event (points earned, available at once)."""
+
+    type: ClassVar[str] = "reward.affordable"
+
+    reward: str
+    reward_name: str
+    cost: int
+    balance: int
