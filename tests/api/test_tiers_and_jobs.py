@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from punchcard.member import service as members
+from punchcard.outbox.models import OutboxEvent
 from tests.factories import (
     ApiClient,
     ProgramMaker,
@@ -140,6 +141,9 @@ def test_a_downgrade_waits_for_a_review_after_30_days_of_grace(api: ApiClient, e
     # On 1 June it has left the window: the review starts 30 days of grace, the member is still Silver
     run_jobs(api, engine, "2026-06-01T12:00:00+00:00")
     assert tier_state(api, member, "2026-06-02T00:00:00+00:00") == ("silver", 0, 500, "2026-07-01T12:00:00+00:00")
+    # and tells the member what keeps it (tier.at_risk), once
+    warned = {"tier": "silver", "drops_to": "bronze", "metric": "points", "needed": 500}
+    assert at_risk(api, engine) == [{**warned, "grace_until": "2026-07-01T12:00:00+00:00"}]
     # Neither time alone nor a review before the grace ends changes the tier
     run_jobs(api, engine, "2026-07-01T11:59:59+00:00")
     assert tier_state(api, member, "2026-07-01T11:59:59+00:00")[0] == "silver"
@@ -153,6 +157,17 @@ def test_a_downgrade_waits_for_a_review_after_30_days_of_grace(api: ApiClient, e
     run_jobs(api, engine, "2026-07-01T12:00:00+00:00")
     run_jobs(api, engine, "2026-07-20T12:00:00+00:00")
     assert (snapshot(api, member), member_at(api, member, "2026-07-02T00:00:00+00:00")) == before
+    assert len(at_risk(api, engine)) == 1
+
+
+def at_risk(api: ApiClient, engine: Engine) -> list[dict[str, object]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(OutboxEvent.payload).where(
+                OutboxEvent.program_id == api.program_id, OutboxEvent.type == "tier.at_risk"
+            )
+        ).scalars()
+        return [dict(row) for row in rows]
 
 
 def test_requalifying_during_the_grace_keeps_the_tier(api: ApiClient, engine: Engine) -> None:

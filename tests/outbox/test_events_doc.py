@@ -56,6 +56,8 @@ def real_events(api: ApiClient, engine: Engine) -> dict[str, dict[str, Any]]:
     birthday = f"1990-{reminded.astimezone(ZoneInfo('Europe/Tallinn')):%m-%d}"
     member = api.member("c-42", email=f"kai-{api.slug}@example.com", name="Kai", language="fi", birth_date=birthday)
     api.purchase(member, [line("BEANS", "coffee-beans", "150.00", 2)], order_id="O-1")
+    silver = api.member("c-43")  # stays silver until the review finds their points out of the window
+    api.purchase(silver, [line("BEANS", "coffee-beans", "150.00", 2)], order_id="O-2")
     api.refund(member, "O-1", refund_lines=[{"sku": "BEANS", "quantity": 1}])
     api.post(f"/api/v1/members/{member}/adjustments", {"points": 25, "reason": "Late delivery"})
     api.patch(f"/api/v1/members/{member}", {"name": "Kai Virtanen"})

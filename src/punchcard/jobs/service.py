@@ -102,6 +102,7 @@ def run(
                 at=at,
                 now=now,
                 limit=batch_size,
+                currency=version.program.currency,
             )
             ranges = _id_ranges(engine, program_id, workers)
             held: list[int] = []

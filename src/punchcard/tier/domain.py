@@ -178,6 +178,21 @@ class TierDowngraded(TierChanged):
     type: ClassVar[str] = "tier.downgraded"
 
 
+@dataclass(frozen=True, kw_only=True)
+class TierAtRisk(DomainEvent):
+    """The review found the member below their tier's threshold and started their grace: they drop to ``drops_to``
+    at the first review after ``grace_until`` unless they reach the threshold by then, ``needed`` more in the
+    tier's ``metric`` (points and orders as counts, an amount spent as a decimal string in the program's currency)."""
+
+    type: ClassVar[str] = "tier.at_risk"
+
+    tier: str
+    drops_to: str
+    metric: str
+    needed: int | str
+    grace_until: datetime
+
+
 def tier_changed(
     policy: TierPolicy,
     *,

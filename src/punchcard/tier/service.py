@@ -11,14 +11,19 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from punchcard.kit.db import UtcDateTime
+from punchcard.kit.events import DomainEvent
+from punchcard.kit.money import format_amount, from_minor
 from punchcard.ledger import reports as ledger_reports
 from punchcard.ledger import service as ledger
 from punchcard.member import bulk as member_bulk
 from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
 from punchcard.tier.domain import (
+    Metric,
     Progress,
+    Review,
     ReviewOutcome,
+    TierAtRisk,
     TierChanged,
     TierDowngraded,
     TierPolicy,
@@ -117,6 +122,7 @@ def review_batch(
     now: datetime,
     after_id: int,
     limit: int,
+    currency: str,
     up_to_id: int | None = None,
 ) -> Reviewed | None:
     """Review one batch of members (by id, after ``after_id`` and up to ``up_to_id``); ``None`` when there is no
@@ -139,6 +145,7 @@ def review_batch(
     graces: list[dict[str, object]] = []
     changes: list[dict[str, object]] = []
     events: list[TierChanged] = []
+    at_risk: list[DomainEvent] = []
     for row in members:
         decision = review(policy, row.tier_code, values.get(row.id, 0), row.tier_grace_until, at)
         if decision.outcome in (ReviewOutcome.UPGRADE, ReviewOutcome.DOWNGRADE) or row.tier_code is None:
@@ -166,11 +173,33 @@ def review_batch(
             )
         elif decision.outcome in (ReviewOutcome.START_GRACE, ReviewOutcome.END_GRACE):
             graces.append({"member_id": row.id, "tier_grace_until": decision.grace_until})
+            if decision.outcome is ReviewOutcome.START_GRACE:
+                at_risk.append(_at_risk(policy, program_id, row.id, decision, values.get(row.id, 0), at, currency))
     member_bulk.move_tiers(session, moves, at)
     member_bulk.update_graces(session, graces)
     _record_changes(session, changes, at)
     _publish_changes(session, program_id, events, at, now)
+    outbox.publish(session, at_risk, now)
     return Reviewed(int(members[-1].id), len(members), held)
+
+
+def _at_risk(
+    policy: TierPolicy, program_id: int, member_id: int, decision: Review, value: int, at: datetime, currency: str
+) -> TierAtRisk:
+    assert decision.grace_until is not None
+    needed = decision.tier.threshold - value
+    return TierAtRisk(
+        program_id=program_id,
+        member_id=member_id,
+        occurred_at=at,
+        tier=decision.tier.code,
+        drops_to=policy.qualifying(value).code,
+        metric=policy.metric.value,
+        needed=format_amount(from_minor(needed, currency), currency)
+        if policy.metric is Metric.AMOUNT_SPENT
+        else needed,
+        grace_until=decision.grace_until,
+    )
 
 
 def _publish_changes(session: Session, program_id: int, events: list[TierChanged], at: datetime, now: datetime) -> None:
