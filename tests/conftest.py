@@ -53,14 +53,17 @@ def engine(database_url: str) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
+def client(engine: Engine, database_url: str, mailbox: Mailbox) -> Iterator[TestClient]:
     settings = Settings(
         fixed_now=NOW,
         database_url=database_url,
-        outbox_poll_seconds=0,
+        outbox_poll_seconds=0,  # tests hand the outbox on, post webhooks and send mail themselves, at known moments
         intake_poll_seconds=0,
         webhook_poll_seconds=0,
+        mail_poll_seconds=0,
         webhooks_allow_private=True,  # the tests' receivers run on 127.0.0.1
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
     )
     app = create_app(settings)
     with TestClient(app) as test_client:

@@ -7,6 +7,7 @@ event path does not change.
 from __future__ import annotations
 
 from punchcard.kit.settings import Settings
+from punchcard.mailing.queue import MailQueue
 from punchcard.outbox.dispatcher import Consumer
 from punchcard.portal.consumers import SignInMail
 from punchcard.staff.activity import ActivityLog
@@ -14,4 +15,4 @@ from punchcard.webhook.consumer import WebhookFanout
 
 
 def consumers(settings: Settings) -> list[Consumer]:
-    return [ActivityLog(), SignInMail(settings), WebhookFanout()]
+    return [ActivityLog(), SignInMail(settings), WebhookFanout(), MailQueue()]

@@ -6,6 +6,7 @@ from punchcard.event import models as event_models
 from punchcard.intake import models as intake_models
 from punchcard.kit.db import Base
 from punchcard.ledger import models as ledger_models
+from punchcard.mailing import models as mailing_models
 from punchcard.member import models as member_models
 from punchcard.outbox import models as outbox_models
 from punchcard.portal import models as portal_models
@@ -23,6 +24,7 @@ FEATURE_MODELS = (
     event_models,
     intake_models,
     ledger_models,
+    mailing_models,
     member_models,
     outbox_models,
     portal_models,

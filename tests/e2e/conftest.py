@@ -52,6 +52,8 @@ def live_server(database_url: str, engine: Any, mailbox: Mailbox) -> Iterator[Li
         secret_key="test-secret-key-0123456789abcdef",
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
+        mail_poll_seconds=0,  # member mails are not the browser tests' subject; their sign-in mails stay the last
+        webhook_poll_seconds=0,
     )
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

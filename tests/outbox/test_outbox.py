@@ -34,8 +34,10 @@ def test_a_purchase_that_reaches_a_tier_writes_both_events_and_its_effects_are_t
     assert [event_type for event_type, _ in events_of(engine, api.program_id)] == ["member.enrolled", "points.earned"]
     # When they buy 300.00 EUR of coffee beans (2 points per euro: 600 points, Silver at 500)
     response = api.purchase(member, [line("BEANS", "coffee-beans", "300.00")], order_id="O-1")
-    # Then the outbox holds the earning and the upgrade, in that order, with the shop's ids
-    [earned, upgraded] = events_of(engine, api.program_id)[2:]
+    # Then the outbox holds the earning and the upgrade, in that order, with the shop's ids (and the rewards the
+    # 650 points now reach, which no response shows)
+    earned, upgraded, *affordable = events_of(engine, api.program_id)[2:]
+    assert [event_type for event_type, _ in affordable] == ["reward.affordable"] * 3
     assert earned[0] == "points.earned"
     assert (earned[1]["points"], earned[1]["order_id"], earned[1]["event"], earned[1]["cause"]) == (
         600,

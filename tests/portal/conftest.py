@@ -35,6 +35,8 @@ def portal_app(database_url: str, engine: object, mailbox: Mailbox) -> FastAPI:
         fixed_now=NOW,
         database_url=database_url,
         outbox_poll_seconds=0,  # tests deliver the outbox themselves (``deliver_outbox``), at a known moment
+        webhook_poll_seconds=0,
+        mail_poll_seconds=0,
         public_url="http://portal.test",
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,

@@ -26,6 +26,8 @@ from punchcard.kit.http import reject_nul, require_json
 from punchcard.kit.settings import Settings, get_settings
 from punchcard.ledger.endpoints import router as ledger
 from punchcard.mail.catcher import router as mail_catcher
+from punchcard.mailing.routes import router as unsubscribe
+from punchcard.mailing.sender import MailSender
 from punchcard.member.endpoints import router as members
 from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import rendering as portal_assets
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     clock = settings.clock()
     dispatcher = Dispatcher(sessions, consumers(settings), clock)
     webhooks = Sender(sessions, clock, allow_private=settings.webhooks_allow_private)
+    mail = MailSender(sessions, clock, settings)
     listener = invalidation.Listener(engine.url) if engine.dialect.name == "postgresql" else None
     worker = Worker(sessions, clock, settings.intake_poll_seconds) if settings.intake_poll_seconds > 0 else None
     accept_commit = AcceptCommit(
@@ -69,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dispatcher.start(settings.outbox_poll_seconds)
         if settings.webhook_poll_seconds > 0:
             webhooks.start(settings.webhook_poll_seconds)
+        if settings.mail_poll_seconds > 0:
+            mail.start(settings.mail_poll_seconds)
         if worker is not None:
             worker.start()  # accepted events (``Prefer: respond-async``, the batch endpoint) are processed here too
         yield
@@ -78,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(worker.stop)
         await run_in_threadpool(dispatcher.stop)
         await run_in_threadpool(webhooks.stop)
+        await run_in_threadpool(mail.stop)
         if listener is not None:
             await run_in_threadpool(listener.stop)
 
@@ -96,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = clock
     app.state.dispatcher = dispatcher
     app.state.webhooks = webhooks
+    app.state.mail = mail
     app.state.sessions = sessions
     app.state.invalidation = listener
     app.state.group_commit = group_commit
@@ -108,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(require_json)])
     app.include_router(admin)
     app.include_router(portal)
+    app.include_router(unsubscribe)
     app.mount(portal_assets.STATIC_URL, StaticFiles(directory=portal_assets.STATIC), name="portal-assets")
     if settings.demo_mail_catcher:
         app.include_router(mail_catcher)

@@ -28,6 +28,7 @@ from punchcard.kit.errors import PunchcardError
 from punchcard.kit.migrate import upgrade
 from punchcard.kit.settings import Settings
 from punchcard.ledger.verify import verify
+from punchcard.mailing.sender import MailSender
 from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import cli as portal_cli
 from punchcard.program import service as programs
@@ -245,10 +246,11 @@ def run_jobs(
     sessions = session_factory(engine)
     delivered = Dispatcher(sessions, consumers(settings), settings.clock()).drain()
     posted = Sender(sessions, settings.clock(), allow_private=settings.webhooks_allow_private).drain()
+    mailed = MailSender(sessions, settings.clock(), settings).drain()
     typer.echo(
         f"as of {moment.isoformat()}: {report.lots_vested} lots vested, {report.lots_expired} lots expired, "
         f"{report.members_reviewed} members reviewed in {len(report.programs)} program(s); "
-        f"{delivered} outbox deliveries made, {posted} webhook attempts"
+        f"{delivered} outbox deliveries made, {posted} webhook attempts, {mailed} member mails sent"
     )
 
 

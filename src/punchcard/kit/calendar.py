@@ -59,3 +59,9 @@ def end_of_local_day_after(moment: datetime, zone: ZoneInfo, *, months: int = 0,
     """
     last_day = add_months(local_date(moment, zone), months) + timedelta(days=days)
     return start_of_local_day(last_day + timedelta(days=1), zone)
+
+
+def last_usable_day(expires_at: datetime, zone: ZoneInfo) -> date:
+    """The last local day something that expires at ``expires_at`` can still be used: expiries fall on the first
+    instant of a local day, and members think in the day before it ("valid until 15 March")."""
+    return local_date(expires_at - timedelta(microseconds=1), zone)

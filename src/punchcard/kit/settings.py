@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = 2.0
     """How often each server process posts the webhook deliveries that are due; 0 turns it off there (``punchcard
     jobs run`` still sends)."""
+    mail_poll_seconds: float = 10.0
+    """How often each server process sends the member mails that are due; 0 turns it off there (``punchcard jobs
+    run`` still sends)."""
     webhooks_allow_private: bool = False
     """Let webhooks reach loopback and private addresses: for tests and the demo, whose receivers run on 127.0.0.1.
     Off, a webhook cannot be pointed into the shop's own network."""

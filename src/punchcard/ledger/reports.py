@@ -144,3 +144,13 @@ def expiring(session: Session, program_id: int, after: datetime, until: datetime
     ).all()
     found = [(int(member_id), expires_at, int(points)) for member_id, expires_at, points in rows]
     return [(member_id, expires_at, points) for member_id, expires_at, points in found if expires_at is not None]
+
+
+def expiring_points_of(session: Session, member_id: int, expires_at: datetime) -> int:
+    """What is still left of the member's points that expire at ``expires_at``."""
+    found = session.execute(
+        select(func.coalesce(func.sum(Lot.remaining), 0)).where(
+            Lot.member_id == member_id, Lot.expires_at == expires_at, Lot.remaining > 0
+        )
+    ).scalar_one()
+    return int(found)

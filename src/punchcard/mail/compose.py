@@ -27,6 +27,10 @@ class Mail:
     text: str
     html: str
     language: str
+    message_id: str | None = None
+    """Stable for a mail sent again after a failure, so a receiving server can tell it is the same mail."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """More headers (``List-Unsubscribe``…)."""
 
 
 def render(template: str, *, to: str, subject: str, language: str, **context: Any) -> Mail:

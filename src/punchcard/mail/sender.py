@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Sequence
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -18,18 +19,30 @@ from punchcard.mail.compose import Mail
 TIMEOUT_SECONDS = 15
 
 
+LONG_LINES = policy.default.clone(max_line_length=998)
+"""Headers unfolded up to RFC 5322's limit: a folded ``List-Unsubscribe`` gets its URLs encoded, which mail clients
+then cannot use."""
+
+
 def to_message(mail: Mail, sender: str) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=LONG_LINES)
     message["From"] = sender
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or None)
+    message["Message-ID"] = mail.message_id or make_msgid(domain=sender_domain(sender))
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in mail.headers:
+        message[name] = value
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     message["Content-Language"] = mail.language  # after the body: setting content clears Content-* headers
     return message
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of the From address (``Punchcard <no-reply@shop.example>``: ``shop.example``)."""
+    return sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
 
 
 class MailNotSent(Exception):

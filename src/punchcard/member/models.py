@@ -28,3 +28,17 @@ class Member(Base):
     tier_code: Mapped[str | None] = mapped_column(String(63), default=None)
     tier_since: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     tier_grace_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class ConsentChange(Base):
+    """Every change of a member's marketing consent: what it became, when, and through what (``api``, ``portal``,
+    ``unsubscribe``, ``enrolment``), so that a shop can show when and how a member agreed or withdrew."""
+
+    __tablename__ = "consent_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    consent: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,7 @@ from punchcard.member.errors import MemberExists
 
 # What other features use of members: the row, which is how a member crosses this feature's boundary (others read it
 # and hand it back; queries and writes of the table are this feature's), and the lookups and locks they need.
+from punchcard.member.models import ConsentChange as ConsentChange
 from punchcard.member.models import Member as Member
 from punchcard.member.repository import born_on as born_on
 from punchcard.member.repository import by_email as by_email
@@ -66,14 +69,40 @@ def create(session: Session, program_id: int, external_id: str, profile: Profile
             session.add(member)
     except IntegrityError as error:
         raise MemberExists(f"member {external_id!r} already exists", [{"external_id": external_id}]) from error
+    if profile.marketing_consent:
+        _record_consent(session, member, "enrolment", enrolled_at)
     return member
 
 
-def update(session: Session, member: Member, changes: dict[str, object], now: datetime) -> Member:
-    """Apply profile changes (only the fields given) and status changes; what really changed is ``member.updated``."""
+def _record_consent(session: Session, member: Member, source: str, at: datetime) -> None:
+    session.flush()  # the member's id
+    session.add(
+        ConsentChange(
+            program_id=member.program_id,
+            member_id=member.id,
+            consent=member.marketing_consent,
+            source=source,
+            changed_at=at,
+        )
+    )
+
+
+def consent_history(session: Session, member_id: int) -> Sequence[ConsentChange]:
+    """The member's consent changes, newest first (the console's member page)."""
+    query = select(ConsentChange).where(ConsentChange.member_id == member_id)
+    return session.execute(query.order_by(ConsentChange.changed_at.desc(), ConsentChange.id.desc())).scalars().all()
+
+
+def update(
+    session: Session, member: Member, changes: dict[str, object], now: datetime, *, source: str = "api"
+) -> Member:
+    """Apply profile changes (only the fields given) and status changes; what really changed is ``member.updated``,
+    and a change of marketing consent is also recorded with its ``source``."""
     changed = {field: value for field, value in changes.items() if getattr(member, field) != value}
     for field, value in changed.items():
         setattr(member, field, value)
+    if "marketing_consent" in changed:
+        _record_consent(session, member, source, now)
     session.flush()
     if changed:
         event = MemberUpdated(

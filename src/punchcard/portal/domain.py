@@ -9,12 +9,11 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
-from zoneinfo import ZoneInfo
 
-from punchcard.kit.calendar import local_date
+from punchcard.kit.calendar import last_usable_day as last_usable_day
 from punchcard.kit.events import DomainEvent
 
 LINK_LIFETIME = timedelta(minutes=15)
@@ -66,12 +65,6 @@ def check_shop_link(
     if expires > (now + SHOP_LINK_HORIZON).timestamp():
         return ShopLinkProblem.TOO_FAR_AHEAD
     return None
-
-
-def last_usable_day(expires_at: datetime, zone: ZoneInfo) -> date:
-    """The last local day something that expires at ``expires_at`` can still be used: expiries fall on the first
-    instant of a local day, and members think in the day before it ("valid until 15 March")."""
-    return local_date(expires_at - timedelta(microseconds=1), zone)
 
 
 def expiring_soon(expiring: Sequence[tuple[datetime, int]], now: datetime) -> list[tuple[datetime, int]]:

@@ -189,7 +189,7 @@ def update_profile(
         "birth_date": birth_date,
         "marketing_consent": marketing_consent,
     }
-    members.update(session, member, changes, now)
+    members.update(session, member, changes, now, source="portal")
 
 
 PORTAL_KEY_PREFIX = "portal:"

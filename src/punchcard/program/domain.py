@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,17 @@ from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
 from punchcard.rules.domain import Rounding, Rule
 from punchcard.tier.domain import TierPolicy
+
+
+@dataclass(frozen=True)
+class Email:
+    """How the program's member e-mails look and how often marketing mail may go (the program file's ``email``)."""
+
+    colour: str = "#6b3e26"
+    logo_url: str | None = None
+    weekly_cap: int = 3
+    quiet_from: time = time(21, 0)
+    quiet_until: time = time(8, 0)
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class Program:
     point_value: Decimal = Decimal(0)
     """What one point costs the shop in its currency: values the outstanding points as a liability."""
     reminders: Reminders = field(default_factory=Reminders)
+    email: Email = field(default_factory=Email)
 
     @property
     def language(self) -> str:

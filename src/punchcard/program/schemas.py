@@ -6,7 +6,7 @@ silently does nothing. ``docs/program-file.md`` documents this format; keep the 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
@@ -32,7 +32,7 @@ from punchcard.i18n.text import Text
 from punchcard.kit.calendar import Period
 from punchcard.kit.money import exponent
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
-from punchcard.program.domain import Program
+from punchcard.program.domain import Email, Program
 from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
 from punchcard.rules import domain as rules
@@ -263,6 +263,21 @@ class RemindersSettings(Strict):
         )
 
 
+class EmailSettings(Strict):
+    """Member e-mails: the colour and logo of their header and button, and the limits on marketing mail."""
+
+    colour: str = Field("#6b3e26", pattern=r"^#[0-9a-fA-F]{6}$")
+    logo_url: Annotated[str, Field(pattern=r"^https://", max_length=500)] | None = None
+    weekly_cap: Annotated[int, Field(ge=0, le=50)] = 3
+    """At most this many marketing mails per member in any 7 days; 0 sends none."""
+    quiet_hours: tuple[time, time] = (time(21, 0), time(8, 0))
+    """From, until: no marketing mail between them, in the program's time zone; held and sent after."""
+
+    def to_domain(self) -> Email:
+        start, end = self.quiet_hours
+        return Email(self.colour, self.logo_url, self.weekly_cap, start, end)
+
+
 class TierWindow(Strict):
     kind: WindowKind
     months: PositiveInt = 12
@@ -422,6 +437,7 @@ class ProgramFile(Strict):
     earning_rules: list[EarningRule] = []
     rewards: list[RewardSpec] = []
     reminders: RemindersSettings = RemindersSettings()
+    email: EmailSettings = EmailSettings()
 
     @property
     def title(self) -> str:
@@ -482,6 +498,7 @@ class ProgramFile(Strict):
             rounding=self.rounding,
             point_value=self.point_value,
             reminders=self.reminders.to_domain(),
+            email=self.email.to_domain(),
         )
 
 

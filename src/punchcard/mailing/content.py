@@ -1,0 +1,103 @@
+"""What a queued mail says, worked out when it is sent: whether its reason still holds, and its placeholders'
+values in the member's language (Babel's numbers, dates and plurals, through ``i18n.Translator``).
+
+A mail waits (a digest, the quiet hours, the weekly cap), and what it announced may have changed meanwhile: points
+spent before they expired, a tier kept after all, a coupon used. Such a mail is dropped rather than sent wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from punchcard.coupon import service as coupons
+from punchcard.i18n.catalogue import DEFAULT, supported
+from punchcard.i18n.translator import Translator
+from punchcard.kit.calendar import last_usable_day
+from punchcard.kit.errors import NotFound
+from punchcard.ledger import reports as ledger_reports
+from punchcard.ledger import service as ledger
+from punchcard.mailing.domain import MailKind
+from punchcard.mailing.models import MemberMail
+from punchcard.member.service import Member
+from punchcard.program.domain import Program
+
+
+def _moment(value: object) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+def still_true(session: Session, mail: MemberMail, member: Member) -> str | None:
+    """Why the mail should no longer be sent, or ``None`` when what it says is still so."""
+    facts, kind = mail.facts, MailKind(mail.kind)
+    if kind is MailKind.POINTS_EXPIRING:
+        if ledger_reports.expiring_points_of(session, member.id, _moment(facts["expires_at"])) <= 0:
+            return "the points were used or have expired"
+    elif kind is MailKind.REWARD_AFFORDABLE:
+        if ledger.balances(session, member.id).available < int(facts["cost"]):
+            return "the member no longer has enough points"
+    elif kind is MailKind.TIER_AT_RISK:
+        if member.tier_code != facts["tier"] or member.tier_grace_until is None:
+            return "the member kept or left the tier"
+    elif kind in (MailKind.TIER_UP, MailKind.TIER_DOWN):
+        if member.tier_code != facts["to_tier"]:
+            return "the member has moved to another tier since"
+    elif kind is MailKind.COUPON_EXPIRING:
+        try:
+            coupon = coupons.get(session, mail.program_id, str(facts["code"]))
+        except NotFound:
+            return "the coupon is gone"
+        if coupons.active_use(session, coupon.id) is not None:
+            return "the coupon has been used"
+    return None
+
+
+def language_of(program: Program, member: Member) -> str:
+    """The member's language among the program's and our catalogues' (else the program's first, else English)."""
+    return supported(program.text_language(member.language)) or supported(program.language) or DEFAULT
+
+
+def values(
+    session: Session, mail: MemberMail, member: Member, program: Program, portal_url: str, ui: Translator
+) -> dict[str, str]:
+    """Every placeholder the mail's kind has (``domain.PLACEHOLDERS``), written in ``ui``'s language."""
+    facts, zone, language = mail.facts, program.zone, ui.language
+    balance = ledger.balances(session, member.id).available
+    found: dict[str, Any] = {
+        "greeting": ui.t("mail.greeting", name=member.name) if member.name else ui.t("mail.greeting_anonymous"),
+        "name": member.name or "",
+        "program": program.name.in_language(language),
+        "portal_url": portal_url,
+        "balance": ui.n("points", balance),
+    }
+    if "points" in facts:
+        found["points"] = ui.n("points", int(facts["points"]))
+    for key in ("expires_at", "coupon_expires_at", "grace_until"):  # expiries fall at a local midnight
+        if key in facts:
+            found["date"] = ui.date(last_usable_day(_moment(facts[key]), zone))
+    tier_code = facts.get("tier") or facts.get("to_tier")
+    if tier_code and program.tiers is not None:
+        found["tier"] = program.tiers.by_code(str(tier_code)).name.in_language(language)
+    if "needed" in facts:
+        found["needed"] = _needed(ui, str(facts.get("metric")), facts["needed"], program.currency)
+    if "reward" in facts:
+        reward = program.reward(str(facts["reward"]))
+        found["reward"] = (
+            reward.name.in_language(language) if reward else str(facts.get("reward_name", facts["reward"]))
+        )
+    if "cost" in facts:
+        found["cost"] = ui.n("points", int(facts["cost"]))
+    if "code" in facts or "coupon_code" in facts:
+        found["code"] = str(facts.get("code") or facts.get("coupon_code"))
+    return found
+
+
+def _needed(ui: Translator, metric: str, needed: object, currency: str) -> str:
+    if metric == "amount_spent":
+        return ui.money(Decimal(str(needed)), currency)
+    if metric == "orders":
+        return ui.n("orders", int(str(needed)))
+    return ui.n("points", int(str(needed)))

@@ -1,0 +1,199 @@
+"""Sending the queued member mails: consent and reason checked again, the quiet hours and the weekly cap kept,
+rendered in the member's language, sent over SMTP, and the outcome recorded on the mail's row.
+
+A batch is claimed with a lease and committed before any mail is sent, so no transaction waits on the mail server;
+each mail's outcome is written in a transaction of its own. A sender that dies between sending a mail and recording
+it leaves the mail to the next sender, which sends it again with the same ``Message-ID``: mail servers and clients
+treat the two as one message. A failure to send is tried again later (1 minute, doubling), and after
+``MAX_ATTEMPTS`` the mail is marked failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from punchcard.i18n.translator import Translator
+from punchcard.kit.clock import Clock
+from punchcard.kit.settings import Settings
+from punchcard.mail import sender as smtp
+from punchcard.mail.compose import Mail
+from punchcard.mailing import content, repository, templates
+from punchcard.mailing.domain import MailKind, SendingRules, Status, over_cap, quiet_until
+from punchcard.mailing.models import MemberMail
+from punchcard.member import service as members
+from punchcard.member.service import Member
+from punchcard.program import service as programs
+from punchcard.program.domain import Program
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+
+
+def rules_of(program: Program) -> SendingRules:
+    email = program.email
+    return SendingRules(email.weekly_cap, email.quiet_from, email.quiet_until)
+
+
+def words_for(session: Session, program_id: int, kind: MailKind, language: str) -> templates.Words:
+    """The program's own words for the mail in ``language``, else ours."""
+    own = repository.template(session, program_id, kind, language)
+    return templates.Words(own.subject, own.body) if own is not None else templates.default(kind, language)
+
+
+def compose(
+    session: Session, mail: MemberMail, member: Member, program: Program, settings: Settings, unsubscribe: str | None
+) -> Mail:
+    """The mail as the member will read it (also the console's preview and test mail)."""
+    language = content.language_of(program, member)
+    ui = Translator(language)
+    base = settings.public_url.rstrip("/")
+    portal_url = f"{base}/portal/{program.slug}?lang={language}"
+    unsubscribe_url = f"{base}/mail/unsubscribe/{unsubscribe}" if unsubscribe else None
+    frame = templates.Frame(
+        program=program.name.in_language(language),
+        colour=program.email.colour,
+        portal_url=portal_url,
+        open_label=ui.t("mail.open"),
+        footer=ui.t("mail.marketing_footer", program=program.name),
+        unsubscribe_url=unsubscribe_url,
+        unsubscribe_label=ui.t("mail.unsubscribe"),
+        language=language,
+        logo_url=program.email.logo_url,
+    )
+    words = words_for(session, mail.program_id, MailKind(mail.kind), language)
+    rendered = templates.render(words, content.values(session, mail, member, program, portal_url, ui), frame)
+    headers: tuple[tuple[str, str], ...] = ()
+    if unsubscribe_url is not None:
+        mailto = f"mailto:{smtp_address(settings)}?subject=unsubscribe%20{unsubscribe}"
+        headers = (
+            ("List-Unsubscribe", f"<{unsubscribe_url}>, <{mailto}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        )
+    message_id = f"<member-mail-{mail.id}.{program.slug}@{smtp.sender_domain(settings.mail_from)}>"
+    return Mail(member.email or "", rendered.subject, rendered.text, rendered.html, language, message_id, headers)
+
+
+def smtp_address(settings: Settings) -> str:
+    sender = settings.mail_from
+    return sender[sender.find("<") + 1 : sender.rfind(">")] if "<" in sender else sender.strip()
+
+
+class MailSender:
+    """Sends what is due: ``drain`` until nothing is (``punchcard jobs run``, tests), or ``start`` a thread that does
+    so every ``every_seconds`` (``punchcard serve``)."""
+
+    def __init__(self, sessions: Callable[[], Session], clock: Clock, settings: Settings) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._settings = settings
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def drain(self) -> int:
+        """Send (or hold, or drop) every mail due now; returns how many were sent."""
+        sent = 0
+        while ids := self._claim():
+            sent += sum(self._one(mail_id) for mail_id in ids)
+        return sent
+
+    def _claim(self) -> list[int]:
+        with self._sessions() as session:
+            ids = repository.claim_due(session, self._clock.now(), LEASE, BATCH)
+            session.commit()
+        return ids
+
+    def _one(self, mail_id: int) -> bool:
+        now = self._clock.now()
+        with self._sessions() as session:
+            mail = session.get(MemberMail, mail_id)
+            assert mail is not None
+            member = members.by_id(session, mail.program_id, mail.member_id)
+            program = programs.current(session, mail.program_id).program
+            ready = self._ready(session, mail, member, program, now)
+            if ready is None:
+                session.commit()
+                return False
+            unsubscribe = repository.unsubscribe_token(mail) if mail.marketing else None
+            outgoing = compose(session, mail, ready, program, self._settings, unsubscribe)
+            session.commit()  # the token is kept before the mail that carries it goes out
+            try:
+                smtp.send(self._settings, [outgoing])
+            except smtp.MailNotSent as error:
+                self._failed(session, mail, str(error), now)
+                return False
+            mail.status, mail.sent_at, mail.locked_until = Status.SENT.value, now, None
+            mail.to_address, mail.subject, mail.language = outgoing.to, outgoing.subject, outgoing.language
+            mail.attempts, mail.reason = mail.attempts + 1, ""
+            session.commit()
+            return True
+
+    def _ready(
+        self, session: Session, mail: MemberMail, member: Member | None, program: Program, now: datetime
+    ) -> Member | None:
+        """The member to send to, or ``None`` with the mail dropped or held (and why)."""
+        dropped = _why_not(session, mail, member)
+        if dropped is not None:
+            mail.status, mail.reason, mail.locked_until = Status.DROPPED.value, dropped, None
+            return None
+        assert member is not None
+        if mail.marketing:
+            rules = rules_of(program)
+            later = quiet_until(now, program.zone, rules)
+            reason = "quiet hours"
+            if later is None:
+                later = over_cap(
+                    repository.marketing_sent_since(session, member.id, now - timedelta(days=7)), now, rules
+                )
+                reason = "weekly limit of marketing mail reached"
+            if later is not None:
+                mail.send_after, mail.reason, mail.locked_until = later, f"held: {reason}", None
+                return None
+        return member
+
+    @staticmethod
+    def _failed(session: Session, mail: MemberMail, error: str, now: datetime) -> None:
+        mail.attempts += 1
+        mail.locked_until, mail.reason = None, error[:200]
+        if mail.attempts >= MAX_ATTEMPTS:
+            mail.status = Status.FAILED.value
+        else:
+            mail.send_after = now + timedelta(minutes=2 ** (mail.attempts - 1))
+        log.warning("member mail %d not sent (attempt %d): %s", mail.id, mail.attempts, error)
+        session.commit()
+
+    def start(self, every_seconds: float) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._loop, args=(every_seconds,), name="punchcard-mail", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def _loop(self, every_seconds: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.drain()
+            except Exception:  # the database went away, say; the next round tries again
+                log.exception("sending member mail failed; trying again in %s s", every_seconds)
+            self._stop.wait(every_seconds)
+
+
+def _why_not(session: Session, mail: MemberMail, member: Member | None) -> str | None:
+    if member is None or not member.email:
+        return "the member has no e-mail address"
+    if mail.marketing and not member.marketing_consent:
+        return "the member withdrew marketing consent"
+    return content.still_true(session, mail, member)
