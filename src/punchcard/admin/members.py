@@ -28,9 +28,11 @@ from punchcard.kit.errors import ValidationFailed
 from punchcard.ledger import adjustments
 from punchcard.ledger import service as ledger_queries
 from punchcard.ledger.service import LedgerEntry
+from punchcard.mailing import service as mailing
+from punchcard.mailing.service import MemberMail
 from punchcard.member import service as member_service
 from punchcard.member.schemas import AdjustmentIn
-from punchcard.member.service import Member
+from punchcard.member.service import ConsentChange, Member
 from punchcard.program.domain import ProgramVersion
 from punchcard.staff import service as staff_service
 from punchcard.staff.domain import Action
@@ -174,6 +176,8 @@ class Activity:
     events: Sequence[Event]
     staff_actions: Sequence[AuditEntry]
     staff_emails: dict[int, str]
+    mails: Sequence[MemberMail]
+    consent: Sequence[ConsentChange]
 
 
 def activity(session: Session, member: Member, before: int | None, now: datetime) -> Activity:
@@ -195,6 +199,8 @@ def activity(session: Session, member: Member, before: int | None, now: datetime
             limit=10,
         ),
         staff_emails={account.id: account.email for account in staff_service.everyone(session)},
+        mails=mailing.mails_of(session, member.id),
+        consent=member_service.consent_history(session, member.id),
     )
 
 

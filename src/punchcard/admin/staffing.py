@@ -17,6 +17,10 @@ def account_page(
     return frame.page("account.html", status, errors=errors or {}, notice=notice, role_summaries=ROLE_SUMMARIES)
 
 
+STAFF_PAGE = 50
+"""Accounts per page: each row carries its forms, and an installation with many staff still gets a light page."""
+
+
 def staff_page(
     frame: Frame,
     now: datetime,
@@ -25,12 +29,16 @@ def staff_page(
     secret: tuple[str, str] | None = None,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
+    after: str = "",
 ) -> HTMLResponse:
-    """Everyone's accounts; ``secret`` is a new one-time password (e-mail, password), shown this once."""
+    """A page of everyone's accounts, by e-mail after ``after``; ``secret`` is a new one-time password (e-mail,
+    password), shown this once."""
+    found = staff_service.accounts_after(frame.session, after, STAFF_PAGE + 1)
     return frame.page(
         "staff.html",
         status,
-        accounts=staff_service.everyone(frame.session),
+        accounts=found[:STAFF_PAGE],
+        next_after=found[STAFF_PAGE - 1].email if len(found) > STAFF_PAGE else None,
         roles=list(Role),
         role_summaries=ROLE_SUMMARIES,
         secret=secret,

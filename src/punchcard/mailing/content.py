@@ -7,7 +7,7 @@ spent before they expired, a tier kept after all, a coupon used. Such a mail is 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from punchcard.coupon import service as coupons
 from punchcard.i18n.catalogue import DEFAULT, supported
 from punchcard.i18n.translator import Translator
-from punchcard.kit.calendar import last_usable_day
+from punchcard.kit.calendar import last_usable_day, local_date
 from punchcard.kit.errors import NotFound
 from punchcard.ledger import reports as ledger_reports
 from punchcard.ledger import service as ledger
-from punchcard.mailing.domain import MailKind
+from punchcard.mailing.domain import PLACEHOLDERS, MailKind
 from punchcard.mailing.models import MemberMail
 from punchcard.member.service import Member
 from punchcard.program.domain import Program
@@ -101,3 +101,29 @@ def _needed(ui: Translator, metric: str, needed: object, currency: str) -> str:
     if metric == "orders":
         return ui.n("orders", int(str(needed)))
     return ui.n("points", int(str(needed)))
+
+
+SAMPLE_CODE = "7KQ2-M9XD-P4TA"
+
+
+def sample_values(kind: MailKind, program: Program, portal_url: str, ui: Translator, today: datetime) -> dict[str, str]:
+    """Placeholder values for a preview or a test mail: a member called Anna with 650 points, the program's own
+    first tier and reward, a date a month from ``today``."""
+    reward = next(iter(program.offered), None)
+    tier = program.tiers.tiers[-1] if program.tiers is not None else None
+    language = ui.language
+    found = {
+        "greeting": ui.t("mail.greeting", name="Anna"),
+        "name": "Anna",
+        "program": program.name.in_language(language),
+        "portal_url": portal_url,
+        "balance": ui.n("points", 650),
+        "points": ui.n("points", 40),
+        "date": ui.date(local_date(today, program.zone).replace(day=1) + timedelta(days=40)),
+        "tier": tier.name.in_language(language) if tier is not None else "Gold",
+        "needed": ui.n("points", 120),
+        "reward": reward.name.in_language(language) if reward is not None else "A free drink",
+        "cost": ui.n("points", reward.points_cost if reward is not None else 150),
+        "code": SAMPLE_CODE,
+    }
+    return {name: found[name] for name in PLACEHOLDERS[kind]}

@@ -22,7 +22,7 @@ from punchcard.kit.clock import Clock
 from punchcard.kit.settings import Settings
 from punchcard.mail import sender as smtp
 from punchcard.mail.compose import Mail
-from punchcard.mailing import content, repository, templates
+from punchcard.mailing import content, repository, service, templates
 from punchcard.mailing.domain import MailKind, SendingRules, Status, over_cap, quiet_until
 from punchcard.mailing.models import MemberMail
 from punchcard.member import service as members
@@ -40,12 +40,6 @@ MAX_ATTEMPTS = 8
 def rules_of(program: Program) -> SendingRules:
     email = program.email
     return SendingRules(email.weekly_cap, email.quiet_from, email.quiet_until)
-
-
-def words_for(session: Session, program_id: int, kind: MailKind, language: str) -> templates.Words:
-    """The program's own words for the mail in ``language``, else ours."""
-    own = repository.template(session, program_id, kind, language)
-    return templates.Words(own.subject, own.body) if own is not None else templates.default(kind, language)
 
 
 def compose(
@@ -68,7 +62,7 @@ def compose(
         language=language,
         logo_url=program.email.logo_url,
     )
-    words = words_for(session, mail.program_id, MailKind(mail.kind), language)
+    words = service.words(session, mail.program_id, MailKind(mail.kind), language)
     rendered = templates.render(words, content.values(session, mail, member, program, portal_url, ui), frame)
     headers: tuple[tuple[str, str], ...] = ()
     if unsubscribe_url is not None:

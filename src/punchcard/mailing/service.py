@@ -4,14 +4,22 @@ templates a marketer edits, and a preview of any mail in any language."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from punchcard.mailing import repository
+from punchcard.i18n.translator import Translator
+from punchcard.kit.settings import Settings
+from punchcard.mail import sender as smtp
+from punchcard.mail.compose import Mail
+from punchcard.mailing import content, repository, templates
+from punchcard.mailing.domain import TRANSACTIONAL, MailKind
+from punchcard.mailing.models import MailTemplate
 from punchcard.mailing.models import MemberMail as MemberMail  # the rows are how mails cross the boundary
 from punchcard.member import service as members
 from punchcard.member.service import Member
+from punchcard.program.domain import Program
 
 
 def unsubscribe(session: Session, token: str, now: datetime) -> Member | None:
@@ -35,3 +43,109 @@ def subscriber(session: Session, token: str) -> Member | None:
 def mails_of(session: Session, member_id: int) -> Sequence[MemberMail]:
     """The member's latest mails, newest first (the console's member page)."""
     return repository.of_member(session, member_id)
+
+
+@dataclass(frozen=True)
+class KindState:
+    kind: MailKind
+    enabled: bool
+    marketing: bool
+    customised: tuple[str, ...]
+    """The languages whose words the program changed."""
+
+
+def overview(session: Session, program_id: int) -> list[KindState]:
+    """Every kind of member mail, whether the program sends it, and where its words are the program's own."""
+    rows = repository.templates(session, program_id)
+    off = {row.kind for row in rows if row.language == repository.ALL_LANGUAGES and not row.enabled}
+    own: dict[str, list[str]] = {}
+    for row in rows:
+        if row.language != repository.ALL_LANGUAGES:
+            own.setdefault(row.kind, []).append(row.language)
+    return [
+        KindState(kind, kind.value not in off, kind not in TRANSACTIONAL, tuple(sorted(own.get(kind.value, []))))
+        for kind in MailKind
+    ]
+
+
+def words(session: Session, program_id: int, kind: MailKind, language: str) -> templates.Words:
+    """The program's own words for the mail in ``language``, else ours."""
+    own = repository.template(session, program_id, kind, language)
+    return templates.Words(own.subject, own.body) if own is not None else templates.default(kind, language)
+
+
+def save_check(kind: MailKind, by_language: dict[str, templates.Words]) -> list[dict[str, str]]:
+    """What is wrong with the words, each problem's field named ``<language>.subject`` or ``<language>.body``."""
+    return [
+        {**problem, "field": f"{language}.{problem['field']}"}
+        for language, given in by_language.items()
+        for problem in templates.problems(kind, given)
+    ]
+
+
+def save(
+    session: Session,
+    program_id: int,
+    kind: MailKind,
+    by_language: dict[str, templates.Words],
+    enabled: bool,
+    now: datetime,
+) -> list[dict[str, str]]:
+    """Keep a marketer's words (``language.subject``/``language.body`` problems come back, nothing is saved then):
+    words equal to ours are not stored, so later improvements of ours reach the program."""
+    found = save_check(kind, by_language)
+    if found:
+        return found
+    for language, given in by_language.items():
+        row = repository.template(session, program_id, kind, language)
+        if given == templates.default(kind, language):
+            if row is not None:
+                session.delete(row)
+            continue
+        if row is None:
+            row = MailTemplate(program_id=program_id, kind=kind.value, language=language)
+            session.add(row)
+        row.subject, row.body, row.enabled, row.updated_at = given.subject, given.body, True, now
+    switch = repository.template(session, program_id, kind, repository.ALL_LANGUAGES)
+    if switch is None:
+        switch = MailTemplate(program_id=program_id, kind=kind.value, language=repository.ALL_LANGUAGES)
+        session.add(switch)
+    switch.enabled, switch.updated_at = enabled, now
+    session.flush()
+    return []
+
+
+def preview(
+    program: Program, kind: MailKind, language: str, given: templates.Words, settings: Settings, today: datetime
+) -> templates.Rendered:
+    """The mail as a member reading ``language`` would get it, with a sample member's values."""
+    ui = Translator(language)
+    base = settings.public_url.rstrip("/")
+    portal_url = f"{base}/portal/{program.slug}?lang={language}"
+    marketing = kind not in TRANSACTIONAL
+    frame = templates.Frame(
+        program=program.name.in_language(language),
+        colour=program.email.colour,
+        portal_url=portal_url,
+        open_label=ui.t("mail.open"),
+        footer=ui.t("mail.marketing_footer", program=program.name),
+        unsubscribe_url=f"{base}/mail/unsubscribe/example" if marketing else None,
+        unsubscribe_label=ui.t("mail.unsubscribe"),
+        language=language,
+        logo_url=program.email.logo_url,
+    )
+    return templates.render(given, content.sample_values(kind, program, portal_url, ui, today), frame)
+
+
+def send_test(
+    program: Program,
+    kind: MailKind,
+    language: str,
+    given: templates.Words,
+    settings: Settings,
+    to: str,
+    today: datetime,
+) -> None:
+    """The preview, sent to ``to`` (the staff member trying the words)."""
+    shown = preview(program, kind, language, given, settings, today)
+    smtp.send(settings, [Mail(to, f"[test] {shown.subject}", shown.text, shown.html, language)])

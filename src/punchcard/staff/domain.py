@@ -71,6 +71,7 @@ class Action(StrEnum):
     MEMBER_UNBLOCKED = "member.unblocked"
     SIGN_IN_LINK_SENT = "member.sign_in_link_sent"
     PROGRAM_APPLIED = "program.applied"
+    MAIL_CHANGED = "mail.changed"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
 
@@ -95,6 +96,7 @@ _ACTION_LABELS = {
     Action.MEMBER_UNBLOCKED: "unblocked a member",
     Action.SIGN_IN_LINK_SENT: "sent a sign-in link",
     Action.PROGRAM_APPLIED: "applied a program version",
+    Action.MAIL_CHANGED: "changed a member e-mail",
     Action.API_KEY_CREATED: "created an API key",
     Action.API_KEY_REVOKED: "revoked an API key",
 }

@@ -28,6 +28,12 @@ def everyone(session: Session) -> Sequence[StaffAccount]:
     return session.execute(select(StaffAccount).order_by(StaffAccount.email)).scalars().all()
 
 
+def accounts_after(session: Session, after: str, limit: int) -> Sequence[StaffAccount]:
+    """Up to ``limit`` accounts by e-mail, after the e-mail ``after`` (``""``: from the first)."""
+    query = select(StaffAccount).where(StaffAccount.email > after).order_by(StaffAccount.email).limit(limit)
+    return session.execute(query).scalars().all()
+
+
 def enabled_owners(session: Session) -> int:
     return int(
         session.execute(

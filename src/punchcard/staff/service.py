@@ -193,6 +193,11 @@ def everyone(session: Session) -> Sequence[StaffAccount]:
     return repository.everyone(session)
 
 
+def accounts_after(session: Session, after: str, limit: int) -> Sequence[StaffAccount]:
+    """A page of the accounts, by e-mail (the console's staff page)."""
+    return repository.accounts_after(session, after, limit)
+
+
 def get(session: Session, staff_id: int) -> StaffAccount:
     account = repository.by_id(session, staff_id)
     if account is None:

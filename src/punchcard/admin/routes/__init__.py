@@ -10,10 +10,22 @@ per page group (``common`` holds what they share), joined here into one ``router
 
 from __future__ import annotations
 
-from punchcard.admin.routes import audit, dashboard, editor, keys, members, program, sign_in, staff, start, static
+from punchcard.admin.routes import (
+    audit,
+    dashboard,
+    editor,
+    emails,
+    keys,
+    members,
+    program,
+    sign_in,
+    staff,
+    start,
+    static,
+)
 from punchcard.admin.routes.common import console_router
 
-GROUPS = (static, start, sign_in, dashboard, members, audit, program, editor, keys, staff)
+GROUPS = (static, start, sign_in, dashboard, members, audit, program, editor, emails, keys, staff)
 """The page groups in the order their routes are matched: a path is answered by the first route that fits it."""
 
 router = console_router(route for group in GROUPS for route in group.router.routes)

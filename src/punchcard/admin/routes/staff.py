@@ -24,8 +24,8 @@ StaffManaging = Annotated[Staff, Depends(acting(Permission.MANAGE_STAFF))]
 
 
 @router.get("/staff")
-def staff_page(session: SessionDep, staff: StaffManager, now: NowDep) -> Response:
-    return staffing.staff_page(Frame(session, staff, section="staff"), now)
+def staff_page(session: SessionDep, staff: StaffManager, now: NowDep, after: str = "") -> Response:
+    return staffing.staff_page(Frame(session, staff, section="staff"), now, after=after)
 
 
 @router.post("/staff")
