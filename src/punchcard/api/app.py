@@ -35,6 +35,7 @@ from punchcard.portal import service as portal_service
 from punchcard.portal.routes import router as portal
 from punchcard.program.endpoints import router as program
 from punchcard.reward.endpoints import router as rewards
+from punchcard.webhook.demo_receiver import router as demo_receiver
 from punchcard.webhook.endpoints import router as webhooks_api
 from punchcard.webhook.sender import Sender
 
@@ -119,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(portal_assets.STATIC_URL, StaticFiles(directory=portal_assets.STATIC), name="portal-assets")
     if settings.demo_mail_catcher:
         app.include_router(mail_catcher)
+    if settings.demo_webhook_secret:
+        app.include_router(demo_receiver)
 
     for name, media_type in ICONS.items():
         app.add_api_route(f"/{name}", _icon(name, media_type), methods=["GET"], include_in_schema=False)

@@ -293,10 +293,12 @@ def demo(
             PUNCHCARD_SMTP_PORT=str(mail_port),
             PUNCHCARD_DEMO_MAIL_CATCHER="true",
             PUNCHCARD_WEBHOOKS_ALLOW_PRIVATE="true",  # webhooks to receivers on this machine
+            PUNCHCARD_DEMO_WEBHOOK_SECRET=setup.subscribe_receiver(url, result.slug, f"{base}/demo/webhooks"),
             PUNCHCARD_PUBLIC_URL=base,
         )
         typer.echo(f"Mail catcher:  {base}/demo/mail  (ask for a sign-in link as anna@example.com, open it here)")
         typer.echo(f"               (SMTP on 127.0.0.1:{mail_port})")
+        typer.echo(f"Webhooks:      {base}/demo/webhooks  (every event of the program, signatures checked)")
     typer.echo("Admin API key:")
     typer.echo(result.admin_key)
     if serve_api:

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from punchcard.auth.service import Scope, create_key
+from punchcard.consumers import consumers
 from punchcard.coupon import service as coupons
 from punchcard.coupon.domain import Order
 from punchcard.demo import sample
@@ -37,20 +38,23 @@ from punchcard.event import service as events
 from punchcard.event.schemas import EventIn
 from punchcard.jobs import service as jobs
 from punchcard.kit.calendar import add_months, local_date, start_of_local_day
-from punchcard.kit.clock import utc_now
-from punchcard.kit.db import get_engine, unit_of_work
+from punchcard.kit.clock import FixedClock, utc_now
+from punchcard.kit.db import get_engine, session_factory, unit_of_work
 from punchcard.kit.errors import PunchcardError
 from punchcard.kit.idempotency import request_hash
 from punchcard.kit.migrate import upgrade
+from punchcard.kit.settings import Settings
 from punchcard.ledger import service as ledger_queries
 from punchcard.member import service as member_service
 from punchcard.member.service import Profile
+from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 from punchcard.reward import service as rewards
 from punchcard.rules.domain import Line
 from punchcard.staff import service as staff
 from punchcard.staff.domain import Role
+from punchcard.webhook import service as webhooks
 
 PROGRAM_FILE = Path(__file__).resolve().parents[3] / "examples" / "demo" / "program.yaml"
 DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD = "demo@example.com", "punchcard-demo"
@@ -124,6 +128,9 @@ def build(
         f"({time.monotonic() - clock:.1f} s)"
     )
 
+    # The history goes to the outbox's consumers now (the activity log; mail only for the last days' events), so that
+    # a webhook subscribed afterwards hears what happens from now on, not a year at once.
+    Dispatcher(session_factory(engine), consumers(Settings(database_url=url)), FixedClock(now)).drain()
     with unit_of_work(engine) as session:
         tiers = member_service.by_tier(session, program_id)
         admin_key = create_key(session, program_id, Scope.ADMIN, now)
@@ -141,6 +148,18 @@ def build(
         staff_email=DEMO_STAFF_EMAIL,
         staff_password=DEMO_STAFF_PASSWORD,
     )
+
+
+def subscribe_receiver(url: str, slug: str, receiver_url: str) -> str:
+    """Subscribe the demo's own webhook receiver to every event of the program, after the history was handed on
+    (``build``), so it hears what happens from now; returns the webhook's secret."""
+    engine = get_engine(url)
+    with unit_of_work(engine) as session:
+        program_id = programs.program_id_for(session, slug)
+        endpoint = webhooks.create(
+            session, program_id, receiver_url, ["*"], "the demo's receiver", utc_now(), allow_private=True
+        )
+        return endpoint.secret
 
 
 def _delete_sqlite(url: str, path: Path) -> None:

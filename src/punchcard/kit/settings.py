@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     demo_mail_catcher: bool = False
     """Serve ``/demo/mail``, the page of the demo's in-memory mail catcher; it shows everyone's sign-in links, so it is
     for ``punchcard demo`` only."""
+    demo_webhook_secret: str = ""
+    """Serve ``/demo/webhooks``, the demo's webhook receiver, checking signatures with this secret; ``punchcard demo``
+    only (it shows the payloads it receives to anyone)."""
 
     def clock(self) -> Clock:
         return FixedClock(self.fixed_now) if self.fixed_now is not None else SystemClock()
