@@ -188,3 +188,33 @@ def untranslated_program_texts(text: str, language: str) -> list[str]:
     ``language`` too (a text the shop writes the same in both cannot tell, and is left out)."""
     translated = [found for _, found in DEMO.texts() if found.in_language(language) != found.default]
     return [found.default for found in translated if found.default in text]
+
+
+def test_the_portal_installs_as_an_app_and_the_card_reads_offline(page: Page, member: Member, mailbox: Mailbox) -> None:
+    sign_in(page, member, mailbox)
+    # The manifest names the program, its colour and icons that load
+    manifest = page.request.get(f"{member.portal}/manifest.webmanifest").json()
+    assert manifest["display"] == "standalone"
+    assert member.portal.endswith(manifest["scope"])
+    for icon in manifest["icons"]:
+        assert page.request.get(member.portal.split("/portal/")[0] + icon["src"]).status == 200
+    # The service worker takes charge of the portal, and the home page and card are kept as they are seen
+    page.wait_for_function("() => navigator.serviceWorker.getRegistration().then(found => !!(found && found.active))")
+    page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.goto(f"{member.portal}/card")
+    page.goto(member.portal)
+    expect(page.locator("#available-points")).to_have_text("209 points")
+    # Offline, the member still reads their points and their card, told that they are offline
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("#available-points")).to_have_text("209 points")
+    expect(page.locator("[data-offline]")).to_be_visible()
+    page.goto(f"{member.portal}/card")
+    expect(page.locator("svg").first).to_be_visible()
+    assert axe_violations(page) == []
+    page.context.set_offline(False)
+    # Signing out forgets what was kept
+    page.goto(member.portal)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_function("async () => (await caches.keys()).every(name => !name.startsWith('punchcard-portal:'))")

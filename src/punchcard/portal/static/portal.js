@@ -16,6 +16,32 @@
     });
   });
 
+  // An installable app: the service worker keeps the home page and the card readable offline.
+  var worker = document.querySelector('meta[name="punchcard-worker"]');
+  if ("serviceWorker" in navigator && worker) {
+    navigator.serviceWorker.register(worker.content, { scope: worker.dataset.scope }).catch(function () {});
+  }
+  var offline = document.querySelector("[data-offline]");
+  if (offline) {
+    var show = function () { offline.hidden = navigator.onLine; };
+    window.addEventListener("online", show);
+    window.addEventListener("offline", show);
+    show();
+  }
+  // Signing out forgets what was kept for offline reading, on this device.
+  document.querySelectorAll("form.sign-out").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage("forget");
+      }
+      if (window.caches) {
+        caches.keys().then(function (names) {
+          names.filter(function (name) { return name.indexOf("punchcard-portal:") === 0; }).forEach(function (name) { caches.delete(name); });
+        });
+      }
+    });
+  });
+
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function () {
       form.querySelectorAll("button[type=submit]").forEach(function (submit) {
