@@ -11,13 +11,13 @@ treat the two as one message. A failure to send is tried again later (1 minute, 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from punchcard.i18n.translator import Translator
+from punchcard.kit.background import Repeating
 from punchcard.kit.clock import Clock
 from punchcard.kit.settings import Settings
 from punchcard.mail import sender as smtp
@@ -88,8 +88,7 @@ class MailSender:
         self._sessions = sessions
         self._clock = clock
         self._settings = settings
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._repeating = Repeating("punchcard-mail", self.drain)
 
     def drain(self) -> int:
         """Send (or hold, or drop) every mail due now; returns how many were sent."""
@@ -164,25 +163,10 @@ class MailSender:
         session.commit()
 
     def start(self, every_seconds: float) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._loop, args=(every_seconds,), name="punchcard-mail", daemon=True
-            )
-            self._thread.start()
+        self._repeating.start(every_seconds)
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            self._thread = None
-
-    def _loop(self, every_seconds: float) -> None:
-        while not self._stop.is_set():
-            try:
-                self.drain()
-            except Exception:  # the database went away, say; the next round tries again
-                log.exception("sending member mail failed; trying again in %s s", every_seconds)
-            self._stop.wait(every_seconds)
+        self._repeating.stop()
 
 
 def _why_not(session: Session, mail: MemberMail, member: Member | None) -> str | None:

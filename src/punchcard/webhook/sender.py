@@ -9,7 +9,6 @@ endpoint go out one at a time, oldest first (``repository.claim_due``), so a rec
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from punchcard import __version__
+from punchcard.kit.background import Repeating
 from punchcard.kit.clock import Clock
 from punchcard.kit.errors import PunchcardError
 from punchcard.webhook import repository
@@ -68,8 +68,7 @@ class Sender:
         self._clock = clock
         self._allow_private = allow_private
         self._client = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._repeating = Repeating("punchcard-webhooks", self.drain)
 
     def drain(self) -> int:
         """Post every delivery due now, batch after batch; returns how many attempts were made."""
@@ -149,27 +148,10 @@ class Sender:
             log.warning("webhook %d disabled: every attempt failed since %s", endpoint_id, endpoint.failing_since)
 
     def start(self, every_seconds: float) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(
-            target=self._loop, args=(every_seconds,), name="punchcard-webhooks", daemon=True
-        )
-        self._thread.start()
+        self._repeating.start(every_seconds)
 
     def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._stop.set()
-        self._thread.join()
-        self._thread = None
-
-    def _loop(self, every_seconds: float) -> None:
-        while not self._stop.is_set():
-            try:
-                self.drain()
-            except Exception:  # the database went away, say; the next round tries again
-                log.exception("sending webhooks failed; trying again in %s s", every_seconds)
-            self._stop.wait(every_seconds)
+        self._repeating.stop()
 
 
 def _elapsed(started: float) -> int:
