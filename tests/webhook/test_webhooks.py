@@ -6,15 +6,18 @@ webhooks, and a webhook cannot be pointed into private networks unless the opera
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from punchcard.staff.domain import Role
 from punchcard.webhook import domain
 from punchcard.webhook.service import check_url
+from tests.admin.conftest import Console
 from tests.clock import NOW
 from tests.conftest import Clock
 from tests.factories import ApiClient, deliver_outbox, error_of, line
@@ -122,7 +125,7 @@ def test_a_members_events_arrive_in_order_even_when_the_first_is_retried(
 
 
 def test_a_delivery_is_given_up_after_72_hours_and_the_endpoint_disabled_after_3_days(
-    api: ApiClient, client: TestClient, receiver: Receiver, clock: Clock
+    api: ApiClient, client: TestClient, receiver: Receiver, clock: Clock, signed_in: Callable[[Role], Console]
 ) -> None:
     receiver.answers = [500] * 1000
     webhook = subscribe(api, receiver.url, ["member.enrolled"])
@@ -140,6 +143,12 @@ def test_a_delivery_is_given_up_after_72_hours_and_the_endpoint_disabled_after_3
     # Failing for three days disabled the endpoint: a new event is not even queued for it
     shown = api.get(f"/api/v1/webhooks/{webhook['id']}").json()
     assert (shown["status"], shown["disabled_reason"]) == ("disabled", "every attempt failed for 3 days")
+    console = signed_in(Role.OWNER)  # and the console says so
+    row = re.search(
+        rf'<tr data-webhook="{webhook["id"]}">(.*?)</tr>', console.page(f"/admin/p/{api.slug}/api-keys"), re.S
+    )
+    assert row is not None
+    assert "every attempt failed for 3 days" in row.group(1)
     asked = len(receiver.requests)
     api.member()
     send(client)

@@ -1,5 +1,6 @@
 """Creating and revoking a program's API keys from the console, each written to the audit log. A new key is shown
-once, on the page that created it: only its hash is stored."""
+once, on the page that created it: only its hash is stored. The page also shows the program's webhooks, and which
+ones were disabled for failing."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from punchcard.kit.errors import NotFound
 from punchcard.program.domain import ProgramVersion
 from punchcard.staff import service as staff_service
 from punchcard.staff.domain import Action
+from punchcard.webhook import service as webhooks
 
 
 def create(session: Session, staff: Staff, version: ProgramVersion, scope: Scope, note: str, now: datetime) -> str:
@@ -50,8 +52,13 @@ def revoke(session: Session, staff: Staff, version: ProgramVersion, key_id: int,
 
 
 def page(frame: Frame, new_key: str = "") -> HTMLResponse:
-    """The program's keys; ``new_key`` is one just created, shown this once."""
+    """The program's keys, and its webhooks with their state; ``new_key`` is one just created, shown this once."""
     assert frame.version is not None
+    program_id = frame.version.program_id
     return frame.page(
-        "api_keys.html", keys=auth.keys(frame.session, frame.version.program_id), new_key=new_key, Scope=Scope
+        "api_keys.html",
+        keys=auth.keys(frame.session, program_id),
+        webhooks=webhooks.endpoints(frame.session, program_id),
+        new_key=new_key,
+        Scope=Scope,
     )
