@@ -1,12 +1,14 @@
 """The program file format (YAML or TOML), validated with Pydantic and turned into the pure ``Program``.
 
 Every model forbids unknown keys so a typo in a marketer's file is an error that names the field, never a rule that
-silently does nothing. ``docs/program-file.md`` documents this format; keep the two together.
+silently does nothing. ``docs/program-file.md`` documents this format; keep the two together. The earning rules'
+models are in ``rule_schemas`` and the shared building blocks in ``file_types``; both are named here too, since this
+module is where other features read the format.
 """
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from decimal import Decimal
 from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
@@ -14,13 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     NonNegativeInt,
-    PlainSerializer,
-    PlainValidator,
     PositiveInt,
     ValidationInfo,
     field_validator,
@@ -29,210 +27,25 @@ from pydantic import (
 
 from punchcard.coupon.domain import Benefit, BenefitKind
 from punchcard.i18n.text import Text
-from punchcard.kit.calendar import Period
 from punchcard.kit.money import exponent
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
 from punchcard.program.domain import Email, Program
+from punchcard.program.file_types import Code as Code
+from punchcard.program.file_types import Language as Language
+from punchcard.program.file_types import LineSelector as LineSelector
+from punchcard.program.file_types import LocalText as LocalText
+from punchcard.program.file_types import NonNegativeDecimal as NonNegativeDecimal
+from punchcard.program.file_types import OptionalLocalText as OptionalLocalText
+from punchcard.program.file_types import Strict as Strict
+from punchcard.program.file_types import unique
+from punchcard.program.rule_schemas import Action as Action
+from punchcard.program.rule_schemas import AttributeCondition as AttributeCondition
+from punchcard.program.rule_schemas import Conditions as Conditions
+from punchcard.program.rule_schemas import EarningRule as EarningRule
 from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
 from punchcard.rules import domain as rules
 from punchcard.tier.domain import Metric, Perk, Tier, TierPolicy, Window, WindowKind
-
-Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
-
-
-def _local_text(value: object, info: ValidationInfo) -> str | dict[str, str]:
-    """A text members read: one non-empty string, or a map of them by language that names only the program's
-    languages and includes the first (the fallback). The languages come in the validation context
-    (``ProgramFile.read``); stored definitions, checked when they were applied, come without."""
-    if isinstance(value, str):
-        if not value.strip():
-            raise ValueError("the text is empty")
-        return value
-    if not isinstance(value, dict) or not value:
-        raise ValueError("give a text, or texts by language: {en: Free drink, et: Tasuta jook}")
-    empty = sorted(str(tag) for tag, text in value.items() if not isinstance(text, str) or not text.strip())
-    if empty:
-        raise ValueError(f"{', '.join(empty)}: the text is empty")
-    languages = (info.context or {}).get("languages")
-    if languages:
-        unknown = sorted(set(value) - set(languages))
-        if unknown:
-            raise ValueError(f"{', '.join(unknown)}: not among the program's languages ({', '.join(languages)})")
-        if languages[0] not in value:
-            raise ValueError(f"give the text in {languages[0]}, the program's first language (the fallback)")
-    return value
-
-
-LocalText = Annotated[str | dict[str, str], PlainValidator(_local_text, json_schema_input_type=str | dict[str, str])]
-"""A text members read: one string (in the program's first language) or a map by language (``i18n.text``)."""
-
-
-def _optional_local_text(value: object, info: ValidationInfo) -> str | dict[str, str]:
-    return "" if value == "" else _local_text(value, info)
-
-
-OptionalLocalText = Annotated[
-    str | dict[str, str], PlainValidator(_optional_local_text, json_schema_input_type=str | dict[str, str])
-]
-"""``LocalText``, or ``""`` for none."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class LineSelector(Strict):
-    categories: list[str] = []
-    skus: list[str] = []
-    exclude_categories: list[str] = []
-    exclude_skus: list[str] = []
-
-    def to_domain(self) -> rules.LineFilter:
-        return rules.LineFilter(
-            frozenset(self.categories),
-            frozenset(self.skus),
-            frozenset(self.exclude_categories),
-            frozenset(self.exclude_skus),
-        )
-
-
-class Bounds(Strict):
-    min: Decimal | None = None
-    max: Decimal | None = None
-
-    def to_domain(self) -> rules.Range:
-        return rules.Range(self.min, self.max)
-
-
-def _keep_numbers_numeric(value: object) -> object:
-    """Stored definitions are JSON: a decimal compared by ``equals`` must come back a number, not the string "4.5"."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
-Scalar = Annotated[bool | int | Decimal | str, PlainSerializer(_keep_numbers_numeric)]
-
-
-class AttributeCondition(Strict):
-    equals: Scalar | None = None
-    one_of: list[Scalar] | None = None
-    min: Decimal | None = None
-    max: Decimal | None = None
-
-    @model_validator(mode="after")
-    def _one_test(self) -> Self:
-        tests = [self.equals is not None, self.one_of is not None, self.min is not None or self.max is not None]
-        if sum(tests) != 1:
-            raise ValueError("give exactly one of: equals, one_of, min/max")
-        return self
-
-    def to_domain(self, name: str) -> rules.AttributeTest:
-        bounds = rules.Range(self.min, self.max) if self.min is not None or self.max is not None else None
-        one_of = tuple(self.one_of) if self.one_of is not None else None
-        return rules.AttributeTest(name, equals=self.equals, one_of=one_of, range=bounds)
-
-
-class DateSpan(Strict):
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
-
-
-class Conditions(Strict):
-    """All given conditions must hold (AND)."""
-
-    order_total: Bounds | None = None
-    has_lines: LineSelector | None = None
-    tier: list[Code] | None = None
-    weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = None
-    dates: DateSpan | None = None
-    member: dict[str, AttributeCondition] = {}
-    attributes: dict[str, AttributeCondition] = {}
-
-    def to_domain(self) -> tuple[rules.Condition, ...]:
-        found: list[rules.Condition] = []
-        if self.order_total is not None:
-            found.append(rules.OrderTotalIn(self.order_total.to_domain()))
-        if self.has_lines is not None:
-            found.append(rules.HasLine(self.has_lines.to_domain()))
-        if self.tier is not None:
-            found.append(rules.TierIn(frozenset(self.tier)))
-        if self.weekdays is not None:
-            found.append(rules.WeekdayIn(frozenset(self.weekdays)))
-        if self.dates is not None:
-            found.append(rules.DateBetween(self.dates.from_, self.dates.to))
-        found += [rules.MemberAttribute(test.to_domain(name)) for name, test in self.member.items()]
-        found += [rules.EventAttribute(test.to_domain(name)) for name, test in self.attributes.items()]
-        return tuple(found)
-
-
-class Action(Strict):
-    """Exactly one of ``points``, ``points_per_currency_unit`` or ``multiply_by``."""
-
-    points: NonNegativeDecimal | None = None
-    points_per_currency_unit: NonNegativeDecimal | None = None
-    lines: LineSelector = LineSelector()
-    include_shipping: bool = False
-    multiply_by: Literal["tier"] | Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
-
-    @model_validator(mode="after")
-    def _one_action(self) -> Self:
-        given = [self.points, self.points_per_currency_unit, self.multiply_by]
-        if sum(value is not None for value in given) != 1:
-            raise ValueError("give exactly one of: points, points_per_currency_unit, multiply_by")
-        return self
-
-    def to_domain(self) -> rules.Action:
-        if self.points is not None:
-            return rules.AwardFixed(self.points)
-        if self.points_per_currency_unit is not None:
-            return rules.AwardPerCurrencyUnit(
-                self.points_per_currency_unit, self.lines.to_domain(), self.include_shipping
-            )
-        assert self.multiply_by is not None
-        return rules.Multiply(self.multiply_by)
-
-
-class Limit(Strict):
-    times: PositiveInt
-    per: Period
-
-
-class EarningRule(Strict):
-    code: Code
-    name: LocalText
-    when: str = Field(min_length=1, max_length=63, pattern=r"^[a-z][a-z0-9_]*$")
-    priority: int = 0
-    if_: Conditions = Field(Conditions(), alias="if")
-    then: Action
-    limit: Limit | None = None
-    max_points: NonNegativeDecimal | None = None
-    stop: bool = False
-    enabled: bool = True
-
-    @model_validator(mode="after")
-    def _refund_is_not_earning(self) -> Self:
-        if self.when == rules.REFUND:
-            raise ValueError("refunds reverse points automatically; a rule cannot be triggered by 'refund'")
-        return self
-
-    def to_domain(self, language: str) -> rules.Rule:
-        limit = rules.FiredFewerThan(self.code, self.limit.times, self.limit.per) if self.limit else None
-        return rules.Rule(
-            code=self.code,
-            name=Text.of(self.name, language),
-            event_type=self.when,
-            action=self.then.to_domain(),
-            conditions=self.if_.to_domain(),
-            priority=self.priority,
-            max_points=self.max_points,
-            limit=limit,
-            stop=self.stop,
-            enabled=self.enabled,
-        )
 
 
 class Expiry(Strict):
@@ -304,7 +117,7 @@ class TierLevel(Strict):
     @field_validator("perks")
     @classmethod
     def _unique_perks(cls, perks: list[PerkSpec]) -> list[PerkSpec]:
-        _unique([perk.code for perk in perks], "perk")
+        unique([perk.code for perk in perks], "perk")
         return perks
 
 
@@ -321,7 +134,7 @@ class Tiers(Strict):
             raise ValueError("the first tier must have threshold 0, so that every member has a tier")
         if any(later <= earlier for earlier, later in pairwise(thresholds)):
             raise ValueError("tier thresholds must be strictly ascending")
-        _unique([level.code for level in self.levels], "tier")
+        unique([level.code for level in self.levels], "tier")
         return self
 
     def to_domain(self, currency: str, language: str) -> TierPolicy:
@@ -418,12 +231,6 @@ class RewardSpec(Strict):
         )
 
 
-def _unique(codes: list[str], what: str) -> None:
-    duplicates = sorted({code for code in codes if codes.count(code) > 1})
-    if duplicates:
-        raise ValueError(f"{what} codes must be unique; repeated: {', '.join(duplicates)}")
-
-
 class ProgramFile(Strict):
     slug: Code
     name: LocalText
@@ -465,7 +272,7 @@ class ProgramFile(Strict):
     @field_validator("earning_rules")
     @classmethod
     def _rules_consistent(cls, earning_rules: list[EarningRule], info: ValidationInfo) -> list[EarningRule]:
-        _unique([rule.code for rule in earning_rules], "earning rule")
+        unique([rule.code for rule in earning_rules], "earning rule")
         tier_codes = _tier_codes(info)
         for rule in earning_rules:
             unknown = set(rule.if_.tier or []) - set(tier_codes or [])
@@ -476,7 +283,7 @@ class ProgramFile(Strict):
     @field_validator("rewards")
     @classmethod
     def _rewards_consistent(cls, rewards: list[RewardSpec], info: ValidationInfo) -> list[RewardSpec]:
-        _unique([reward.code for reward in rewards], "reward")
+        unique([reward.code for reward in rewards], "reward")
         tier_codes = _tier_codes(info)
         for reward in rewards:
             if tier_codes is not None and reward.min_tier is not None and reward.min_tier not in tier_codes:
