@@ -48,22 +48,10 @@ def compose(
     """The mail as the member will read it (also the console's preview and test mail)."""
     language = content.language_of(program, member)
     ui = Translator(language)
-    base = settings.public_url.rstrip("/")
-    portal_url = f"{base}/portal/{program.slug}?lang={language}"
-    unsubscribe_url = f"{base}/mail/unsubscribe/{unsubscribe}" if unsubscribe else None
-    frame = templates.Frame(
-        program=program.name.in_language(language),
-        colour=program.email.colour,
-        portal_url=portal_url,
-        open_label=ui.t("mail.open"),
-        footer=ui.t("mail.marketing_footer", program=program.name),
-        unsubscribe_url=unsubscribe_url,
-        unsubscribe_label=ui.t("mail.unsubscribe"),
-        language=language,
-        logo_url=program.email.logo_url,
-    )
+    around = service.frame(program, ui, settings, unsubscribe)
+    unsubscribe_url = around.unsubscribe_url
     words = service.words(session, mail.program_id, MailKind(mail.kind), language)
-    rendered = templates.render(words, content.values(session, mail, member, program, portal_url, ui), frame)
+    rendered = templates.render(words, content.values(session, mail, member, program, around.portal_url, ui), around)
     headers: tuple[tuple[str, str], ...] = ()
     if unsubscribe_url is not None:
         mailto = f"mailto:{smtp_address(settings)}?subject=unsubscribe%20{unsubscribe}"

@@ -115,26 +115,30 @@ def save(
     return []
 
 
+def frame(program: Program, ui: Translator, settings: Settings, unsubscribe: str | None) -> templates.Frame:
+    """What surrounds a mail's words in ``ui``'s language: the program, its colour and logo, the portal's link, and
+    for marketing mail (``unsubscribe``: the link's token) the unsubscribe footer."""
+    base = settings.public_url.rstrip("/")
+    return templates.Frame(
+        program=program.name.in_language(ui.language),
+        colour=program.email.colour,
+        portal_url=f"{base}/portal/{program.slug}?lang={ui.language}",
+        open_label=ui.t("mail.open"),
+        footer=ui.t("mail.marketing_footer", program=program.name),
+        unsubscribe_url=f"{base}/mail/unsubscribe/{unsubscribe}" if unsubscribe else None,
+        unsubscribe_label=ui.t("mail.unsubscribe"),
+        language=ui.language,
+        logo_url=program.email.logo_url,
+    )
+
+
 def preview(
     program: Program, kind: MailKind, language: str, given: templates.Words, settings: Settings, today: datetime
 ) -> templates.Rendered:
     """The mail as a member reading ``language`` would get it, with a sample member's values."""
     ui = Translator(language)
-    base = settings.public_url.rstrip("/")
-    portal_url = f"{base}/portal/{program.slug}?lang={language}"
-    marketing = kind not in TRANSACTIONAL
-    frame = templates.Frame(
-        program=program.name.in_language(language),
-        colour=program.email.colour,
-        portal_url=portal_url,
-        open_label=ui.t("mail.open"),
-        footer=ui.t("mail.marketing_footer", program=program.name),
-        unsubscribe_url=f"{base}/mail/unsubscribe/example" if marketing else None,
-        unsubscribe_label=ui.t("mail.unsubscribe"),
-        language=language,
-        logo_url=program.email.logo_url,
-    )
-    return templates.render(given, content.sample_values(kind, program, portal_url, ui, today), frame)
+    around = frame(program, ui, settings, "example" if kind not in TRANSACTIONAL else None)
+    return templates.render(given, content.sample_values(kind, program, around.portal_url, ui, today), around)
 
 
 def send_test(
