@@ -62,6 +62,7 @@ def client(engine: Engine, database_url: str, mailbox: Mailbox) -> Iterator[Test
         webhook_poll_seconds=0,
         mail_poll_seconds=0,
         webhooks_allow_private=True,  # the tests' receivers run on 127.0.0.1
+        push_allow_private=True,  # and so does their stand-in push service (tests/push/standin.py)
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
     )

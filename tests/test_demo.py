@@ -24,10 +24,12 @@ from punchcard.kit.settings import Settings
 from punchcard.ledger import repository as ledger_queries
 from punchcard.ledger.domain import Account, EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.mailing.models import MemberMail
 from punchcard.member.models import Member
 from punchcard.program import service as programs
 from punchcard.program.models import ProgramRow
 from punchcard.reward.models import Redemption
+from punchcard.survey.models import SurveyInvitation
 from punchcard.tier.models import TierChange
 
 NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
@@ -281,3 +283,25 @@ def test_the_demo_command_prints_an_admin_key_that_works_and_the_urls(
         response = client.get("/api/v1/members/demo-anna", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200, response.text
     assert response.json()["tier"]["code"] == "silver"
+
+
+def test_todays_moments_wait_as_mails_for_the_demos_catcher(built: Built) -> None:
+    """The demo's final day: Kai joined yesterday and moved up to Silver, Anna's first points expire within the week
+    and it is her birthday, and recent buyers are asked how it went; each is a mail queued for the catcher."""
+    with Session(built.engine) as session:
+        kinds = set(session.execute(select(MemberMail.kind).where(MemberMail.status == "queued")).scalars())
+        kai = session.execute(select(Member).where(Member.external_id == "demo-kai")).scalar_one()
+    assert {"welcome", "points_earned", "tier_up", "points_expiring", "birthday", "survey_invitation"} <= kinds
+    assert kai.tier_code == "silver"
+
+
+def test_the_year_has_nps_answers_with_words_in_the_members_languages(built: Built) -> None:
+    with Session(built.engine) as session:
+        answers = session.execute(
+            select(SurveyInvitation.score, SurveyInvitation.comment).where(SurveyInvitation.status == "answered")
+        ).all()
+    assert len(answers) >= 20
+    scores = {score for score, _ in answers}
+    assert scores & {9, 10}  # promoters
+    assert scores & set(range(7))  # and detractors
+    assert any(comment for _, comment in answers)

@@ -11,8 +11,9 @@ from punchcard.mailing.queue import MailQueue
 from punchcard.outbox.dispatcher import Consumer
 from punchcard.portal.consumers import SignInMail
 from punchcard.staff.activity import ActivityLog
+from punchcard.survey.consumer import SurveyScheduler
 from punchcard.webhook.consumer import WebhookFanout
 
 
 def consumers(settings: Settings) -> list[Consumer]:
-    return [ActivityLog(), SignInMail(settings), WebhookFanout(), MailQueue()]
+    return [ActivityLog(), SignInMail(settings), WebhookFanout(), MailQueue(), SurveyScheduler()]

@@ -11,9 +11,11 @@ from punchcard.member import models as member_models
 from punchcard.outbox import models as outbox_models
 from punchcard.portal import models as portal_models
 from punchcard.program import models as program_models
+from punchcard.push import models as push_models
 from punchcard.reminder import models as reminder_models
 from punchcard.reward import models as reward_models
 from punchcard.staff import models as staff_models
+from punchcard.survey import models as survey_models
 from punchcard.tier import models as tier_models
 from punchcard.webhook import models as webhook_models
 
@@ -29,9 +31,11 @@ FEATURE_MODELS = (
     outbox_models,
     portal_models,
     program_models,
+    push_models,
     reminder_models,
     reward_models,
     staff_models,
+    survey_models,
     tier_models,
     webhook_models,
 )

@@ -58,7 +58,7 @@ def test_a_marketer_changes_the_estonian_words_and_members_read_them(
     assert "Uued punktid: 90 punkti" in subjects(mailbox, address)
     # And the member's page lists their mails and their consent's history
     member_page = html.unescape(console.page(f"/admin/p/{api.slug}/members/{member}"))
-    assert '<tr data-mail="points_earned">' in member_page
+    assert '<tr data-mail="points_earned" data-channel="email">' in member_page
     assert "Uued punktid: 90 punkti" in member_page
     assert ": given (enrolment)</li>" in member_page
 

@@ -1,5 +1,6 @@
 """Member e-mail pages in Chromium, at desktop and phone size, axe clean: the console's editor of a mail's words with
-its preview in each of the five languages, and the one-click unsubscribe page in each member's language."""
+its preview in each of the five languages, the one-click unsubscribe page and the survey answer page in each
+member's language."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from punchcard.kit.db import unit_of_work
 from punchcard.mailing.models import MemberMail
 from punchcard.member import service as members
 from punchcard.staff.domain import Role
+from punchcard.survey.models import SurveyInvitation
 from tests.clock import NOW
 from tests.e2e.conftest import LiveServer, Shop, screenshot
 from tests.e2e.test_admin import accessible, fits_the_width, sign_in, staff
@@ -98,3 +100,50 @@ def test_the_unsubscribe_page_speaks_the_members_language(
     assert api.get(f"/api/v1/members/{external}").json()["marketing_consent"] is False
     if language == "et":
         screenshot(page, "unsubscribe-done")
+
+
+SURVEY = {
+    "en": ("Send my answer", "Thank you for your answer!"),
+    "et": ("Saada vastus", "Aitäh vastuse eest!"),
+    "fi": ("Lähetä vastaus", "Kiitos vastauksestasi!"),
+    "sv": ("Skicka mitt svar", "Tack för ditt svar!"),
+    "ru": ("Отправить ответ", "Спасибо за ваш ответ!"),
+}
+
+
+@pytest.mark.parametrize("language", list(SURVEY))
+def test_the_survey_page_opens_with_the_mails_score_and_takes_the_answer(
+    page: Page, live_server: LiveServer, shop: Shop, engine: Engine, language: str
+) -> None:
+    api: ApiClient = shop.api
+    external = api.member(email=f"survey-{language}@example.com", language=language, marketing_consent=True)
+    token = f"e2e-survey-{language}-{page.viewport_name}-{api.slug}"  # type: ignore[attr-defined]
+    with unit_of_work(engine) as session:
+        member = members.get(session, api.program_id, external)
+        session.add(
+            SurveyInvitation(
+                program_id=api.program_id,
+                member_id=member.id,
+                survey="nps",
+                order_id=f"order-{token}",
+                due_at=NOW,
+                status="invited",
+                invited_at=NOW,
+                token=token,
+            )
+        )
+    page.goto(f"{live_server.url}/portal/{api.slug}/surveys/{token}?score=8&lang={language}")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("#score-8")).to_be_checked()
+    checked(page)
+    page.locator('label[for="score-9"]').click()  # a member may change their mind before sending
+    page.locator("#comment").fill("Hyvä kahvi" if language == "fi" else "Great coffee")
+    button, thanks = SURVEY[language]
+    if language == "et":
+        screenshot(page, "survey-question")
+    page.get_by_role("button", name=button).click()
+    expect(page.get_by_role("status")).to_contain_text(thanks)
+    checked(page)
+    assert "9" in page.locator("main").inner_text()
+    if language == "et":
+        screenshot(page, "survey-answered")

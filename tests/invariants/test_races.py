@@ -25,8 +25,11 @@ from punchcard.kit.settings import Settings
 from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
 from punchcard.member.models import Member
+from punchcard.outbox.models import OutboxEvent
+from punchcard.survey.models import SurveyInvitation
 from tests.clock import NOW
-from tests.factories import ApiClient, ProgramMaker, earned, line
+from tests.factories import ApiClient, ProgramMaker, deliver_outbox, earned, line
+from tests.survey.test_surveys import CSRF
 
 T = TypeVar("T")
 
@@ -367,3 +370,45 @@ def test_purchases_for_one_member_from_eight_threads_all_count(
     entries = ledger_of(engine, api, member)
     assert sum(e.amount for e in entries if e.account == "points") == 50 + 16 * 24
     assert len([e for e in entries if e.kind == "earn" and e.account == "points"]) == 17
+
+
+def test_ten_answers_of_one_survey_invitation_at_once_record_one_and_grant_its_points_once(
+    api: ApiClient, server: str, engine: Engine
+) -> None:
+    # Given a member invited to the demo's NPS survey (worth 20 points) by a purchase three days ago
+    member = api.member()
+    bought = NOW - timedelta(days=3, hours=1)
+    api.purchase(member, [line("BEANS", "coffee-beans", "20.00")], occurred_at=bought.isoformat())
+    deliver_outbox(api.client)
+    jobs.run(engine, at=NOW, now=NOW, only=[api.slug])
+    with Session(engine) as session:
+        token = session.execute(
+            select(SurveyInvitation.token).where(SurveyInvitation.program_id == api.program_id)
+        ).scalar_one()
+    before = api.available(member)
+    page = f"/portal/{api.slug}/surveys/{token}"
+
+    # When ten browsers (each its own cookies) send an answer at once
+    def answer(index: int) -> httpx.Response:
+        with httpx.Client(base_url=server, timeout=60) as browser:
+            csrf = CSRF.search(browser.get(page).text)
+            assert csrf is not None
+            return browser.post(page, data={"score": str(index), "csrf": csrf.group(1)}, follow_redirects=False)
+
+    responses = at_once(10, answer)
+
+    # Then every browser is told it is done, one answer is kept, and its points came once
+    assert statuses(responses) == {303: 10}
+    with Session(engine) as session:
+        row = session.execute(
+            select(SurveyInvitation).where(SurveyInvitation.program_id == api.program_id)
+        ).scalar_one()
+        answered = session.execute(
+            select(func.count()).where(OutboxEvent.program_id == api.program_id, OutboxEvent.type == "survey.answered")
+        ).scalar_one()
+    assert row.status == "answered"
+    assert row.score in range(10)
+    assert answered == 1
+    assert api.available(member) == before + 20
+    grants = [entry for entry in ledger_of(engine, api, member) if entry.rule_code == "survey:nps"]
+    assert [(entry.account, entry.amount) for entry in grants] == [("points", 20)]

@@ -18,8 +18,11 @@ from punchcard.kit.db import unit_of_work
 from punchcard.kit.events import EVENT_TYPES
 from punchcard.outbox.models import OutboxEvent
 from punchcard.portal import service as portal
+from punchcard.program import service as programs
+from punchcard.survey import service as surveys
+from punchcard.survey.models import SurveyInvitation
 from tests.clock import NOW
-from tests.factories import ApiClient, line
+from tests.factories import ApiClient, deliver_outbox, line
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 
@@ -50,6 +53,14 @@ def same_shape(example: Any, real: Any) -> bool:
     return bool(shape(example) == shape(real))
 
 
+def invitation_token(api: ApiClient, engine: Engine) -> str:
+    with Session(engine) as session:
+        query = select(SurveyInvitation.token).where(SurveyInvitation.program_id == api.program_id)
+        token = session.execute(query).scalar_one()
+    assert token is not None
+    return token
+
+
 def real_events(api: ApiClient, engine: Engine) -> dict[str, dict[str, Any]]:
     """One event of every type, from a member's life through the API, the jobs and the portal."""
     reminded = NOW + timedelta(days=25)  # the coupon expires within the week, and it is Kai's birthday
@@ -59,6 +70,7 @@ def real_events(api: ApiClient, engine: Engine) -> dict[str, dict[str, Any]]:
     silver = api.member("c-43")  # stays silver until the review finds their points out of the window
     api.purchase(silver, [line("BEANS", "coffee-beans", "150.00", 2)], order_id="O-2")
     api.refund(member, "O-1", refund_lines=[{"sku": "BEANS", "quantity": 1}])
+    api.purchase(member, [line("BEANS", "coffee-beans", "20.00")], order_id="O-3", occurred_at=NOW.isoformat())
     api.post(f"/api/v1/members/{member}/adjustments", {"points": 25, "reason": "Late delivery"})
     api.patch(f"/api/v1/members/{member}", {"name": "Kai Virtanen"})
     redeemed = api.post(
@@ -67,7 +79,14 @@ def real_events(api: ApiClient, engine: Engine) -> dict[str, dict[str, Any]]:
     code = redeemed.json()["coupon"]["code"]
     assert api.post(f"/api/v1/coupons/{code}/redemptions", {"order_id": "O-77"}).status_code in (200, 201)
     assert api.post(f"/api/v1/coupons/{code}/release", {"order_id": "O-77"}).status_code == 200
+    deliver_outbox(api.client)  # the purchases schedule the survey invitation, which the jobs then send
     jobs.run(engine, at=reminded, now=reminded, only=[api.slug])
+    token = invitation_token(api, engine)
+    with unit_of_work(engine) as session:
+        version = programs.current(session, api.program_id)
+        invited = surveys.invitation(session, version.program, api.program_id, token, reminded)
+        assert invited is not None
+        surveys.answer(session, version, invited, 9, "Great beans, slow delivery", "fi", reminded)
     expiring = NOW + timedelta(days=340)  # the points earned now expire in under 30 days
     jobs.run(engine, at=expiring, now=expiring, only=[api.slug])
     later = NOW + timedelta(days=800)

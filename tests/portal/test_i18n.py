@@ -72,7 +72,7 @@ def test_no_message_is_left_in_english(language: str) -> None:
 def test_every_message_is_used_and_every_message_used_exists() -> None:
     sources = [
         path.read_text(encoding="utf-8")
-        for folder in (SRC / "portal", SRC / "mail", SRC / "mailing")
+        for folder in (SRC / "portal", SRC / "mail", SRC / "mailing", SRC / "survey")
         for path in folder.rglob("*")
         if path.suffix in (".py", ".html", ".txt")
     ]

@@ -242,6 +242,12 @@ description.ru = "Следующий заказ доставим бесплат�
 cost = 200
 benefit = { free_shipping = true }
 min_tier = "silver"
+
+[[surveys]]
+code = "nps"
+kind = "nps"
+trigger = { days_after_purchase = 3, at_most_every_days = 90 }
+reward_points = 20
 """
 
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 8, 12, 40
 MAX_X_LABELS = 12
+
+Value = int | Decimal
+"""A charted number: a count, or an average (a CES score) as a decimal."""
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class Bar:
     height: float
     series: int
     label: str
-    value: int
+    value: Value
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Chart:
     title: str
     series: tuple[str, ...]
     labels: tuple[str, ...]
-    values: tuple[tuple[int, ...], ...]
+    values: tuple[tuple[Value, ...], ...]
     """``values[s][i]``: series ``s`` at label ``i``; the table alternative is drawn from these."""
     bars: tuple[Bar, ...] = ()
     line: str = ""
@@ -61,7 +65,7 @@ class Chart:
         return WIDTH - RIGHT
 
 
-def nice_step(span: int, ticks: int = 4) -> int:
+def nice_step(span: Value, ticks: int = 4) -> int:
     """A round step (1, 2 or 5 × a power of ten) that cuts ``span`` into about ``ticks`` parts."""
     if span <= 0:
         return 1
@@ -71,16 +75,16 @@ def nice_step(span: int, ticks: int = 4) -> int:
     return max(int(step), 1)
 
 
-def _scale(low: int, high: int) -> tuple[int, int, int]:
+def _scale(low: Value, high: Value) -> tuple[int, int, int]:
     """Axis bounds covering ``low``..``high`` (and zero) on whole steps, and the step."""
     low, high = min(low, 0), max(high, 0)
     step = nice_step(high - low)
     return math.floor(low / step) * step, max(math.ceil(high / step) * step, step), step
 
 
-def _y(value: float, bottom: int, top: int) -> float:
+def _y(value: Value | float, bottom: int, top: int) -> float:
     plot = HEIGHT - TOP - BOTTOM
-    return round(TOP + plot * (top - value) / (top - bottom), 1)
+    return round(TOP + plot * (top - float(value)) / (top - bottom), 1)
 
 
 def _y_ticks(bottom: int, top: int, step: int) -> tuple[Tick, ...]:
@@ -92,7 +96,7 @@ def _x_ticks(labels: Sequence[str], centre: Sequence[float]) -> tuple[Tick, ...]
     return tuple(Tick(centre[i], labels[i]) for i in range(0, len(labels), every))
 
 
-def bar_chart(key: str, title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> Chart:
+def bar_chart(key: str, title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[Value]]]) -> Chart:
     """Grouped bars: one group per label, one bar per series."""
     values = tuple(tuple(numbers) for _, numbers in series)
     bottom, top, step = _scale(min((min(v, default=0) for v in values), default=0), max(map(max, values), default=0))
@@ -117,7 +121,7 @@ def bar_chart(key: str, title: str, labels: Sequence[str], series: Sequence[tupl
     )
 
 
-def line_chart(key: str, title: str, labels: Sequence[str], name: str, values: Sequence[int]) -> Chart:
+def line_chart(key: str, title: str, labels: Sequence[str], name: str, values: Sequence[Value]) -> Chart:
     bottom, top, step = _scale(min(values, default=0), max(values, default=0))
     slot = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     centres = [round(LEFT + slot * (i + 0.5), 1) for i in range(len(labels))]

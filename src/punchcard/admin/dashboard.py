@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from fastapi.responses import HTMLResponse
 
 from punchcard.admin import forms
-from punchcard.admin.charts import Chart, bar_chart, line_chart
+from punchcard.admin.charts import Chart, Value, bar_chart, line_chart
 from punchcard.admin.frame import Frame
 from punchcard.analytics import service as analytics
 from punchcard.analytics.domain import DEFINITIONS
 from punchcard.analytics.service import Dashboard
+from punchcard.program.domain import Survey, SurveyKind
+from punchcard.survey import service as surveys
+from punchcard.survey.domain import Results
+from punchcard.survey.service import SurveyInvitation
 
 
 def page(frame: Frame, first: str, last: str, now: datetime) -> HTMLResponse:
@@ -24,6 +30,7 @@ def page(frame: Frame, first: str, last: str, now: datetime) -> HTMLResponse:
         "dashboard.html",
         board=board,
         charts=charts(board),
+        surveys=[survey_board(frame, survey, board) for survey in frame.version.program.surveys],
         definitions=DEFINITIONS,
         period_error=choice.error,
         presets=forms.presets(zone, now),
@@ -73,3 +80,40 @@ def charts(board: Dashboard) -> list[Chart]:
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class SurveyBoard:
+    """One survey on the dashboard: its results for the period, its score over time, the latest words."""
+
+    survey: Survey
+    results: Results
+    chart: Chart | None
+    comments: list[SurveyInvitation]
+
+
+def survey_board(frame: Frame, survey: Survey, board: Dashboard) -> SurveyBoard:
+    """A bar per bucket that has answers (a bucket without any has no score, which is not a score of 0), labelled
+    with the number of answers behind it."""
+    assert frame.version is not None
+    program_id, period = frame.version.program_id, board.period
+    buckets = [figures.bucket for figures in board.series]
+    spans = [(bucket.start, bucket.end) for bucket in buckets]
+    by_bucket = surveys.results_by_span(frame.session, program_id, survey, spans)
+    answered = [(bucket, found) for bucket, found in zip(buckets, by_bucket, strict=True) if found.responses]
+    per = period.grain.value
+    series: tuple[str, list[Value]]
+    if survey.kind is SurveyKind.NPS:
+        series = ("NPS", [found.nps or 0 for _, found in answered])
+        title = f"{survey.code}: NPS per {per} (answers)"
+    else:
+        series = ("CES average", [Decimal(str(found.ces_average)) for _, found in answered])
+        title = f"{survey.code}: average CES per {per} (answers)"
+    labels = [f"{bucket.label} ({found.responses})" for bucket, found in answered]
+    chart = bar_chart(f"survey-{survey.code}", title, labels, [series]) if answered else None
+    return SurveyBoard(
+        survey,
+        surveys.results_of(frame.session, program_id, survey, period.start, period.end),
+        chart,
+        list(surveys.comments(frame.session, program_id, survey, period.start, period.end)),
+    )

@@ -212,6 +212,9 @@ DEFINITIONS: dict[str, str] = {
     "average_order_value": "The orders' value (merchandise plus shipping, before refunds) ÷ the number of orders, "
     "for orders placed in the period.",
     "tiers": "Members by tier at the end of the period: each member's latest tier change before the period's end.",
+    "nps": "Net Promoter Score of the answers given in the period: the share of promoters (9–10) minus the share of "
+    "detractors (0–6), from -100 to 100 (Reichheld, 2003). Passives (7–8) count only in the total.",
+    "ces": "Customer Effort Score: the mean of the answers (1 very difficult to 7 very easy) given in the period.",
     "reconciliation": "Outstanding at the start + issued − spent − expired − reversed − removed = outstanding at the "
     "end. Vesting (pending to available) and debt repayment move points within a member and do not change the total.",
 }

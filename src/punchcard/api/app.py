@@ -35,6 +35,7 @@ from punchcard.portal import service as portal_service
 from punchcard.portal.routes import router as portal
 from punchcard.program.endpoints import router as program
 from punchcard.reward.endpoints import router as rewards
+from punchcard.survey.endpoints import router as surveys
 from punchcard.webhook.demo_receiver import router as demo_receiver
 from punchcard.webhook.endpoints import router as webhooks_api
 from punchcard.webhook.sender import Sender
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(KeyFirst, sessions=sessions)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last, so it runs first: size costs nothing
-    for router in (members, ledger, events, rewards, coupons, program, webhooks_api):
+    for router in (members, ledger, events, rewards, coupons, program, webhooks_api, surveys):
         app.include_router(router, dependencies=[Depends(require_json)])
     app.include_router(admin)
     app.include_router(portal)

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 SEED = 20_240_301
 SAMPLE_MEMBER = "demo-anna"
+NEW_MEMBER = "demo-kai"
 DEFAULT_MEMBERS = 300
 HISTORY_DAYS = 365
 FOUNDERS_EXTRA_DAYS = 90
@@ -378,16 +379,17 @@ def _random_plan(rng: random.Random, anchor: datetime, taken: set[str]) -> _Plan
 
 
 def _anna(anchor: datetime) -> _Plan:
-    """The fixed demo member: a Silver regular with a refund, a coupon she used and one she still holds."""
+    """The fixed demo member: a Silver regular with a refund, a coupon she used and one she still holds. Her first
+    points expire within the week and today is her birthday, so the demo's mail catcher shows both mails."""
     rng = random.Random(SEED + 1)
     person = Person(
         external_id=SAMPLE_MEMBER,
         name="Anna Tamm",
         email="anna@example.com",
         language="et",
-        birth_date=date(1988, 5, 14),
+        birth_date=date(1988, anchor.month, anchor.day),  # 1988 is a leap year: 29 February is a birthday too
         marketing_consent=True,
-        enrolled_at=anchor - timedelta(days=318) + timedelta(hours=7, minutes=12),
+        enrolled_at=anchor - timedelta(days=359) + timedelta(hours=7, minutes=12),
     )
     ethiopia, kenya, colombia, guatemala = BEANS_250[0], BEANS_250[1], BEANS_250[2], BEANS_250[3]
     espresso_1kg, mug, dripper = BEANS_1KG[0], MERCH[0], EQUIPMENT[1]
@@ -396,7 +398,7 @@ def _anna(anchor: datetime) -> _Plan:
         return tuple(Item(p.sku, p.category, quantity, p.price) for p, quantity in products)
 
     usual = [basket((ethiopia, 1), (kenya, 1)), basket((colombia, 2)), basket((guatemala, 1), (ethiopia, 1))]
-    days = [318, 296, 271, 249, 226, 203, 181, 158, 136, 112, 90, 67, 45, 24, 9]
+    days = [359, 296, 271, 249, 226, 203, 181, 158, 136, 112, 90, 67, 45, 24, 9]
     drafts = [
         _Draft(_daytime(rng, anchor, d) if i else person.enrolled_at + timedelta(minutes=25), usual[i % 3], 1.0)
         for i, d in enumerate(days)
@@ -412,16 +414,36 @@ def _anna(anchor: datetime) -> _Plan:
     return _Plan(person, drafts)
 
 
+def _kai(anchor: datetime) -> _Plan:
+    """A new member who joined yesterday and stocked up for his café at once: the demo's mail catcher shows his
+    welcome, his points and his move up to Silver."""
+    person = Person(
+        external_id=NEW_MEMBER,
+        name="Kai Virtanen",
+        email="kai@example.com",
+        language="fi",
+        birth_date=None,
+        marketing_consent=True,
+        enrolled_at=anchor - timedelta(days=1) + timedelta(hours=9, minutes=5),
+    )
+    colombia, brazil, aeropress = BEANS_1KG[2], BEANS_1KG[1], EQUIPMENT[3]
+    items = tuple(
+        Item(p.sku, p.category, quantity, p.price) for p, quantity in ((colombia, 4), (brazil, 3), (aeropress, 1))
+    )
+    return _Plan(person, [_Draft(person.enrolled_at + timedelta(minutes=20), items, 1.0)])
+
+
 # --- the whole sample -------------------------------------------------------------------------------------------------
 
 
 def generate(anchor: datetime, members: int = DEFAULT_MEMBERS, seed: int = SEED) -> Sample:
     """``members`` people (the fixed demo member first) and everything they do until ``anchor``, oldest first."""
     rng = random.Random(seed)
-    taken = {"anna@example.com"}
-    plans = [_anna(anchor)] + [_random_plan(rng, anchor, taken) for _ in range(max(members - 1, 0))]
+    taken = {"anna@example.com", "kai@example.com"}
+    fixed = [_anna(anchor), _kai(anchor)][:members]
+    plans = fixed + [_random_plan(rng, anchor, taken) for _ in range(max(members - len(fixed), 0))]
     # Shop ids in order of joining, like a real shop's customer numbers.
-    others = sorted(plans[1:], key=lambda plan: plan.person.enrolled_at)
+    others = sorted(plans[len(fixed) :], key=lambda plan: plan.person.enrolled_at)
     for number, plan in enumerate(others, start=10_001):
         plan.person = replace(plan.person, external_id=f"cust-{number}")
     operations: list[Operation] = [Enrolment(plan.person.enrolled_at, plan.person) for plan in plans]
@@ -483,3 +505,45 @@ def _refund_of(rng: random.Random, purchase: Purchase) -> tuple[tuple[tuple[str,
     if rng.random() < 0.5:
         return None, paid
     return None, (purchase.merchandise * Decimal(str(round(rng.uniform(0.2, 0.6), 2)))).quantize(Decimal("0.01"))
+
+
+# --- survey answers ---------------------------------------------------------------------------------------------------
+
+ANSWER_CHANCE = 0.45
+"""The share of survey invitations a sample member answers."""
+_COMMENTS = {
+    "promoter": {
+        "en": ("The Ethiopian roast is the best I have had.", "Fast delivery and lovely packaging."),
+        "et": ("Etioopia röst on parim, mida olen joonud.", "Kiire tarne ja ilus pakend."),
+        "fi": ("Etiopialainen paahto on paras, jota olen juonut.", "Nopea toimitus ja kaunis pakkaus."),
+        "sv": ("Den etiopiska rostningen är den bästa jag har druckit.", "Snabb leverans och fin förpackning."),
+        "ru": ("Эфиопская обжарка лучшая из всех, что я пробовал.", "Быстрая доставка и красивая упаковка."),
+    },
+    "passive": {
+        "en": ("Good coffee, but shipping is a bit expensive.", ""),
+        "et": ("Hea kohv, aga tarne on veidi kallis.", ""),
+        "fi": ("Hyvää kahvia, mutta toimitus on hieman kallis.", ""),
+        "sv": ("Gott kaffe, men frakten är lite dyr.", ""),
+        "ru": ("Хороший кофе, но доставка дороговата.", ""),
+    },
+    "detractor": {
+        "en": ("My parcel arrived a week late.", "The grind was too coarse for my espresso machine."),
+        "et": ("Pakk jõudis nädal hiljem kohale.", "Jahvatus oli mu espressomasina jaoks liiga jäme."),
+        "fi": ("Pakettini tuli viikon myöhässä.", "Jauhatus oli liian karkea espressokoneelleni."),
+        "sv": ("Mitt paket kom en vecka för sent.", "Malningen var för grov för min espressomaskin."),
+        "ru": ("Посылка пришла на неделю позже.", "Помол был слишком крупным для моей кофемашины."),
+    },
+}
+
+
+def survey_answer(seed: int, invitation_id: int, language: str) -> tuple[int, str] | None:
+    """Whether a sample member answers an NPS invitation, and with what score and words (``None``: no answer);
+    the same seed and invitation give the same answer. Most answer well, some are lukewarm, a few unhappy."""
+    rng = random.Random(f"{seed}-survey-{invitation_id}")
+    if rng.random() >= ANSWER_CHANCE:
+        return None
+    group = rng.choices(("promoter", "passive", "detractor"), weights=(55, 30, 15))[0]
+    score = {"promoter": rng.choice((9, 10, 10)), "passive": rng.choice((7, 8)), "detractor": rng.randint(2, 6)}[group]
+    words = _COMMENTS[group].get(language, _COMMENTS[group]["en"])
+    comment = rng.choice(words) if rng.random() < 0.6 else ""
+    return score, comment

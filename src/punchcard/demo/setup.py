@@ -3,7 +3,10 @@
 Every operation goes through the same service functions the API uses (enrolment, events, reward and coupon
 redemption), with ``now`` set to the simulated moment, so the ledger, lots, tiers and coupons are exactly what the
 engine would have produced had the shop sent them live. The scheduled jobs run at every month's end in the program's
-time zone, and once more at the real now, so expiries and tier reviews happen as they would have.
+time zone, and once more at the real now, so expiries and tier reviews happen as they would have. Each purchase
+schedules its survey invitation as the outbox's survey scheduler would have; the month-end jobs send the invitations
+due, and some members answer them at once (``sample.survey_answer``). Today's invitations stay open: their mails are
+in the demo's mail catcher.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from punchcard.reward import service as rewards
 from punchcard.rules.domain import Line
 from punchcard.staff import service as staff
 from punchcard.staff.domain import Role
+from punchcard.survey import service as surveys
 from punchcard.webhook import service as webhooks
 
 PROGRAM_FILE = Path(__file__).resolve().parents[3] / "examples" / "demo" / "program.yaml"
@@ -118,12 +122,13 @@ def build(
         f"({len(the_sample.operations)} operations) through the services..."
     )
     clock = time.monotonic()
-    player = _Player(engine, program_id)
+    player = _Player(engine, program_id, seed)
     player.play(the_sample.operations, now)
     stats = player.stats
     echo(
         f"  {stats['purchase']} orders, {stats['refund']} refunds, {stats['review']} reviews, "
         f"{stats['redemption']} rewards redeemed, {stats['coupon_used']} coupons used, "
+        f"{stats['survey_answer']} survey answers, "
         f"{player.expired_unused(now)} coupons expired unused, {player.lots_expired} point lots expired "
         f"({time.monotonic() - clock:.1f} s)"
     )
@@ -181,6 +186,7 @@ class _Player:
 
     engine: Engine
     program_id: int
+    seed: int
     held: dict[str, list[_Held]] = field(default_factory=dict)
     extra_items: dict[str, list[Item]] = field(default_factory=dict)
     """Lines the checkout added to a sample order (the free drink a coupon pays for), and the order's own lines."""
@@ -203,7 +209,7 @@ class _Player:
         self._run(batch)
         for month_end in month_ends:
             self._jobs(month_end)
-        self._jobs(now)
+        self._jobs(now, answer=False)
 
     def expired_unused(self, now: datetime) -> int:
         return sum(1 for coupons_held in self.held.values() for held in coupons_held if held.expires_at <= now)
@@ -221,9 +227,23 @@ class _Player:
             month = add_months(month, 1)
         return ends
 
-    def _jobs(self, at: datetime) -> None:
+    def _jobs(self, at: datetime, *, answer: bool = True) -> None:
         report = jobs.run(self.engine, at=at, now=at)
         self.lots_expired += report.lots_expired
+        if answer:
+            self._answer_surveys(at)
+
+    def _answer_surveys(self, at: datetime) -> None:
+        """Some members answer the invitations the jobs just sent, in their language."""
+        with unit_of_work(self.engine) as session:
+            version = programs.current(session, self.program_id)
+            for invitation in surveys.sent_at(session, version.program, self.program_id, at):
+                member = member_service.by_id(session, self.program_id, invitation.row.member_id)
+                language = (member.language if member else None) or version.program.language
+                found = sample.survey_answer(self.seed, invitation.row.id, language)
+                if found is not None:
+                    surveys.answer(session, version, invitation, found[0], found[1], language, at)
+                    self.stats["survey_answer"] += 1
 
     def _run(self, batch: list[Operation]) -> None:
         if not batch:
@@ -292,6 +312,10 @@ class _Player:
                 "shipping": str(purchase.shipping),
             },
             purchase.at,
+        )
+        member_id = member_service.get(session, self.program_id, purchase.member).id
+        surveys.schedule(
+            session, version.program, self.program_id, member_id, purchase.order_id, purchase.at, purchase.at
         )
         self.stats["purchase"] += 1
 

@@ -26,6 +26,7 @@ from punchcard.ledger.settlement import Cursor, IdRange
 from punchcard.member import service as members
 from punchcard.program import service as programs
 from punchcard.reminder import service as reminders
+from punchcard.survey import service as surveys
 from punchcard.tier import service as tiers
 
 T = TypeVar("T")
@@ -38,9 +39,12 @@ class Report:
     members_reviewed: int = 0
     reminders: int = 0
     """Reminders announced (points and coupons expiring, birthdays)."""
+    survey_invitations: int = 0
+    """Survey invitations due, sent or skipped."""
     programs: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-    """Wall-clock seconds spent in each step (vest, repay_debts, expire, tier_review, reminders), over all programs."""
+    """Wall-clock seconds spent in each step (vest, repay_debts, expire, tier_review, reminders, surveys), over all
+    programs."""
 
     def timed(self, step: str, started: float) -> None:
         self.seconds[step] = self.seconds.get(step, 0.0) + time.monotonic() - started
@@ -123,6 +127,10 @@ def run(
         )
         report.reminders += _batch(engine, give)
         report.timed("reminders", started)
+        started = time.monotonic()
+        invite = partial(surveys.invite_due, version=version, at=at, now=now, limit=batch_size)
+        report.survey_invitations += _drain(engine, invite, 1)
+        report.timed("surveys", started)
     return report
 
 

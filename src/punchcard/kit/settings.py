@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool = False
     """Let webhooks reach loopback and private addresses: for tests and the demo, whose receivers run on 127.0.0.1.
     Off, a webhook cannot be pointed into the shop's own network."""
+    push_allow_private: bool = False
+    """Let members' push endpoints be on loopback and private addresses, over plain http there: for tests, whose
+    stand-in push service runs on 127.0.0.1. Off (always, in production), an endpoint must be https on a public
+    address: any member can register one, and the server posts to it."""
 
     intake_poll_seconds: float = 0.5
     """How often each server process's worker looks for accepted events (``Prefer: respond-async``, the batch

@@ -22,8 +22,10 @@ from punchcard.ledger import reports as ledger_reports
 from punchcard.ledger import service as ledger
 from punchcard.mailing.domain import PLACEHOLDERS, MailKind
 from punchcard.mailing.models import MemberMail
+from punchcard.mailing.templates import Scale
 from punchcard.member.service import Member
-from punchcard.program.domain import Program
+from punchcard.program.domain import Program, SurveyKind
+from punchcard.survey import service as surveys
 
 
 def _moment(value: object) -> datetime:
@@ -52,6 +54,12 @@ def still_true(session: Session, mail: MemberMail, member: Member) -> str | None
             return "the coupon is gone"
         if coupons.active_use(session, coupon.id) is not None:
             return "the coupon has been used"
+    elif kind is MailKind.SURVEY_INVITATION:
+        invitation = surveys.by_id(session, int(facts["invitation"]))
+        if invitation is None or invitation.answered_at is not None:
+            return "the member has answered the survey"
+        if mail.send_after >= _moment(facts["closes_at"]):
+            return "the survey has closed"
     return None
 
 
@@ -92,7 +100,31 @@ def values(
         found["cost"] = ui.n("points", int(facts["cost"]))
     if "code" in facts or "coupon_code" in facts:
         found["code"] = str(facts.get("code") or facts.get("coupon_code"))
+    if "invitation" in facts:
+        survey = surveys.survey_of(program, str(facts["survey"]))
+        found["question"] = surveys.question(survey, program, ui)
+        found["survey_url"] = survey_url(portal_url, survey_token(session, int(facts["invitation"])))
     return found
+
+
+def survey_token(session: Session, invitation_id: int) -> str:
+    invitation = surveys.by_id(session, invitation_id)
+    assert invitation is not None
+    assert invitation.token is not None
+    return invitation.token
+
+
+def survey_url(portal_url: str, token: str) -> str:
+    """The answer page of an invitation, in the language of ``portal_url`` (``…/portal/<slug>?lang=et``)."""
+    base, _, query = portal_url.partition("?")
+    return f"{base}/surveys/{token}" + (f"?{query}" if query else "")
+
+
+def scale(kind: SurveyKind, url: str, ui: Translator) -> Scale:
+    """One link per score of the survey's scale: the answer page opens with that score chosen."""
+    joiner = "&" if "?" in url else "?"
+    low, high = surveys.scale_ends(kind, ui)
+    return Scale(tuple((score, f"{url}{joiner}score={score}") for score in kind.scale), low, high)
 
 
 def _needed(ui: Translator, metric: str, needed: object, currency: str) -> str:
@@ -104,6 +136,20 @@ def _needed(ui: Translator, metric: str, needed: object, currency: str) -> str:
 
 
 SAMPLE_CODE = "7KQ2-M9XD-P4TA"
+
+
+def _sample_question(program: Program, ui: Translator) -> str:
+    if program.surveys:
+        return surveys.question(program.surveys[0], program, ui)
+    return ui.t("survey.nps_question", program=program.name.in_language(ui.language))
+
+
+def sample_scale(program: Program, values: dict[str, str], ui: Translator) -> Scale | None:
+    """The score links of a preview of the survey invitation (``None`` for other mails)."""
+    if "survey_url" not in values:
+        return None
+    kind = program.surveys[0].kind if program.surveys else SurveyKind.NPS
+    return scale(kind, values["survey_url"], ui)
 
 
 def sample_values(kind: MailKind, program: Program, portal_url: str, ui: Translator, today: datetime) -> dict[str, str]:
@@ -125,5 +171,7 @@ def sample_values(kind: MailKind, program: Program, portal_url: str, ui: Transla
         "reward": reward.name.in_language(language) if reward is not None else "A free drink",
         "cost": ui.n("points", reward.points_cost if reward is not None else 150),
         "code": SAMPLE_CODE,
+        "question": _sample_question(program, ui),
+        "survey_url": survey_url(portal_url, "example"),
     }
     return {name: found[name] for name in PLACEHOLDERS[kind]}

@@ -23,6 +23,7 @@ class MailKind(StrEnum):
     COUPON_EXPIRING = "coupon_expiring"
     BIRTHDAY = "birthday"
     COUPON_ISSUED = "coupon_issued"
+    SURVEY_INVITATION = "survey_invitation"
 
 
 FOR_EVENT = {
@@ -36,6 +37,7 @@ FOR_EVENT = {
     "coupon.expiring": MailKind.COUPON_EXPIRING,
     "member.birthday": MailKind.BIRTHDAY,
     "reward.redeemed": MailKind.COUPON_ISSUED,
+    "survey.invited": MailKind.SURVEY_INVITATION,
 }
 """The domain event each mail answers."""
 
@@ -56,6 +58,7 @@ PLACEHOLDERS: dict[MailKind, tuple[str, ...]] = {
     MailKind.COUPON_EXPIRING: (*COMMON, "reward", "code", "date"),
     MailKind.BIRTHDAY: COMMON,
     MailKind.COUPON_ISSUED: (*COMMON, "reward", "code", "date"),
+    MailKind.SURVEY_INVITATION: (*COMMON, "question", "survey_url"),
 }
 """What each mail's subject and body may name (``{{ points }}``); every value is already written in the member's
 language (``40 points``, ``40 punkti``), so a template never formats or counts."""

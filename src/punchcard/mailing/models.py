@@ -1,5 +1,5 @@
-"""Member e-mails: every mail is a row before it is sent (queued, then sent, failed or dropped, and why), and the
-templates a program's marketers have changed."""
+"""Member mails: every mail is a row before it is sent, by e-mail or as a push notification (queued, then sent,
+failed or dropped, and why), and the templates a program's marketers have changed."""
 
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,8 @@ class MemberMail(Base):
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
+    """How it reaches the member (``channels.Channel``): an e-mail, or a push notification to their devices."""
     marketing: Mapped[bool] = mapped_column(Boolean)
     event_id: Mapped[int | None] = mapped_column(Integer, default=None)
     """The outbox event that caused it (the first, for a digest)."""

@@ -40,31 +40,38 @@ def templates(session: Session, program_id: int) -> Sequence[MailTemplate]:
     return session.execute(select(MailTemplate).where(MailTemplate.program_id == program_id)).scalars().all()
 
 
-def waiting(session: Session, member_id: int, kind: MailKind) -> MemberMail | None:
-    """The member's mail of this kind still waiting to be sent (a digest gathers into it)."""
+def waiting(session: Session, member_id: int, kind: MailKind, channel: str) -> MemberMail | None:
+    """The member's mail of this kind and channel still waiting to be sent (a digest gathers into it)."""
     return session.execute(
         select(MemberMail)
         .where(
-            MemberMail.member_id == member_id, MemberMail.kind == kind.value, MemberMail.status == Status.QUEUED.value
+            MemberMail.member_id == member_id,
+            MemberMail.kind == kind.value,
+            MemberMail.channel == channel,
+            MemberMail.status == Status.QUEUED.value,
         )
         .order_by(MemberMail.id.desc())
         .limit(1)
     ).scalar_one_or_none()
 
 
-def last_sent(session: Session, member_id: int, kind: MailKind) -> datetime | None:
+def last_sent(session: Session, member_id: int, kind: MailKind, channel: str) -> datetime | None:
     return session.execute(
         select(func.max(MemberMail.sent_at)).where(
-            MemberMail.member_id == member_id, MemberMail.kind == kind.value, MemberMail.status == Status.SENT.value
+            MemberMail.member_id == member_id,
+            MemberMail.kind == kind.value,
+            MemberMail.channel == channel,
+            MemberMail.status == Status.SENT.value,
         )
     ).scalar_one_or_none()
 
 
-def marketing_sent_since(session: Session, member_id: int, since: datetime) -> list[datetime]:
-    """When the member's marketing mails of the last days were sent (the weekly cap counts them)."""
+def marketing_sent_since(session: Session, member_id: int, since: datetime, channel: str) -> list[datetime]:
+    """When the member's marketing mails of one channel of the last days were sent (the weekly cap counts them)."""
     rows = session.execute(
         select(MemberMail.sent_at).where(
             MemberMail.member_id == member_id,
+            MemberMail.channel == channel,
             MemberMail.marketing.is_(True),
             MemberMail.status == Status.SENT.value,
             MemberMail.sent_at >= since,

@@ -6,12 +6,17 @@ each mail's outcome is written in a transaction of its own. A sender that dies b
 it leaves the mail to the next sender, which sends it again with the same ``Message-ID``: mail servers and clients
 treat the two as one message. A failure to send is tried again later (1 minute, doubling), and after
 ``MAX_ATTEMPTS`` the mail is marked failed.
+
+A mail of the push channel goes the same way up to the sending: the same checks, the same words (``compose``, as
+a notification: ``compose_push``), then ``push``'s transport posts it to each of the member's devices. The
+notification's tag names the mail, so one sent again replaces itself on a device that had it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -23,12 +28,15 @@ from punchcard.kit.settings import Settings
 from punchcard.mail import sender as smtp
 from punchcard.mail.compose import Mail
 from punchcard.mailing import content, repository, service, templates
+from punchcard.mailing.channels import Channel, push_body
 from punchcard.mailing.domain import MailKind, SendingRules, Status, over_cap, quiet_until
 from punchcard.mailing.models import MemberMail
 from punchcard.member import service as members
 from punchcard.member.service import Member
 from punchcard.program import service as programs
-from punchcard.program.domain import Program
+from punchcard.program.domain import Program, SurveyKind
+from punchcard.push import service as push
+from punchcard.push.domain import Notification, Verdict, host_of, outcome
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +59,10 @@ def compose(
     around = service.frame(program, ui, settings, unsubscribe)
     unsubscribe_url = around.unsubscribe_url
     words = service.words(session, mail.program_id, MailKind(mail.kind), language)
-    rendered = templates.render(words, content.values(session, mail, member, program, around.portal_url, ui), around)
+    values = content.values(session, mail, member, program, around.portal_url, ui)
+    if "survey_url" in values:
+        around = replace(around, scale=content.scale(SurveyKind(mail.facts["kind"]), values["survey_url"], ui))
+    rendered = templates.render(words, values, around)
     headers: tuple[tuple[str, str], ...] = ()
     if unsubscribe_url is not None:
         mailto = f"mailto:{smtp_address(settings)}?subject=unsubscribe%20{unsubscribe}"
@@ -68,14 +79,36 @@ def smtp_address(settings: Settings) -> str:
     return sender[sender.find("<") + 1 : sender.rfind(">")] if "<" in sender else sender.strip()
 
 
+def compose_push(
+    session: Session, mail: MemberMail, member: Member, program: Program, settings: Settings
+) -> Notification:
+    """The mail as a push notification, from the very mail ``compose`` makes: its subject is the title, its first
+    paragraph after the greeting the body, and the portal (in the member's language) opens on a tap; a survey
+    invitation opens its answer page."""
+    written = compose(session, mail, member, program, settings, None)
+    ui = Translator(written.language)
+    portal_url = service.frame(program, ui, settings, None).portal_url
+    greetings = {ui.t("mail.greeting", name=member.name or ""), ui.t("mail.greeting_anonymous")}
+    body = push_body(written.text, {*greetings, f"{ui.t('mail.open')}: {portal_url}"})
+    opens = portal_url
+    if "invitation" in mail.facts:
+        opens = content.survey_url(portal_url, content.survey_token(session, int(mail.facts["invitation"])))
+    return Notification(written.subject, body, opens, f"mail-{mail.id}", written.language)
+
+
 class MailSender:
     """Sends what is due: ``drain`` until nothing is (``punchcard jobs run``, tests), or ``start`` a thread that does
     so every ``every_seconds`` (``punchcard serve``)."""
 
-    def __init__(self, sessions: Callable[[], Session], clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, sessions: Callable[[], Session], clock: Clock, settings: Settings, pusher: push.Pusher | None = None
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._settings = settings
+        self._pusher = pusher or push.Pusher(
+            f"mailto:{smtp_address(settings)}", allow_private=settings.push_allow_private
+        )
         self._repeating = Repeating("punchcard-mail", self.drain)
 
     def drain(self) -> int:
@@ -102,6 +135,8 @@ class MailSender:
             if ready is None:
                 session.commit()
                 return False
+            if mail.channel == Channel.PUSH:
+                return self._push(session, mail, ready, program, now)
             unsubscribe = repository.unsubscribe_token(mail) if mail.marketing else None
             outgoing = compose(session, mail, ready, program, self._settings, unsubscribe)
             session.commit()  # the token is kept before the mail that carries it goes out
@@ -131,7 +166,9 @@ class MailSender:
             reason = "quiet hours"
             if later is None:
                 later = over_cap(
-                    repository.marketing_sent_since(session, member.id, now - timedelta(days=7)), now, rules
+                    repository.marketing_sent_since(session, member.id, now - timedelta(days=7), mail.channel),
+                    now,
+                    rules,
                 )
                 reason = "weekly limit of marketing mail reached"
             if later is not None:
@@ -139,14 +176,44 @@ class MailSender:
                 return None
         return member
 
+    def _push(self, session: Session, mail: MemberMail, member: Member, program: Program, now: datetime) -> bool:
+        """Push the mail to each of the member's devices; sent when one took it, tried again like a mail when none
+        did but one may later, dropped when none is left (404, 410 forget a device), failed when all refused it."""
+        devices = push.devices(session, member.id)
+        if not devices:
+            mail.status, mail.locked_until = Status.DROPPED.value, None
+            mail.reason = "no device of the member takes notifications any more"
+            session.commit()
+            return False
+        notification = compose_push(session, mail, member, program, self._settings)
+        key = push.key_pair(session, mail.program_id, now)
+        session.commit()  # no transaction waits on the push services
+        attempts = self._pusher.send(devices, key, notification, now)
+        push.record(session, attempts, now)
+        result = outcome(attempts)
+        if result.verdict is Verdict.TRY_AGAIN:
+            self._failed(session, mail, result.reason, now, result.retry_after)
+            return False
+        mail.locked_until, mail.reason, mail.attempts = None, result.reason, mail.attempts + 1
+        if result.verdict is Verdict.SENT:
+            mail.status, mail.sent_at, mail.subject = Status.SENT.value, now, notification.title[:300]
+            mail.language = notification.language
+            mail.to_address = ", ".join(sorted({host_of(device.endpoint) for device in devices}))[:320]
+        else:
+            mail.status = (Status.DROPPED if result.verdict is Verdict.NO_DEVICE else Status.FAILED).value
+        session.commit()
+        return result.verdict is Verdict.SENT
+
     @staticmethod
-    def _failed(session: Session, mail: MemberMail, error: str, now: datetime) -> None:
+    def _failed(
+        session: Session, mail: MemberMail, error: str, now: datetime, at_least: timedelta | None = None
+    ) -> None:
         mail.attempts += 1
         mail.locked_until, mail.reason = None, error[:200]
         if mail.attempts >= MAX_ATTEMPTS:
             mail.status = Status.FAILED.value
         else:
-            mail.send_after = now + timedelta(minutes=2 ** (mail.attempts - 1))
+            mail.send_after = now + max(timedelta(minutes=2 ** (mail.attempts - 1)), at_least or timedelta())
         log.warning("member mail %d not sent (attempt %d): %s", mail.id, mail.attempts, error)
         session.commit()
 
@@ -158,7 +225,10 @@ class MailSender:
 
 
 def _why_not(session: Session, mail: MemberMail, member: Member | None) -> str | None:
-    if member is None or not member.email:
+    if mail.channel == Channel.PUSH:
+        if member is None:
+            return "the member is gone"
+    elif member is None or not member.email:
         return "the member has no e-mail address"
     if mail.marketing and not member.marketing_consent:
         return "the member withdrew marketing consent"

@@ -4,7 +4,7 @@ templates a marketer edits, and a preview of any mail in any language."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -138,7 +138,8 @@ def preview(
     """The mail as a member reading ``language`` would get it, with a sample member's values."""
     ui = Translator(language)
     around = frame(program, ui, settings, "example" if kind not in TRANSACTIONAL else None)
-    return templates.render(given, content.sample_values(kind, program, around.portal_url, ui, today), around)
+    values = content.sample_values(kind, program, around.portal_url, ui, today)
+    return templates.render(given, values, replace(around, scale=content.sample_scale(program, values, ui)))
 
 
 def send_test(

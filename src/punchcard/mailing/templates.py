@@ -85,6 +85,16 @@ class Rendered:
 
 
 @dataclass(frozen=True)
+class Scale:
+    """A survey's answers as links, one per score (``?score=7``), with what the two ends mean: the HTML part shows
+    them as a row of buttons, so that answering takes one click."""
+
+    links: tuple[tuple[int, str], ...]
+    low: str
+    high: str
+
+
+@dataclass(frozen=True)
 class Frame:
     """What surrounds the words: the program, its colour, the portal's link, and the unsubscribe link (marketing)."""
 
@@ -97,6 +107,7 @@ class Frame:
     unsubscribe_label: str
     language: str
     logo_url: str | None = None
+    scale: Scale | None = None
 
 
 def render(words: Words, values: dict[str, str], frame: Frame) -> Rendered:

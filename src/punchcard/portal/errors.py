@@ -1,4 +1,4 @@
-from punchcard.kit.errors import NotFound, Unauthorized
+from punchcard.kit.errors import Forbidden, NotFound, PunchcardError, Unauthorized
 
 
 class SignInLinkInvalid(Unauthorized):
@@ -11,3 +11,21 @@ class ShopLinkInvalid(Unauthorized):
 
 class CouponNotYours(NotFound):
     code = "coupon_not_found"
+
+
+class SignInNeeded(Unauthorized):
+    """A request of the portal's script (JSON, not a page) from a browser that is not signed in to the program."""
+
+    code = "sign_in_required"
+
+
+class CsrfTokenInvalid(Forbidden):
+    """A write of the portal's script without the ``X-CSRF-Token`` header of this browser's session."""
+
+    code = "csrf_token_invalid"
+
+
+class MalformedJson(PunchcardError):
+    """A body of the portal's script that is not JSON (the API's own bodies are parsed by FastAPI)."""
+
+    code = "malformed_json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from punchcard.i18n.catalogue import matching
@@ -27,6 +28,31 @@ class Email:
     quiet_until: time = time(8, 0)
 
 
+class SurveyKind(StrEnum):
+    NPS = "nps"
+    CES = "ces"
+
+    @property
+    def scale(self) -> range:
+        return range(0, 11) if self is SurveyKind.NPS else range(1, 8)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A survey as the program file defines it (``surveys``); what surveys do is the ``survey`` feature's."""
+
+    code: str
+    kind: SurveyKind
+    question: Text
+    """Empty: our question for the kind, in the member's language."""
+    follow_up: Text | None
+    """The optional text question after the score; empty: ours; ``None``: none."""
+    days_after_purchase: int = 3
+    at_most_every_days: int = 90
+    reward_points: int = 0
+    enabled: bool = True
+
+
 @dataclass(frozen=True)
 class Program:
     slug: str
@@ -43,6 +69,7 @@ class Program:
     """What one point costs the shop in its currency: values the outstanding points as a liability."""
     reminders: Reminders = field(default_factory=Reminders)
     email: Email = field(default_factory=Email)
+    surveys: tuple[Survey, ...] = ()
 
     @property
     def language(self) -> str:
@@ -66,6 +93,11 @@ class Program:
                 found.append((f"reward {reward.code}: description", reward.description))
             if reward.benefit.product is not None:
                 found.append((f"reward {reward.code}: free product", reward.benefit.product))
+        for survey in self.surveys:
+            if survey.question.default:
+                found.append((f"survey {survey.code}: question", survey.question))
+            if survey.follow_up is not None and survey.follow_up.default:
+                found.append((f"survey {survey.code}: follow-up", survey.follow_up))
         return found
 
     def untranslated(self) -> list[tuple[str, Text, list[str]]]:
@@ -89,6 +121,9 @@ class Program:
 
     def reward(self, code: str) -> Reward | None:
         return next((reward for reward in self.rewards if reward.code == code), None)
+
+    def survey(self, code: str) -> Survey | None:
+        return next((survey for survey in self.surveys if survey.code == code), None)
 
 
 @dataclass(frozen=True)

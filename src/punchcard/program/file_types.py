@@ -52,6 +52,16 @@ OptionalLocalText = Annotated[
 """``LocalText``, or ``""`` for none."""
 
 
+def _follow_up(value: object, info: ValidationInfo) -> bool | str | dict[str, str]:
+    return value if isinstance(value, bool) else _local_text(value, info)
+
+
+FollowUp = Annotated[
+    bool | str | dict[str, str], PlainValidator(_follow_up, json_schema_input_type=bool | str | dict[str, str])
+]
+"""A survey's follow-up question: ``true`` for ours, ``false`` for none, or the program's own ``LocalText``."""
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

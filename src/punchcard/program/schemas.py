@@ -29,15 +29,15 @@ from punchcard.coupon.domain import Benefit, BenefitKind
 from punchcard.i18n.text import Text
 from punchcard.kit.money import exponent
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
-from punchcard.program.domain import Email, Program
+from punchcard.program.domain import Email, Program, Survey, SurveyKind
 from punchcard.program.file_types import Code as Code
+from punchcard.program.file_types import FollowUp, unique
 from punchcard.program.file_types import Language as Language
 from punchcard.program.file_types import LineSelector as LineSelector
 from punchcard.program.file_types import LocalText as LocalText
 from punchcard.program.file_types import NonNegativeDecimal as NonNegativeDecimal
 from punchcard.program.file_types import OptionalLocalText as OptionalLocalText
 from punchcard.program.file_types import Strict as Strict
-from punchcard.program.file_types import unique
 from punchcard.program.rule_schemas import Action as Action
 from punchcard.program.rule_schemas import AttributeCondition as AttributeCondition
 from punchcard.program.rule_schemas import Conditions as Conditions
@@ -89,6 +89,40 @@ class EmailSettings(Strict):
     def to_domain(self) -> Email:
         start, end = self.quiet_hours
         return Email(self.colour, self.logo_url, self.weekly_cap, start, end)
+
+
+class SurveyTrigger(Strict):
+    days_after_purchase: Annotated[int, Field(ge=0, le=365)] = 3
+    at_most_every_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    """A member is asked this survey at most once in so many days, however often they buy."""
+
+
+class SurveySpec(Strict):
+    """An NPS (0–10) or CES (1–7) survey, sent by e-mail some days after a purchase (``survey.domain``)."""
+
+    code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,55}$")]
+    """A code like the others, a little shorter: the answer's points carry it as ``survey:<code>``."""
+    kind: SurveyKind
+    question: OptionalLocalText = ""
+    """Empty: our question for the kind, in each member's language."""
+    follow_up: FollowUp = True
+    trigger: SurveyTrigger = SurveyTrigger()
+    reward_points: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    """Points for answering, once per invitation."""
+    enabled: bool = True
+
+    def to_domain(self, language: str) -> Survey:
+        follow_up = self.follow_up
+        return Survey(
+            code=self.code,
+            kind=self.kind,
+            question=Text.of(self.question, language),
+            follow_up=None if follow_up is False else Text("") if follow_up is True else Text.of(follow_up, language),
+            days_after_purchase=self.trigger.days_after_purchase,
+            at_most_every_days=self.trigger.at_most_every_days,
+            reward_points=self.reward_points,
+            enabled=self.enabled,
+        )
 
 
 class TierWindow(Strict):
@@ -245,6 +279,7 @@ class ProgramFile(Strict):
     rewards: list[RewardSpec] = []
     reminders: RemindersSettings = RemindersSettings()
     email: EmailSettings = EmailSettings()
+    surveys: list[SurveySpec] = []
 
     @property
     def title(self) -> str:
@@ -290,6 +325,12 @@ class ProgramFile(Strict):
                 raise ValueError(f"reward {reward.code!r}: min_tier {reward.min_tier!r} is not one of the tiers")
         return rewards
 
+    @field_validator("surveys")
+    @classmethod
+    def _surveys_unique(cls, surveys: list[SurveySpec]) -> list[SurveySpec]:
+        unique([survey.code for survey in surveys], "survey")
+        return surveys
+
     def to_domain(self) -> Program:
         language = self.languages[0]
         return Program(
@@ -306,6 +347,7 @@ class ProgramFile(Strict):
             point_value=self.point_value,
             reminders=self.reminders.to_domain(),
             email=self.email.to_domain(),
+            surveys=tuple(survey.to_domain(language) for survey in self.surveys),
         )
 
 

@@ -1,5 +1,6 @@
 """Pure webhook rules: the signature a receiver checks, when a failed delivery is tried again, when it is given up,
-when an endpoint that keeps failing is switched off, and which addresses a webhook may not reach.
+and when an endpoint that keeps failing is switched off. (Which addresses a webhook may not reach is
+``kit.outbound``'s, shared with push notifications.)
 
 The signature is Stripe's scheme, so a receiver verifies it the way it already verifies Stripe's: ``t`` is the
 attempt's Unix time and ``v1`` the hex HMAC-SHA256 of ``"<t>.<raw body>"`` with the endpoint's secret. Each attempt
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -66,12 +66,3 @@ def should_disable(failing_since: datetime | None, now: datetime) -> bool:
 
 def subscribed(events: list[str], event_type: str) -> bool:
     return ALL in events or event_type in events
-
-
-def private(address: str) -> bool:
-    """Whether ``address`` (an IP) is not on the public internet: loopback, private, link-local, multicast,
-    reserved or unspecified. A webhook must not be a way into the shop's own network (SSRF)."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast

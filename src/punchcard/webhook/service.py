@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from punchcard.kit import outbound
 from punchcard.outbox.domain import Message
 from punchcard.webhook import repository
-from punchcard.webhook.domain import Status, private, subscribed
+from punchcard.webhook.domain import Status, subscribed
 from punchcard.webhook.errors import WebhookDeliveryNotFound, WebhookNotFound, WebhookUrlNotAllowed
 
 # The rows cross the feature's boundary as what the API shows.
@@ -29,30 +28,20 @@ from punchcard.webhook.models import WebhookDelivery as WebhookDelivery
 from punchcard.webhook.models import WebhookEndpoint as WebhookEndpoint
 
 
-def addresses(host: str, port: int) -> list[str]:
-    """The IP addresses ``host`` resolves to (an IP literal is its own); none when it does not resolve."""
-    try:
-        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)})
-    except (socket.gaierror, UnicodeError):
-        return []
-
-
 def check_url(url: str, allow_private: bool) -> None:
-    """Refuse a URL that reaches a loopback or private address, or none at all, unless private ones are allowed.
-    Checked when an endpoint is made and again before every attempt (the name may resolve elsewhere by then)."""
+    """Refuse a URL that reaches a loopback or private address, or none at all, unless private ones are allowed
+    (``kit.outbound``). Checked when an endpoint is made and again before every attempt (the name may resolve
+    elsewhere by then)."""
     if allow_private:
         return
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    found = addresses(parts.hostname or "", port)
-    if not found:
-        raise WebhookUrlNotAllowed(f"{parts.hostname} does not resolve", [{"field": "url", "message": "no address"}])
-    blocked = [address for address in found if private(address)]
-    if blocked:
-        message = f"{parts.hostname} is {blocked[0]}, not a public address"
-        raise WebhookUrlNotAllowed(
-            f"webhooks may not reach private networks: {message}", [{"field": "url", "message": message}]
-        )
+    found = outbound.blocked(url)
+    if found is None:
+        return
+    if not found.private:
+        raise WebhookUrlNotAllowed(found.reason, [{"field": "url", "message": "no address"}])
+    raise WebhookUrlNotAllowed(
+        f"webhooks may not reach private networks: {found.reason}", [{"field": "url", "message": found.reason}]
+    )
 
 
 def create(

@@ -9,6 +9,7 @@ from punchcard.kit.calendar import local_date
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.portal import views
 from punchcard.portal.routes.common import VisitorDep, page, portal_router
+from punchcard.survey import service as surveys
 
 router = portal_router()
 
@@ -26,6 +27,7 @@ def home(request: Request, visitor: VisitorDep, session: SessionDep, now: NowDep
         points=views.points(session, version, member, now),
         tier=views.tier_card(session, version, member, now),
         affordable=affordable,
+        surveys=surveys.open_for(session, version.program, member.id, now),
     )
 
 
