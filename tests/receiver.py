@@ -36,15 +36,18 @@ class Receiver:
 
 
 @contextmanager
-def receiving(answers: list[int] | None = None) -> Iterator[Receiver]:
-    receiver = Receiver(answers=list(answers or []))
+def serving_posts(answer: Callable[[Received], tuple[int, dict[str, str]]]) -> Iterator[str]:
+    """A real HTTP server on a free port of 127.0.0.1, in a thread, for the ``with`` block: each POST is answered with
+    ``answer(request)``'s status and headers. Yields the server's base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
-            status = receiver.take(request)
+            status, headers = answer(request)
             self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -52,11 +55,19 @@ def receiving(answers: list[int] | None = None) -> Iterator[Receiver]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield receiver
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def receiving(answers: list[int] | None = None) -> Iterator[Receiver]:
+    receiver = Receiver(answers=list(answers or []))
+    with serving_posts(lambda request: (receiver.take(request), {})) as base:
+        receiver.url = f"{base}/hooks"
+        yield receiver

@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import http_ece
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.receiver import Received, serving_posts
 
 VAPID = re.compile(r"vapid\s+(.+)", re.IGNORECASE)
 
@@ -203,27 +204,10 @@ def push_service(now: Callable[[], datetime]) -> Iterator[PushService]:
     """Run a stand-in push service on a free port of 127.0.0.1 for the ``with`` block."""
     service = PushService(now)
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = self.rfile.read(length)
-            status, wait = service.take(self.path, {name.lower(): value for name, value in self.headers.items()}, body)
-            self.send_response(status)
-            if wait is not None:
-                self.send_header("Retry-After", str(wait))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def answer(request: Received) -> tuple[int, dict[str, str]]:
+        status, wait = service.take(request.path, request.headers, request.body)
+        return status, {"Retry-After": str(wait)} if wait is not None else {}
 
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    service.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_posts(answer) as base:
+        service.base = base
         yield service
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

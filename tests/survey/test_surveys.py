@@ -54,6 +54,16 @@ def answer_link(mailbox: Mailbox, address: str) -> str:
     return found.group(0)
 
 
+def invited(
+    api: ApiClient, client: TestClient, engine: Engine, mailbox: Mailbox, clock: Clock, name: str
+) -> tuple[str, str]:
+    """A consenting member who bought at NOW and was sent the survey three days later; with its answer link."""
+    external, address = member(api, name, marketing_consent=True)
+    api.purchase(external, [line("BEANS", "coffee-beans", "20.00")], occurred_at=NOW.isoformat())
+    run_jobs(engine, api, client, clock, NOW + timedelta(days=3, hours=1))
+    return external, answer_link(mailbox, address)
+
+
 def answer(client: TestClient, link: str, score: str, comment: str = "") -> httpx.Response:
     page = client.get(link)
     token = CSRF.search(page.text)
@@ -121,11 +131,8 @@ def test_a_member_is_asked_at_most_once_in_the_surveys_period(
 def test_the_score_link_opens_the_page_with_it_chosen_and_answering_twice_records_once(
     api: ApiClient, client: TestClient, engine: Engine, mailbox: Mailbox, clock: Clock
 ) -> None:
-    kai, address = member(api, "kai", marketing_consent=True)
-    api.purchase(kai, [line("BEANS", "coffee-beans", "20.00")], occurred_at=NOW.isoformat())
-    run_jobs(engine, api, client, clock, NOW + timedelta(days=3, hours=1))
+    kai, link = invited(api, client, engine, mailbox, clock, "kai")
     before = api.get(f"/api/v1/members/{kai}").json()["points"]["available"]
-    link = answer_link(mailbox, address)
     page = client.get(f"{link}&score=9")
     assert page.status_code == 200
     assert 'id="score-9" value="9" checked' in page.text
@@ -150,10 +157,7 @@ def test_the_score_link_opens_the_page_with_it_chosen_and_answering_twice_record
 def test_a_score_off_the_scale_is_refused_and_changes_nothing(
     api: ApiClient, client: TestClient, engine: Engine, mailbox: Mailbox, clock: Clock
 ) -> None:
-    kai, address = member(api, "kai", marketing_consent=True)
-    api.purchase(kai, [line("BEANS", "coffee-beans", "20.00")], occurred_at=NOW.isoformat())
-    run_jobs(engine, api, client, clock, NOW + timedelta(days=3, hours=1))
-    link = answer_link(mailbox, address)
+    _, link = invited(api, client, engine, mailbox, clock, "kai")
     for score in ("11", "", "nine"):
         refused = answer(client, link, score)
         assert refused.status_code == 400
@@ -168,14 +172,11 @@ def test_a_score_off_the_scale_is_refused_and_changes_nothing(
 def test_an_invitation_closes_after_30_days_and_an_unknown_link_is_not_found(
     api: ApiClient, client: TestClient, engine: Engine, mailbox: Mailbox, clock: Clock
 ) -> None:
-    kai, address = member(api, "kai", marketing_consent=True)
-    api.purchase(kai, [line("BEANS", "coffee-beans", "20.00")], occurred_at=NOW.isoformat())
-    invited = NOW + timedelta(days=3, hours=1)
-    run_jobs(engine, api, client, clock, invited)
-    link = answer_link(mailbox, address)
-    clock.set(invited + timedelta(days=29, hours=23))
+    _, link = invited(api, client, engine, mailbox, clock, "kai")
+    sent = NOW + timedelta(days=3, hours=1)
+    clock.set(sent + timedelta(days=29, hours=23))
     assert client.get(link).status_code == 200
-    clock.set(invited + timedelta(days=30))
+    clock.set(sent + timedelta(days=30))
     closed = client.get(link)
     assert closed.status_code == 410
     assert "This survey has closed." in closed.text

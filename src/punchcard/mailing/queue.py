@@ -33,8 +33,8 @@ class MailQueue:
         return event_type in FOR_EVENT
 
     def handle(self, session: Session, messages: Sequence[Message], now: datetime) -> None:
-        members = {message.member_id for message in messages if message.member_id is not None}
-        with_devices = push.with_devices(session, members) if members else set()
+        member_ids = {message.member_id for message in messages if message.member_id is not None}
+        with_devices = push.with_devices(session, member_ids) if member_ids else set()
         for message in messages:
             queue(session, message, now, with_devices)
 
