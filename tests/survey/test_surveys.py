@@ -9,16 +9,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from punchcard.jobs import service as jobs
+from punchcard.kit.db import unit_of_work
+from punchcard.mailing.models import MemberMail
+from punchcard.member.models import Member
 from punchcard.outbox.models import OutboxEvent
+from punchcard.program import service as programs
 from punchcard.survey.models import SurveyInvitation
 from tests.clock import NOW
 from tests.conftest import Clock
-from tests.factories import ApiClient, deliver_outbox, line
+from tests.factories import ApiClient, ProgramMaker, deliver_outbox, line
 from tests.mailing.test_member_mails import html_of, mails_to, send, subjects, text_of
 from tests.smtp import Mailbox
 
@@ -43,6 +48,18 @@ def invitations(engine: Engine, api: ApiClient) -> list[SurveyInvitation]:
     with Session(engine) as session:
         query = select(SurveyInvitation).where(SurveyInvitation.program_id == api.program_id)
         return list(session.execute(query.order_by(SurveyInvitation.id)).scalars())
+
+
+def rows_of(engine: Engine, api: ApiClient, kind: str) -> list[MemberMail]:
+    with Session(engine) as session:
+        query = select(MemberMail).where(MemberMail.program_id == api.program_id, MemberMail.kind == kind)
+        return list(session.execute(query).scalars())
+
+
+def member_id(engine: Engine, api: ApiClient, external_id: str) -> int:
+    with Session(engine) as session:
+        query = select(Member.id).where(Member.program_id == api.program_id, Member.external_id == external_id)
+        return int(session.execute(query).scalar_one())
 
 
 def answer_link(mailbox: Mailbox, address: str) -> str:
@@ -238,3 +255,30 @@ def test_results_refuse_bad_requests_with_structured_errors(api: ApiClient) -> N
     assert zoneless.json()["error"]["code"] == "validation_error"
     till = api.as_integration().get("/api/v1/surveys/nps/results")
     assert till.status_code == 403
+
+
+def test_an_invitation_waiting_for_the_morning_is_not_sent_once_answered_or_once_the_survey_is_gone(
+    make_program: ProgramMaker, client: TestClient, engine: Engine, mailbox: Mailbox, clock: Clock
+) -> None:
+    api = make_program()
+    kai, kai_address = member(api, "kai", marketing_consent=True)
+    ann, ann_address = member(api, "ann", marketing_consent=True)
+    for someone in (kai, ann):
+        api.purchase(someone, [line("BEANS", "coffee-beans", "20.00")], occurred_at=NOW.isoformat())
+    evening = NOW + timedelta(days=3, hours=8)  # 22:00 in Tallinn: the invitations wait for the quiet hours' end
+    run_jobs(engine, api, client, clock, evening)
+    assert {row.reason for row in rows_of(engine, api, "survey_invitation")} == {"held: quiet hours"}
+    kai_token = next(row.token for row in invitations(engine, api) if row.member_id == member_id(engine, api, kai))
+    assert answer(client, f"/portal/{api.slug}/surveys/{kai_token}", "8").status_code == 303  # from the portal
+    definition = {key: value for key, value in make_program.definition.items() if key != "surveys"}
+    text = yaml.safe_dump({**definition, "slug": api.slug})
+    with unit_of_work(engine) as session:
+        programs.apply(session, programs.parse_text(text, "yaml"), text, "yaml", evening)
+    clock.set(evening + timedelta(hours=11))  # 09:00 in Tallinn
+    send(client)
+    assert sorted(row.reason for row in rows_of(engine, api, "survey_invitation")) == [
+        "the member has answered the survey",
+        "the survey was removed from the program",
+    ]
+    assert not [s for s in subjects(mailbox, kai_address) + subjects(mailbox, ann_address) if "how did we do" in s]
+    assert client.get(f"/portal/{api.slug}/surveys/{kai_token}").status_code == 404

@@ -99,7 +99,7 @@ def survey_board(frame: Frame, survey: Survey, board: Dashboard) -> SurveyBoard:
     program_id, period = frame.version.program_id, board.period
     buckets = [figures.bucket for figures in board.series]
     spans = [(bucket.start, bucket.end) for bucket in buckets]
-    by_bucket = surveys.results_by_span(frame.session, program_id, survey, spans)
+    overall, by_bucket = surveys.results_by_span(frame.session, program_id, survey, spans)
     answered = [(bucket, found) for bucket, found in zip(buckets, by_bucket, strict=True) if found.responses]
     per = period.grain.value
     series: tuple[str, list[Value]]
@@ -113,7 +113,7 @@ def survey_board(frame: Frame, survey: Survey, board: Dashboard) -> SurveyBoard:
     chart = bar_chart(f"survey-{survey.code}", title, labels, [series]) if answered else None
     return SurveyBoard(
         survey,
-        surveys.results_of(frame.session, program_id, survey, period.start, period.end),
+        overall,
         chart,
         list(surveys.comments(frame.session, program_id, survey, period.start, period.end)),
     )

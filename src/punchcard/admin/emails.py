@@ -14,6 +14,8 @@ from punchcard.kit.settings import Settings
 from punchcard.mailing import service as mailing
 from punchcard.mailing.domain import PLACEHOLDERS, TRANSACTIONAL, MailKind
 from punchcard.mailing.templates import Rendered, Words
+from punchcard.staff import service as staff_service
+from punchcard.staff.domain import Action
 
 
 def languages(frame: Frame) -> list[str]:
@@ -32,6 +34,26 @@ def submitted_words(frame: Frame, form: Mapping[str, str]) -> dict[str, Words]:
         language: Words(form.get(f"{language}.subject", "").strip(), form.get(f"{language}.body", "").strip())
         for language in languages(frame)
     }
+
+
+def save(
+    frame: Frame, kind: MailKind, given: dict[str, Words], enabled: bool, note: str, now: datetime
+) -> list[dict[str, str]]:
+    """Keep the marketer's words and switch, with a note in the audit log; the problems instead, nothing kept."""
+    assert frame.version is not None
+    problems = mailing.save(frame.session, frame.version.program_id, kind, given, enabled, now)
+    if not problems:
+        staff_service.record(
+            frame.session,
+            Action.MAIL_CHANGED,
+            now,
+            staff_id=frame.staff.account.id,
+            program_id=frame.version.program_id,
+            target=f"e-mail {kind.value}",
+            reason=note.strip()[:500],
+            details={"kind": kind.value, "enabled": enabled},
+        )
+    return problems
 
 
 def edit_page(

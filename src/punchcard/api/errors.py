@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from punchcard.kit.db import is_conflict, is_disconnect
-from punchcard.kit.errors import PunchcardError, validation_failure
+from punchcard.kit.errors import PunchcardError, body_failure
 from punchcard.kit.http import error_response, try_again
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = error.errors()
-        if any(item.get("type") == "json_invalid" for item in errors):
-            return error_response(400, "malformed_json", "the request body is not valid JSON")
-        failure = validation_failure(errors)
+        failure = body_failure(error.errors())
         return error_response(failure.status, failure.code, failure.message, failure.details)
 
     @app.exception_handler(HTTPException)

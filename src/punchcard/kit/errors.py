@@ -79,6 +79,18 @@ class TryAgain(PunchcardError):
     retry_after: ClassVar[int] = 1
 
 
+class MalformedJson(PunchcardError):
+    code = "malformed_json"
+
+
+def body_failure(errors: Sequence[Mapping[str, Any]]) -> PunchcardError:
+    """What pydantic's errors about a request body mean: ``malformed_json`` when it is not JSON at all, else
+    ``validation_failure``. The API's handler and the portal's script endpoints answer alike."""
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return MalformedJson("the request body is not valid JSON")
+    return validation_failure(errors)
+
+
 def validation_failure(errors: Sequence[Mapping[str, Any]]) -> ValidationFailed:
     """A ``validation_error`` from pydantic's errors: one detail per field (``lines.0.quantity``), and the first
     three in the message. The API's 422 for a whole body and a batch's answer for one item say it alike."""

@@ -32,7 +32,7 @@ def _moment(value: object) -> datetime:
     return datetime.fromisoformat(str(value))
 
 
-def still_true(session: Session, mail: MemberMail, member: Member) -> str | None:
+def still_true(session: Session, mail: MemberMail, member: Member, program: Program) -> str | None:
     """Why the mail should no longer be sent, or ``None`` when what it says is still so."""
     facts, kind = mail.facts, MailKind(mail.kind)
     if kind is MailKind.POINTS_EXPIRING:
@@ -58,6 +58,8 @@ def still_true(session: Session, mail: MemberMail, member: Member) -> str | None
         invitation = surveys.by_id(session, int(facts["invitation"]))
         if invitation is None or invitation.answered_at is not None:
             return "the member has answered the survey"
+        if program.survey(str(facts["survey"])) is None:
+            return "the survey was removed from the program"
         if mail.send_after >= _moment(facts["closes_at"]):
             return "the survey has closed"
     return None

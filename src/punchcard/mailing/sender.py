@@ -155,7 +155,7 @@ class MailSender:
         self, session: Session, mail: MemberMail, member: Member | None, program: Program, now: datetime
     ) -> Member | None:
         """The member to send to, or ``None`` with the mail dropped or held (and why)."""
-        dropped = _why_not(session, mail, member)
+        dropped = _why_not(session, mail, member, program)
         if dropped is not None:
             mail.status, mail.reason, mail.locked_until = Status.DROPPED.value, dropped, None
             return None
@@ -224,7 +224,7 @@ class MailSender:
         self._repeating.stop()
 
 
-def _why_not(session: Session, mail: MemberMail, member: Member | None) -> str | None:
+def _why_not(session: Session, mail: MemberMail, member: Member | None, program: Program) -> str | None:
     if mail.channel == Channel.PUSH:
         if member is None:
             return "the member is gone"
@@ -232,4 +232,4 @@ def _why_not(session: Session, mail: MemberMail, member: Member | None) -> str |
         return "the member has no e-mail address"
     if mail.marketing and not member.marketing_consent:
         return "the member withdrew marketing consent"
-    return content.still_true(session, mail, member)
+    return content.still_true(session, mail, member, program)

@@ -1,4 +1,4 @@
-from punchcard.kit.errors import Forbidden, NotFound, PunchcardError, Unauthorized
+from punchcard.kit.errors import Forbidden, NotFound, Unauthorized
 
 
 class SignInLinkInvalid(Unauthorized):
@@ -23,9 +23,3 @@ class CsrfTokenInvalid(Forbidden):
     """A write of the portal's script without the ``X-CSRF-Token`` header of this browser's session."""
 
     code = "csrf_token_invalid"
-
-
-class MalformedJson(PunchcardError):
-    """A body of the portal's script that is not JSON (the API's own bodies are parsed by FastAPI)."""
-
-    code = "malformed_json"

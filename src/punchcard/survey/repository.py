@@ -13,25 +13,16 @@ from punchcard.survey.domain import Status
 from punchcard.survey.models import SurveyInvitation
 
 
-def pending_for(session: Session, member_id: int, survey: str) -> SurveyInvitation | None:
-    """The member's invitation to ``survey`` still waiting to be sent (a later purchase adds nothing to it)."""
-    return session.execute(
-        select(SurveyInvitation)
-        .where(
-            SurveyInvitation.member_id == member_id,
-            SurveyInvitation.survey == survey,
-            SurveyInvitation.status == Status.SCHEDULED.value,
-        )
-        .limit(1)
-    ).scalar_one_or_none()
-
-
-def last_invited(session: Session, member_id: int, survey: str) -> datetime | None:
-    return session.execute(
-        select(func.max(SurveyInvitation.invited_at)).where(
-            SurveyInvitation.member_id == member_id, SurveyInvitation.survey == survey
-        )
-    ).scalar_one_or_none()
+def standing(session: Session, member_id: int, survey: str) -> tuple[bool, datetime | None]:
+    """Whether the member has an invitation to ``survey`` waiting to be sent, and when they were last invited; one
+    read, since the survey scheduler asks for both on every purchase."""
+    waiting, last = session.execute(
+        select(
+            func.count().filter(SurveyInvitation.status == Status.SCHEDULED.value),
+            func.max(SurveyInvitation.invited_at),
+        ).where(SurveyInvitation.member_id == member_id, SurveyInvitation.survey == survey)
+    ).one()
+    return bool(waiting), last
 
 
 def claim_due(session: Session, program_id: int, at: datetime, limit: int) -> Sequence[SurveyInvitation]:

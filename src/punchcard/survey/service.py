@@ -62,10 +62,10 @@ def schedule(
     scheduled."""
     scheduled = 0
     for survey in program.surveys:
-        if not worth_scheduling(survey, purchased_at, now) or repository.pending_for(session, member_id, survey.code):
+        if not worth_scheduling(survey, purchased_at, now):
             continue
-        last = repository.last_invited(session, member_id, survey.code)
-        if asked_recently(survey, last, due_at(survey, purchased_at)):
+        waiting, last = repository.standing(session, member_id, survey.code)
+        if waiting or asked_recently(survey, last, due_at(survey, purchased_at)):
             continue  # the jobs would skip it; checked again there, for invitations sent meanwhile
         row = {
             "program_id": program_id,
@@ -117,7 +117,7 @@ def _why_not(
         return "the survey was removed or switched off"
     if member is None or member.status != members.ACTIVE:
         return "the member is not active"
-    if asked_recently(survey, repository.last_invited(session, row.member_id, survey.code), at):
+    if asked_recently(survey, repository.standing(session, row.member_id, survey.code)[1], at):
         return f"the member was asked within {survey.at_most_every_days} days"
     return None
 
@@ -246,12 +246,12 @@ def results_of(
 
 def results_by_span(
     session: Session, program_id: int, survey: Survey, spans: Sequence[tuple[datetime, datetime]]
-) -> list[Results]:
-    """``results_of`` for each span (the dashboard's buckets), from one read of the answers."""
-    if not spans:
-        return []
-    answered = repository.answers(session, program_id, survey.code, spans[0][0], spans[-1][1])
-    return [results(survey.kind, [score for at, score in answered if since <= at < until]) for since, until in spans]
+) -> tuple[Results, list[Results]]:
+    """``results_of`` over consecutive spans (the dashboard's buckets, which cut its period) and over all of them,
+    from one read of the answers."""
+    answered = repository.answers(session, program_id, survey.code, spans[0][0], spans[-1][1]) if spans else []
+    each = [results(survey.kind, [score for at, score in answered if since <= at < until]) for since, until in spans]
+    return results(survey.kind, [score for _, score in answered]), each
 
 
 def comments(

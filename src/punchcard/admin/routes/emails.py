@@ -13,8 +13,6 @@ from punchcard.kit.http import NowDep, SessionDep
 from punchcard.mail.sender import MailNotSent
 from punchcard.mailing import service as mailing
 from punchcard.mailing.domain import MailKind
-from punchcard.staff import service as staff_service
-from punchcard.staff.domain import Action
 
 router = console_router()
 
@@ -65,19 +63,8 @@ async def save_email(
             notice=notice,
             status=422 if problems else 200,
         )
-    problems = mailing.save(session, version.program_id, kind, given, enabled, now)
+    problems = emails.save(frame, kind, given, enabled, form.get("note", ""), now)
     if problems:
-        session.rollback()
         return emails.edit_page(frame, kind, settings, now, given=given, enabled=enabled, errors=problems, status=422)
-    staff_service.record(
-        session,
-        Action.MAIL_CHANGED,
-        now,
-        staff_id=staff.account.id,
-        program_id=version.program_id,
-        target=f"e-mail {kind.value}",
-        reason=form.get("note", "").strip()[:500],
-        details={"kind": kind.value, "enabled": enabled},
-    )
     session.commit()
     return redirect(f"{frame.base}/emails", notice=f"saved:{kind.value}")

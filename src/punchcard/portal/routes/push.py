@@ -15,11 +15,11 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from punchcard.kit.errors import validation_failure
+from punchcard.kit.errors import body_failure
 from punchcard.kit.http import NowDep, SessionDep, UnsupportedMediaType, require_json
 from punchcard.member.service import Member
 from punchcard.portal.domain import csrf_valid
-from punchcard.portal.errors import CsrfTokenInvalid, MalformedJson, SignInNeeded
+from punchcard.portal.errors import CsrfTokenInvalid, SignInNeeded
 from punchcard.portal.rendering import PageNotFound
 from punchcard.portal.routes.common import SettingsDep, Visitor, get_visitor, portal_router
 from punchcard.program.errors import ProgramNotFound
@@ -86,10 +86,7 @@ def _parsed(model: type[Body], body: Sent) -> Body:
     try:
         return model.model_validate_json(body.raw)
     except ValidationError as error:
-        errors = error.errors()
-        if any(item.get("type") == "json_invalid" for item in errors):
-            raise MalformedJson("the request body is not valid JSON") from error
-        raise validation_failure(errors) from error
+        raise body_failure(error.errors()) from error
 
 
 @router.get("/push/key")
