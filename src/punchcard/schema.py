@@ -1,6 +1,8 @@
 """Imports every feature's tables so ``Base.metadata`` describes the whole database (for Alembic)."""
 
 from punchcard.auth import models as auth_models
+from punchcard.celebration import models as celebration_models
+from punchcard.challenge import models as challenge_models
 from punchcard.coupon import models as coupon_models
 from punchcard.event import models as event_models
 from punchcard.intake import models as intake_models
@@ -12,6 +14,7 @@ from punchcard.outbox import models as outbox_models
 from punchcard.portal import models as portal_models
 from punchcard.program import models as program_models
 from punchcard.push import models as push_models
+from punchcard.referral import models as referral_models
 from punchcard.reminder import models as reminder_models
 from punchcard.reward import models as reward_models
 from punchcard.staff import models as staff_models
@@ -22,6 +25,8 @@ from punchcard.webhook import models as webhook_models
 metadata = Base.metadata
 FEATURE_MODELS = (
     auth_models,
+    celebration_models,
+    challenge_models,
     coupon_models,
     event_models,
     intake_models,
@@ -35,6 +40,7 @@ FEATURE_MODELS = (
     reminder_models,
     reward_models,
     staff_models,
+    referral_models,
     survey_models,
     tier_models,
     webhook_models,

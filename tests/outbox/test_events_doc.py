@@ -21,8 +21,9 @@ from punchcard.portal import service as portal
 from punchcard.program import service as programs
 from punchcard.survey import service as surveys
 from punchcard.survey.models import SurveyInvitation
+from tests.challenge.games import with_games
 from tests.clock import NOW
-from tests.factories import ApiClient, deliver_outbox, line
+from tests.factories import ApiClient, ProgramMaker, deliver_outbox, line
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 
@@ -93,6 +94,11 @@ def real_events(api: ApiClient, engine: Engine) -> dict[str, dict[str, Any]]:
     jobs.run(engine, at=later, now=later, only=[api.slug])
     with unit_of_work(engine) as session:
         portal.request_link(session, api.program_id, f"kai-{api.slug}@example.com", NOW, language="fi", source="portal")
+    return first_of_each(engine, api, member)
+
+
+def first_of_each(engine: Engine, api: ApiClient, member: str) -> dict[str, dict[str, Any]]:
+    """The first outbox event of each type of ``api``'s program, as a consumer gets it."""
     found: dict[str, dict[str, Any]] = {}
     with Session(engine) as session:
         rows = session.execute(
@@ -115,12 +121,55 @@ def real_events(api: ApiClient, engine: Engine) -> dict[str, dict[str, Any]]:
     return found
 
 
+def referral_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[str, Any]]:
+    """One event of each referral type (and the gifts and revocations they cause), from a second program that
+    gives the referrer a coupon: a friend held for sharing the referrer's phone, approved, qualifying, and refunded."""
+    gifts = {"referrer": {"points": 200, "reward": "free-drink"}, "referee": {"points": 100}}
+    api = make_program({"referrals": gifts})
+    anna = api.member("c-7", attributes={"phone": "+372 5555 1234"})
+    code = api.get(f"/api/v1/members/{anna}/referral").json()["code"]
+    earlier = (NOW - timedelta(days=3)).isoformat()
+    friend = api.member("c-43", referred_by=code, attributes={"phone": "+372 5555 1234"}, enrolled_at=earlier)
+    [held] = api.get("/api/v1/referrals").json()["referrals"]
+    assert api.post(f"/api/v1/referrals/{held['id']}/review", {"decision": "approve", "reason": "siblings"}).is_success
+    bought = (NOW - timedelta(days=2)).isoformat()
+    api.purchase(friend, [line("BEANS", "coffee-beans", "30.00")], order_id="O-R", occurred_at=bought)
+    deliver_outbox(api.client)
+    api.refund(friend, "O-R", refund_lines=[{"sku": "BEANS", "quantity": 1}], occurred_at=NOW.isoformat())
+    deliver_outbox(api.client)
+    return first_of_each(engine, api, friend)
+
+
+def game_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[str, Any]]:
+    """One event of each challenge, streak and badge type, from a program with the demo's games and a 14-day return
+    window: explorer joined, completed and reversed by a refund inside the window; the streak reached in November
+    and reversed by a refund of October's order."""
+    api = make_program(with_games(points={"pending_days": 14}))
+    member = api.member("c-44", enrolled_at="2026-08-01T09:00:00+00:00")
+    for month in (9, 10, 11):
+        api.purchase(
+            member,
+            [line("MUG", "merch", "12.00")],
+            order_id=f"O-S{month}",
+            occurred_at=f"2026-{month:02d}-10T10:00:00+00:00",
+        )
+    api.refund(member, "O-S10", amount="12.00", occurred_at="2026-11-20T10:00:00+00:00")
+    assert api.post(f"/api/v1/members/{member}/challenges/explorer/join").status_code == 201
+    for minute, category in enumerate(("coffee-beans", "merch", "food"), start=1):
+        moment = (NOW + timedelta(minutes=minute)).isoformat()
+        api.purchase(member, [line("X", category, "5.00")], order_id=f"O-C{minute}", occurred_at=moment)
+    api.refund(member, "O-C1", amount="5.00", occurred_at=(NOW + timedelta(minutes=4)).isoformat())
+    return first_of_each(engine, api, member)
+
+
 def test_every_event_type_is_documented_and_nothing_else() -> None:
     assert sorted(documented()) == sorted(EVENT_TYPES)
 
 
-def test_each_documented_example_has_the_fields_and_types_of_a_real_event(api: ApiClient, engine: Engine) -> None:
-    real = real_events(api, engine)
+def test_each_documented_example_has_the_fields_and_types_of_a_real_event(
+    api: ApiClient, make_program: ProgramMaker, engine: Engine
+) -> None:
+    real = game_events(make_program, engine) | referral_events(make_program, engine) | real_events(api, engine)
     examples = documented()
     assert sorted(real) == sorted(examples), "the scenario should produce every documented type"
     for event_type, example in examples.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,17 @@ from typing import Any
 import pytest
 import yaml
 
+from punchcard.celebration.domain import Gift
+from punchcard.challenge import domain as challenges
 from punchcard.coupon.domain import BenefitKind
+from punchcard.i18n.text import Text
 from punchcard.kit.calendar import Period
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
 from punchcard.program.errors import ProgramFileInvalid
 from punchcard.program.service import parse_text
 from punchcard.rules.domain import AwardFixed, AwardPerCurrencyUnit, FiredFewerThan, LineFilter, Multiply, Rounding
 from punchcard.tier.domain import Metric, Window, WindowKind
+from tests.challenge.games import GAMES
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "examples" / "demo"
 DEMO_TEXT = (DEMO_DIR / "program.yaml").read_text(encoding="utf-8")
@@ -417,6 +422,54 @@ def test_toml_works_too_and_says_the_same_as_yaml() -> None:
             "the text is empty",
             id="free product with an empty name",
         ),
+        pytest.param(
+            lambda d: d.update(birthday={"days_before": 3}),
+            "birthday",
+            "give points, a reward, or both",
+            id="birthday gift of nothing",
+        ),
+        pytest.param(
+            lambda d: d.update(birthday={"reward": "free-coffee"}),
+            "birthday",
+            "reward 'free-coffee' is not one of the rewards",
+            id="birthday reward not in the catalogue",
+        ),
+        pytest.param(
+            lambda d: d.update(anniversary={"points": 100, "reward": "free-cake"}),
+            "anniversary",
+            "reward 'free-cake' is not one of the rewards",
+            id="anniversary reward not in the catalogue",
+        ),
+        pytest.param(
+            lambda d: d.update(birthday={"points": -1}),
+            "birthday.points",
+            "greater than or equal to 0",
+            id="negative birthday points",
+        ),
+        pytest.param(
+            lambda d: d.update(birthday={"points": 100, "days_before": 31}),
+            "birthday.days_before",
+            "less than or equal to 30",
+            id="birthday a month early",
+        ),
+        pytest.param(
+            lambda d: d.update(anniversary={"points": 100, "catch_up_days": 45}),
+            "anniversary.catch_up_days",
+            "less than or equal to 30",
+            id="anniversary caught up too late",
+        ),
+        pytest.param(
+            lambda d: d.update(anniversary={"points": 100, "catch_up_days": -1}),
+            "anniversary.catch_up_days",
+            "greater than or equal to 0",
+            id="negative catch-up",
+        ),
+        pytest.param(
+            lambda d: d.update(anniversary={"points": 100, "min_days_since_birth_date_change": 30}),
+            "anniversary.min_days_since_birth_date_change",
+            "Extra inputs are not permitted",
+            id="birth date rule on anniversaries",
+        ),
     ],
 )
 def test_an_invalid_file_names_the_field_and_what_is_wrong(change: Change, field: str, message_part: str) -> None:
@@ -429,6 +482,15 @@ def test_an_invalid_file_names_the_field_and_what_is_wrong(change: Change, field
     assert error.details[0]["field"] == field
     assert message_part in error.details[0]["message"]
     assert f"{field}: " in error.message
+
+
+def test_birthday_and_anniversary_gifts_parse_with_their_defaults() -> None:
+    gifts = {"birthday": {"points": 100}, "anniversary": {"reward": "free-drink", "days_before": 2, "catch_up_days": 0}}
+    program = parse_text(demo_with(lambda d: d.update(gifts)), "yaml").to_domain()
+    assert program.birthday == Gift(points=100, days_before=0, catch_up_days=7, min_days_since_birth_date_change=30)
+    assert program.anniversary == Gift(points=0, reward="free-drink", days_before=2, catch_up_days=0)
+    without = parse_text(DEMO_TEXT, "yaml").to_domain()
+    assert (without.birthday, without.anniversary) == (None, None)
 
 
 def test_every_mistake_is_reported_at_once() -> None:
@@ -469,3 +531,156 @@ def test_a_minimal_toml_program() -> None:
     )
     assert (program.rules, program.rewards, program.tiers) == ((), (), None)
     assert program.points == PointsPolicy()  # points never expire and are available at once by default
+
+
+def with_games(change: Change) -> Change:
+    """The demo with the challenge, badges and streak of ``tests.challenge.games``, then ``change``."""
+
+    def games(data: dict[str, Any]) -> None:
+        data.update(copy.deepcopy(GAMES))
+        change(data)
+
+    return games
+
+
+def test_challenges_badges_and_streaks_parse_into_the_program() -> None:
+    june = {
+        "code": "june",
+        "name": "June",
+        "goal": {"spend": "99.90"},
+        "window": {"from": "2026-06-01", "until": "2026-06-30"},
+    }
+    program = parse_text(
+        demo_with(with_games(lambda d: d["challenges"].append({**june, "prize": {"reward": "free-drink"}}))), "yaml"
+    ).to_domain()
+    explorer, spend = program.challenges
+    assert (explorer.goal, explorer.window, explorer.opt_in, explorer.prize) == (
+        challenges.Goal(challenges.GoalKind.CATEGORIES, 3),
+        challenges.Window(challenges.WindowKind.ROLLING, days=30),
+        True,
+        challenges.Prize(points=150, badge="explorer"),
+    )
+    assert explorer.name.in_language("et") == "Avastaja"
+    assert (spend.goal, spend.window.first_day, spend.window.last_day, spend.prize) == (
+        challenges.Goal(challenges.GoalKind.SPEND, 9990),  # minor units
+        date(2026, 6, 1),
+        date(2026, 6, 30),
+        challenges.Prize(reward="free-drink"),
+    )
+    levels = ((challenges.Finish.BRONZE, 1), (challenges.Finish.SILVER, 2), (challenges.Finish.GOLD, 4))
+    assert program.badge("regular") == challenges.Badge(
+        "regular", Text("Regular"), Text(""), challenges.Shape.SHIELD, levels
+    )
+    regular = program.streak("regular")
+    assert regular is not None
+    assert (regular.every, regular.milestone, regular.repeat, regular.freezes) == (challenges.Cadence.MONTH, 3, True, 0)
+    assert ("challenge explorer", explorer.name) in program.texts()
+    assert parse_text(DEMO_TEXT, "yaml").to_domain().challenges == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message_part"),
+    [
+        pytest.param(
+            lambda d: d["challenges"][0]["goal"].update(count=2),
+            "challenges.0.goal",
+            "exactly one of: count, spend, categories, skus, days",
+            id="two goals",
+        ),
+        pytest.param(
+            lambda d: d["challenges"][0].update(window={"from": "2026-06-01"}),
+            "challenges.0.window",
+            "a fixed window needs both from and until",
+            id="fixed window without its end",
+        ),
+        pytest.param(
+            lambda d: d["challenges"][0].update(window={"days": 30, "every": "week"}),
+            "challenges.0.window",
+            "give from and until, or days, or every",
+            id="two windows",
+        ),
+        pytest.param(
+            lambda d: d["challenges"][0].update(window={"from": "2026-06-30", "until": "2026-06-01"}),
+            "challenges.0.window",
+            "until is before from",
+            id="window backwards",
+        ),
+        pytest.param(
+            lambda d: d["challenges"][0]["prize"].update(badge="nope"),
+            "challenges",
+            "challenge 'explorer': badge 'nope' is not one of the badges",
+            id="unknown badge",
+        ),
+        pytest.param(
+            lambda d: d["streaks"][0]["prize"].update(reward="nope"),
+            "streaks",
+            "streak 'regular': reward 'nope' is not one of the rewards",
+            id="unknown reward",
+        ),
+        pytest.param(
+            lambda d: d["challenges"].append(d["challenges"][0]),
+            "challenges",
+            "challenge codes must be unique; repeated: explorer",
+            id="duplicate challenge",
+        ),
+        pytest.param(
+            lambda d: d["badges"].append(d["badges"][0]),
+            "badges",
+            "badge codes must be unique; repeated: explorer",
+            id="duplicate badge",
+        ),
+        pytest.param(
+            lambda d: d["challenges"][0].update(when="store_visit"),
+            "challenges.0",
+            "a spend, categories or skus goal counts purchases",
+            id="categories of a custom event",
+        ),
+        pytest.param(
+            lambda d: d["streaks"][0].update(when="store_visit", min_order="10.00"),
+            "streaks.0",
+            "lines and min_order apply to purchases only",
+            id="minimum order of a custom event",
+        ),
+        pytest.param(
+            lambda d: d["streaks"][0].update(when="refund"),
+            "streaks.0",
+            "'refund' cannot count",
+            id="refunds counted",
+        ),
+        pytest.param(
+            lambda d: d["challenges"][0].update(prize={"points": 0}),
+            "challenges.0.prize",
+            "give points, a reward, a badge, or several",
+            id="nothing to win",
+        ),
+        pytest.param(
+            lambda d: d["badges"][1].update(levels={"bronze": 3, "silver": 3}),
+            "badges.1",
+            "levels must need more times from bronze to silver to gold",
+            id="levels not ascending",
+        ),
+        pytest.param(
+            lambda d: d["badges"][0].update(shape="moon"),
+            "badges.0.shape",
+            "Input should be",
+            id="a shape we do not draw",
+        ),
+        pytest.param(
+            lambda d: d["challenges"][0].update(code="c" * 54),
+            "challenges.0.code",
+            "pattern",
+            id="code too long for its points' rule code",
+        ),
+        pytest.param(
+            lambda d: d["streaks"][0].update(milestone=0),
+            "streaks.0.milestone",
+            "greater than or equal to 1",
+            id="milestone of nothing",
+        ),
+    ],
+)
+def test_an_invalid_challenge_badge_or_streak_names_the_field(change: Change, field: str, message_part: str) -> None:
+    with pytest.raises(ProgramFileInvalid) as raised:
+        parse_text(demo_with(with_games(change)), "yaml")
+    assert [detail["field"] for detail in raised.value.details] == [field]
+    assert message_part in raised.value.details[0]["message"]

@@ -14,6 +14,7 @@ from punchcard import __version__
 from punchcard.admin.routes import router as admin
 from punchcard.api import errors
 from punchcard.api.limits import BodyLimit, KeyFirst
+from punchcard.challenge.endpoints import router as challenges
 from punchcard.consumers import consumers
 from punchcard.coupon.endpoints import router as coupons
 from punchcard.event.accepted import AcceptCommit
@@ -34,6 +35,7 @@ from punchcard.portal import rendering as portal_assets
 from punchcard.portal import service as portal_service
 from punchcard.portal.routes import router as portal
 from punchcard.program.endpoints import router as program
+from punchcard.referral.endpoints import router as referrals
 from punchcard.reward.endpoints import router as rewards
 from punchcard.survey.endpoints import router as surveys
 from punchcard.webhook.demo_receiver import router as demo_receiver
@@ -113,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(KeyFirst, sessions=sessions)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last, so it runs first: size costs nothing
-    for router in (members, ledger, events, rewards, coupons, program, webhooks_api, surveys):
+    for router in (members, ledger, events, rewards, coupons, program, webhooks_api, surveys, referrals, challenges):
         app.include_router(router, dependencies=[Depends(require_json)])
     app.include_router(admin)
     app.include_router(portal)

@@ -45,6 +45,7 @@ class Order:
 class Refusal(StrEnum):
     """Why a coupon does not apply, in the order the checks run."""
 
+    COUPON_REVOKED = "coupon_revoked"
     COUPON_EXPIRED = "coupon_expired"
     COUPON_ALREADY_REDEEMED = "coupon_already_redeemed"
     CURRENCY_MISMATCH = "currency_mismatch"
@@ -71,8 +72,11 @@ def check(
     expires_at: datetime,
     is_used_by_other_order: bool,
     now: datetime,
+    is_revoked: bool = False,
 ) -> Verdict:
     """Whether the coupon applies to ``order`` at ``now``, and the discount it gives (never more than the order)."""
+    if is_revoked:
+        return Verdict(Refusal.COUPON_REVOKED)
     if now >= expires_at:
         return Verdict(Refusal.COUPON_EXPIRED)
     if is_used_by_other_order:
@@ -118,6 +122,17 @@ class CouponReleased(DomainEvent):
     code: str
     reward: str | None
     order_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouponRevoked(DomainEvent):
+    """A gifted coupon taken back unused, because what gave it was undone (a referral's qualifying order refunded,
+    a challenge no longer complete); it no longer applies."""
+
+    type: ClassVar[str] = "coupon.revoked"
+
+    code: str
+    reward: str | None
 
 
 @dataclass(frozen=True, kw_only=True)

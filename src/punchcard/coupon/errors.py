@@ -15,3 +15,7 @@ class CouponNotRedeemed(Conflict):
 
 class CouponExpired(Unprocessable):
     code = "coupon_expired"
+
+
+class CouponRevoked(Unprocessable):
+    code = "coupon_revoked"

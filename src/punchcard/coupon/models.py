@@ -22,6 +22,8 @@ class Coupon(Base):
     benefit: Mapped[dict[str, Any]] = mapped_column(JSON)
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    """When a gifted coupon was taken back unused (what gave it was undone); it is then refused like an expired one."""
 
 
 class CouponUse(Base):

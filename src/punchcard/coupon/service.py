@@ -11,8 +11,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from punchcard.coupon.domain import Benefit, BenefitKind, CouponRedeemed, CouponReleased, Order, Verdict, check
-from punchcard.coupon.errors import CouponAlreadyRedeemed, CouponExpired, CouponNotFound, CouponNotRedeemed
+from punchcard.coupon.domain import (
+    Benefit,
+    BenefitKind,
+    CouponRedeemed,
+    CouponReleased,
+    CouponRevoked,
+    Order,
+    Verdict,
+    check,
+)
+from punchcard.coupon.errors import (
+    CouponAlreadyRedeemed,
+    CouponExpired,
+    CouponNotFound,
+    CouponNotRedeemed,
+)
+from punchcard.coupon.errors import CouponRevoked as Revoked
 from punchcard.coupon.models import Coupon as Coupon  # the rows are how coupons cross the feature's boundary
 from punchcard.coupon.models import CouponUse as CouponUse
 from punchcard.i18n.text import Text
@@ -129,6 +144,7 @@ def validate(
         expires_at=coupon.expires_at,
         is_used_by_other_order=use is not None and use.order_id != order_id,
         now=now,
+        is_revoked=coupon.revoked_at is not None,
     )
 
 
@@ -143,6 +159,10 @@ def redeem(session: Session, coupon: Coupon, order_id: str, now: datetime) -> tu
         if use.order_id == order_id:
             return use, False
         raise CouponAlreadyRedeemed(f"coupon {coupon.code} is already used by another order", [{"code": coupon.code}])
+    if coupon.revoked_at is not None:
+        raise Revoked(
+            f"coupon {coupon.code} was taken back at {coupon.revoked_at.isoformat()}", [{"code": coupon.code}]
+        )
     if now >= coupon.expires_at:
         raise CouponExpired(f"coupon {coupon.code} expired at {coupon.expires_at.isoformat()}")
     use = CouponUse(program_id=coupon.program_id, coupon_id=coupon.id, order_id=order_id, redeemed_at=now)
@@ -194,7 +214,39 @@ def release(session: Session, coupon: Coupon, order_id: str, now: datetime) -> C
 def status(coupon: Coupon, use: CouponUse | None, now: datetime) -> str:
     if use is not None:
         return "redeemed"
+    if coupon.revoked_at is not None:
+        return "revoked"
     return "expired" if now >= coupon.expires_at else "active"
+
+
+def of_redemption(session: Session, redemption_id: int) -> Coupon:
+    """The coupon a redemption (or a gift) issued: exactly one."""
+    return session.execute(select(Coupon).where(Coupon.redemption_id == redemption_id)).scalar_one()
+
+
+def revoke(session: Session, coupon: Coupon, now: datetime) -> bool:
+    """Take back ``coupon`` if no order holds it; ``True`` when it was revoked now. The coupon's row is locked first,
+    as a redemption locks it, so a checkout using it and its revocation cannot both succeed."""
+    session.execute(select(Coupon.id).where(Coupon.id == coupon.id).with_for_update())
+    session.refresh(coupon)
+    if coupon.revoked_at is not None or active_use(session, coupon.id) is not None:
+        return False
+    coupon.revoked_at = now
+    session.flush()
+    outbox.publish(
+        session,
+        [
+            CouponRevoked(
+                program_id=coupon.program_id,
+                member_id=coupon.member_id,
+                occurred_at=now,
+                code=coupon.code,
+                reward=coupon.reward_code,
+            )
+        ],
+        now,
+    )
+    return True
 
 
 def of_member(session: Session, member_id: int) -> list[tuple[Coupon, CouponUse | None]]:
@@ -212,6 +264,10 @@ def expiring(session: Session, program_id: int, after: datetime, until: datetime
     """The program's coupons that expire in ``(after, until]`` and are not in use (used ones need no reminder)."""
     in_use = select(CouponUse.id).where(CouponUse.coupon_id == Coupon.id, CouponUse.released_at.is_(None)).exists()
     query = select(Coupon).where(
-        Coupon.program_id == program_id, Coupon.expires_at > after, Coupon.expires_at <= until, ~in_use
+        Coupon.program_id == program_id,
+        Coupon.expires_at > after,
+        Coupon.expires_at <= until,
+        Coupon.revoked_at.is_(None),
+        ~in_use,
     )
     return list(session.execute(query.order_by(Coupon.member_id, Coupon.id)).scalars())

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, JsonValue, model_validator
+from pydantic import Field, JsonValue, model_validator
 
 from punchcard.kit.money import to_minor
-from punchcard.kit.schemas import Identifier, Moment, Money, Request
+from punchcard.kit.schemas import Attributes, Identifier, Moment, Money, Request
 from punchcard.rules.domain import MEMBER_ENROLLED, PURCHASE, REFUND, EventFacts
 from punchcard.rules.schemas import LineIn
 
@@ -18,27 +17,6 @@ from punchcard.rules.schemas import LineIn
 MAX_ORDER_MINOR = 2**31 - 1
 # Every line is validated, then walked by each purchase rule under the member's lock; real orders have far fewer.
 MAX_LINES = 1000
-# Custom events describe one thing that happened (a review, a visit); rules test a few named attributes of it.
-MAX_ATTRIBUTES = 50
-# As long as the longest event type or code a program may name.
-MAX_ATTRIBUTE_NAME = 63
-# Each event's attributes are parsed, validated and hashed on the hot path; 16 KiB is far more than rules test.
-MAX_ATTRIBUTES_JSON = 16 * 1024
-
-
-def _small_json(attributes: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    """Measured as compact UTF-8 JSON, so the size does not depend on how the shop spaced or escaped it."""
-    size = len(json.dumps(attributes, separators=(",", ":"), ensure_ascii=False).encode())
-    if size > MAX_ATTRIBUTES_JSON:
-        raise ValueError(f"must be at most {MAX_ATTRIBUTES_JSON} bytes as JSON, not {size}")
-    return attributes
-
-
-Attributes = Annotated[
-    dict[Annotated[str, Field(max_length=MAX_ATTRIBUTE_NAME)], JsonValue],
-    Field(max_length=MAX_ATTRIBUTES),
-    AfterValidator(_small_json),
-]
 
 
 class RefundLineIn(Request):

@@ -8,7 +8,7 @@ domain events the mechanics caused. The caller commits once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -279,9 +279,10 @@ def enrol(
     enrolled_at: datetime,
     now: datetime,
     mechanics: Registry = MECHANICS,
+    attributes: Mapping[str, object] | None = None,
 ) -> tuple[Member, list[dict[str, Any]]]:
     """Create a member, give them the entry tier, and let the mechanics react to ``member_enrolled`` (the earning
-    rules' welcome bonus)."""
+    rules' welcome bonus, a referral); ``attributes`` are the enrolment event's (how the member joined)."""
     program = version.program
     _not_in_future(enrolled_at, now)
     member = member_service.create(session, version.program_id, external_id, profile, enrolled_at)
@@ -292,7 +293,7 @@ def enrol(
         session,
         version,
         StoredMember(session, member, lambda: 0),
-        EventFacts(MEMBER_ENROLLED, enrolled_at),
+        EventFacts(MEMBER_ENROLLED, enrolled_at, attributes=attributes or {}),
         open_account(session, posting, is_new=True),
         now,
     )

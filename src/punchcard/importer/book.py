@@ -2,8 +2,9 @@
 
 For each order, oldest first, the book does what ``event.service.record`` does, with the same functions: settle
 what is due at the order's time with the one settlement rule (``ledger.domain.settle``, written as
-``ledger.posting.settlement_legs``); run every registered mechanic (``mechanics.registry.MECHANICS``: earning, tiers,
-and whatever is added there) on a ``Turn`` whose account and member are the batch's in-memory ports
+``ledger.posting.settlement_legs``); run every registered mechanic that replays history
+(``mechanics.registry.MECHANICS.for_history()``: earning, tiers, and whatever is added there; not the live-only
+referrals and challenges) on a ``Turn`` whose account and member are the batch's in-memory ports
 (``importer.ports``); record the order (``event.service.order_values``); publish the domain events to the outbox and
 keep the response the API would have returned (``event.service.answer``). A member the import creates is enrolled
 first as ``event.service.enrol`` does. Only reading and writing differ: the state is read once per batch
@@ -49,7 +50,7 @@ class Book:
     ) -> None:
         self.session, self.version, self.program = session, version, version.program
         self.members, self.ids, self.now = members, ids, now
-        self.mechanics = list(MECHANICS) if mechanics is None else list(mechanics)
+        self.mechanics = MECHANICS.for_history() if mechanics is None else list(mechanics)
         self.rows = Rows()
         self.lot_rows: dict[int, dict[str, Any]] = {}
         self._member_rows: dict[int, dict[str, Any]] = {}

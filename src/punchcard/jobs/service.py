@@ -19,12 +19,17 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from punchcard.celebration import service as celebrations
+from punchcard.celebration.domain import Occasion
 from punchcard.kit.db import retry_on_conflict, unit_of_work
 from punchcard.ledger import service as ledger
 from punchcard.ledger import settlement
+from punchcard.ledger.adjustments import Ledger
 from punchcard.ledger.settlement import Cursor, IdRange
+from punchcard.mechanics import referral_payouts
 from punchcard.member import service as members
 from punchcard.program import service as programs
+from punchcard.program.domain import ProgramVersion
 from punchcard.reminder import service as reminders
 from punchcard.survey import service as surveys
 from punchcard.tier import service as tiers
@@ -39,11 +44,16 @@ class Report:
     members_reviewed: int = 0
     reminders: int = 0
     """Reminders announced (points and coupons expiring, birthdays)."""
+    celebrations: int = 0
+    """Birthday and enrolment-anniversary gifts given."""
     survey_invitations: int = 0
+    referrals: int = 0
+    """Referrals paid or taken back (those due when their points vest, and any the consumer left)."""
     """Survey invitations due, sent or skipped."""
     programs: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-    """Wall-clock seconds spent in each step (vest, repay_debts, expire, tier_review, reminders, surveys), over all
+    """Wall-clock seconds spent in each step (vest, repay_debts, expire, tier_review, reminders, celebrations,
+    surveys), over all
     programs."""
 
     def timed(self, step: str, started: float) -> None:
@@ -128,10 +138,46 @@ def run(
         report.reminders += _batch(engine, give)
         report.timed("reminders", started)
         started = time.monotonic()
+        for celebration in _celebrations(version):
+            report.celebrations += _celebrate(engine, celebration, at=at, now=now, limit=batch_size)
+        report.timed("celebrations", started)
+        started = time.monotonic()
         invite = partial(surveys.invite_due, version=version, at=at, now=now, limit=batch_size)
         report.survey_invitations += _drain(engine, invite, 1)
         report.timed("surveys", started)
+        started = time.monotonic()
+        pay = partial(referral_payouts.pay_due, version=version, at=at, now=now, limit=batch_size)
+        report.referrals += _drain(engine, pay, 1)
+        report.timed("referrals", started)
     return report
+
+
+def _celebrations(version: ProgramVersion) -> list[celebrations.Celebration]:
+    """The program's birthday and anniversary gifts, if it gives them."""
+    program = version.program
+    ledger = Ledger(version.program_id, version.version, program.points, program.zone)
+    occasions = ((Occasion.BIRTHDAY, program.birthday), (Occasion.ANNIVERSARY, program.anniversary))
+    return [
+        celebrations.Celebration(occasion, gift, ledger, program.reward(gift.reward) if gift.reward else None)
+        for occasion, gift in occasions
+        if gift is not None
+    ]
+
+
+def _celebrate(
+    engine: Engine, celebration: celebrations.Celebration, *, at: datetime, now: datetime, limit: int
+) -> int:
+    """Give an occasion's gifts due at ``at``: each round's members batch by batch, then those a request held."""
+    given = 0
+    for due_round in _batch(engine, partial(celebrations.due_rounds, celebration=celebration, at=at)):
+        after_id = 0
+        held: list[int] = []
+        give = partial(celebrations.give_batch, celebration=celebration, due_round=due_round, at=at, now=now)
+        while (batch := _batch(engine, partial(give, after_id=after_id, limit=limit))) is not None:
+            after_id, given, held = batch.last_id, given + batch.given, held + batch.held
+        held_one = partial(celebrations.give_held, celebration=celebration, due_round=due_round, at=at, now=now)
+        given += sum(_batch(engine, partial(held_one, member_id=member_id)) for member_id in held)
+    return given
 
 
 def _drain(engine: Engine, step: Callable[[Session], int], workers: int) -> int:

@@ -5,7 +5,7 @@ program: a review posted at 00:30 in Tallinn on the 1st belongs to the new month
 month in UTC. Every function here takes an aware ``datetime`` and a zone and returns aware UTC datetimes.
 """
 
-from calendar import monthrange
+from calendar import isleap, monthrange
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -33,6 +33,23 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def anniversary(day: date, year: int) -> date:
+    """The date ``day`` comes round on in ``year`` (a birthday, an enrolment's anniversary): the same month and day, and
+    29 February on 28 February in common years. The one rule of it: ``anniversaries_on`` is its inverse."""
+    if (day.month, day.day) == (2, 29) and not isleap(year):
+        return date(year, 2, 28)
+    return day.replace(year=year)
+
+
+def anniversaries_on(day: date) -> list[tuple[int, int]]:
+    """The (month, day) dates that come round on ``day`` (``anniversary``): its own, and 29 February on 28 February of
+    a common year."""
+    found = [(day.month, day.day)]
+    if (day.month, day.day) != (2, 29) and anniversary(date(2000, 2, 29), day.year) == day:
+        found.append((2, 29))
+    return found
 
 
 def period_start(moment: datetime, period: Period, zone: ZoneInfo) -> datetime | None:

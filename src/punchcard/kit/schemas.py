@@ -1,10 +1,20 @@
-"""Pydantic building blocks shared by request schemas: money, moments and strict models."""
+"""Pydantic building blocks shared by request schemas: money, moments, attributes and strict models."""
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+)
 
 
 def _money(value: Any) -> Any:
@@ -44,3 +54,28 @@ class Request(BaseModel):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain the NUL character")
         return value
+
+
+# Custom events describe one thing that happened (a review, a visit); rules test a few named attributes of it. An
+# enrolment's attributes say how the member joined (a referral code, the sign-up's IP address).
+MAX_ATTRIBUTES = 50
+# As long as the longest event type or code a program may name.
+MAX_ATTRIBUTE_NAME = 63
+# Each event's or enrolment's attributes are parsed, validated and hashed on the hot path; 16 KiB is far more than
+# rules test.
+MAX_ATTRIBUTES_JSON = 16 * 1024
+
+
+def _small_json(attributes: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """Measured as compact UTF-8 JSON, so the size does not depend on how the shop spaced or escaped it."""
+    size = len(json.dumps(attributes, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_ATTRIBUTES_JSON:
+        raise ValueError(f"must be at most {MAX_ATTRIBUTES_JSON} bytes as JSON, not {size}")
+    return attributes
+
+
+Attributes = Annotated[
+    dict[Annotated[str, Field(max_length=MAX_ATTRIBUTE_NAME)], JsonValue],
+    Field(max_length=MAX_ATTRIBUTES),
+    AfterValidator(_small_json),
+]

@@ -348,6 +348,29 @@ class PointsReversed(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PointsRevoked(DomainEvent):
+    """Points a mechanic granted taken back because what earned them was undone (a referral's qualifying order
+    refunded, a challenge no longer complete), as the program's return policy allows."""
+
+    type: ClassVar[str] = "points.revoked"
+
+    points: int
+    """What was taken back (from the grant's lot, other lots, and as debt)."""
+    cause: str
+    """The mechanic whose grant this undoes (``referral``, ``challenge``)."""
+    granted: str
+    """The operation of the grant it undoes (``referral:12:referrer``)."""
+    not_taken_back: int = 0
+    """Points the return policy forgave."""
+
+    def effects(self) -> list[dict[str, JSON]]:
+        effect: dict[str, JSON] = {"type": "points_revoked", "points": self.points, "cause": self.cause}
+        if self.not_taken_back:
+            effect["not_taken_back"] = self.not_taken_back
+        return [effect]
+
+
+@dataclass(frozen=True, kw_only=True)
 class PointsAdjusted(DomainEvent):
     """A correction or goodwill gesture by staff or an integration: positive credits a lot, negative spends."""
 

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from punchcard.kit.events import DomainEvent
-from punchcard.ledger.domain import EntryKind, PointsBalance, PointsPolicy
+from punchcard.ledger.domain import EntryKind, PointsBalance, PointsPolicy, ReturnPolicy
 from punchcard.ledger.posting import Posting
 from punchcard.ledger.service import Credit
 from punchcard.program.domain import ProgramVersion
@@ -64,6 +64,24 @@ class Account(Counting, Protocol):
     def balance(self) -> PointsBalance:
         """The member's points with this operation's own legs (read with the lock when it could be)."""
         ...
+
+
+@runtime_checkable
+class LiveAccount(Account, Protocol):
+    """The account of a live event, which a ``live_only`` mechanic may also move points back with (a referral's or a
+    challenge's reward after a refund); the importer, which runs no such mechanic, has no need of it."""
+
+    def reverse(self, *, lot_id: int | None, due: int, policy: ReturnPolicy, description: str) -> int:
+        """Take back ``due`` points (lot ``lot_id`` first) as ``policy`` allows; returns what was taken."""
+        ...
+
+
+def live_account(turn: Turn) -> LiveAccount:
+    """``turn.account`` as a live event's (only ``live_only`` mechanics may ask, since only live events have it)."""
+    account = turn.account
+    if not isinstance(account, LiveAccount):
+        raise TypeError(f"{type(account).__name__} cannot take points back: only live events can")
+    return account
 
 
 class Standing(Protocol):
@@ -151,26 +169,40 @@ def run(mechanic: Mechanic, turn: Turn) -> None:
 
 
 class Registry:
-    """The synchronous mechanics, in the order they run (earning before tiers: tiers count what was earned)."""
+    """The synchronous mechanics, in the order they run (earning before tiers: tiers count what was earned).
+
+    A mechanic registered ``live_only`` reacts to what members do now (a referral, a challenge, a streak) and not to
+    history an import replays: a shop importing last year's orders does not mean to pay referral bonuses or complete
+    challenges for them. The importer runs ``for_history()``; the event path runs them all.
+    """
 
     def __init__(self) -> None:
         self._mechanics: list[Mechanic] = []
+        self._live_only: set[str] = set()
         self._lock = threading.Lock()
 
-    def add(self, mechanic: Mechanic, *, before: str | None = None) -> None:
+    def add(self, mechanic: Mechanic, *, before: str | None = None, live_only: bool = False) -> None:
         """Register ``mechanic`` last, or just before the one named ``before``."""
         with self._lock:
             if any(known.name == mechanic.name for known in self._mechanics):
                 raise ValueError(f"a mechanic named {mechanic.name!r} is already registered")
             names = [known.name for known in self._mechanics]
             self._mechanics.insert(names.index(before) if before is not None else len(names), mechanic)
+            if live_only:
+                self._live_only.add(mechanic.name)
 
     def remove(self, name: str) -> None:
         with self._lock:
             self._mechanics = [known for known in self._mechanics if known.name != name]
+            self._live_only.discard(name)
 
     def __iter__(self) -> Iterator[Mechanic]:
         return iter(list(self._mechanics))
+
+    def for_history(self) -> list[Mechanic]:
+        """The mechanics an import of past orders runs: all but the ``live_only`` ones."""
+        with self._lock:
+            return [known for known in self._mechanics if known.name not in self._live_only]
 
     @contextmanager
     def added(self, mechanic: Mechanic, *, before: str | None = None) -> Iterator[None]:

@@ -6,10 +6,16 @@ nothing in the event path, the ledger or the importer changes.
 
 from punchcard.mechanics.affordability import Affordability
 from punchcard.mechanics.base import Registry
+from punchcard.mechanics.challenges import Challenges
 from punchcard.mechanics.earning import Earning
+from punchcard.mechanics.referrals import ReferralMechanic
 from punchcard.mechanics.tiers import Tiers
 
 MECHANICS = Registry()
 MECHANICS.add(Earning())
 MECHANICS.add(Tiers())  # after earning: tiers count what was earned
 MECHANICS.add(Affordability())  # after both: the balance they leave, the tier they give
+# Before tiers, which read the balance the event answers with: a friend's referral points are part of it.
+MECHANICS.add(ReferralMechanic(), before="tiers", live_only=True)
+# Before tiers too, for the same reason: a completed challenge's points are part of the answer's balance.
+MECHANICS.add(Challenges(), before="tiers", live_only=True)

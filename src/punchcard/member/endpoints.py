@@ -22,6 +22,7 @@ from punchcard.program.http import (
     asked_language,
     in_one_trip,
 )
+from punchcard.referral.errors import ReferralsNotOffered
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
@@ -32,7 +33,12 @@ def create_member(
 ) -> dict[str, Any]:
     """Enrol a member; the program's ``member_enrolled`` rules (e.g. a welcome bonus) run at once."""
     profile = service.Profile(body.email, body.name, body.birth_date, body.language, body.marketing_consent)
-    member, effects = events.enrol(session, version, body.external_id, profile, body.enrolled_at or now, now)
+    if body.referred_by is not None and version.program.referrals is None:
+        raise ReferralsNotOffered("this program has no referrals", [{"field": "referred_by"}])
+    attributes = body.enrolment_attributes()
+    member, effects = events.enrol(
+        session, version, body.external_id, profile, body.enrolled_at or now, now, attributes=attributes
+    )
     view = member_view(session, version, member, now, asked)
     session.commit()
     return {**view, "effects": effects}

@@ -13,6 +13,10 @@ class Member(Base):
     __table_args__ = (
         UniqueConstraint("program_id", "external_id"),
         Index("ix_members_program_email", "program_id", "email"),
+        # The scheduled jobs find the members whose birthday or enrolment anniversary is due by ranges of these
+        # (``celebration``), one range per year of birth or enrolment.
+        Index("ix_members_program_birth_date", "program_id", "birth_date"),
+        Index("ix_members_program_enrolled_at", "program_id", "enrolled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,6 +25,8 @@ class Member(Base):
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     name: Mapped[str | None] = mapped_column(String(200), default=None)
     birth_date: Mapped[date | None] = mapped_column(Date, default=None)
+    birth_date_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    """When ``birth_date`` last changed after enrolment: a birthday gift needs it unchanged for a while."""
     language: Mapped[str | None] = mapped_column(String(16), default=None)
     marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="active")

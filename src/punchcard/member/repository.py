@@ -187,3 +187,74 @@ def born_on(session: Session, program_id: int, days: Sequence[tuple[int, int]]) 
     return [
         (int(member_id), born) for member_id, born in session.execute(query.order_by(Member.id)) if born is not None
     ]
+
+
+Within = Sequence[tuple[Any, Any]]
+"""Ranges of a column, each from its first value to its last (birth dates, inclusive) or to its end (enrolment
+moments, ``[start, end)``)."""
+
+
+def _celebrants(program_id: int, born: Within, enrolled: Within, unless: Callable[[Any], Any]) -> Any:
+    """The conditions of ``claim_celebrants``; ``None`` when no range is given (no member can match)."""
+    ranges = [Member.birth_date.between(first, last) for first, last in born] + [
+        (Member.enrolled_at >= start) & (Member.enrolled_at < end) for start, end in enrolled
+    ]
+    if not ranges:
+        return None
+    return (Member.program_id == program_id) & (Member.status == ACTIVE) & or_(*ranges) & ~unless(Member.id)
+
+
+def claim_celebrants(
+    session: Session,
+    program_id: int,
+    *,
+    born: Within = (),
+    enrolled: Within = (),
+    unless: Callable[[Any], Any],
+    after_id: int,
+    limit: int,
+) -> Sequence[Member]:
+    """Up to ``limit`` of the program's active members, by id after ``after_id``, born in one of the ``born`` ranges
+    or enrolled in one of ``enrolled``, for whom ``unless(Member.id)`` (a condition of another feature's rows) is not
+    true; locked like every member lock and reloaded, skipping members another transaction holds (a job's claim: it
+    never waits on a request; ``celebrant_ids`` names those it skipped)."""
+    where = _celebrants(program_id, born, enrolled, unless)
+    if where is None:
+        return []
+    query = (
+        select(Member)
+        .where(where, Member.id > after_id)
+        .order_by(Member.id)
+        .limit(limit)
+        .with_for_update(key_share=True, skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return session.execute(query).scalars().all()
+
+
+def celebrant_ids(
+    session: Session,
+    program_id: int,
+    *,
+    born: Within = (),
+    enrolled: Within = (),
+    unless: Callable[[Any], Any],
+    after_id: int,
+    up_to_id: int | None,
+) -> list[int]:
+    """The ids ``claim_celebrants`` would find from ``after_id`` to ``up_to_id``, locked or not."""
+    where = _celebrants(program_id, born, enrolled, unless)
+    if where is None:
+        return []
+    query = select(Member.id).where(where, Member.id > after_id)
+    if up_to_id is not None:
+        query = query.where(Member.id <= up_to_id)
+    return [int(member_id) for member_id in session.execute(query.order_by(Member.id)).scalars()]
+
+
+def earliest(session: Session, program_id: int) -> tuple[date | None, datetime | None]:
+    """The program's earliest birth date and enrolment (``None``: no member has one); each read from its index."""
+    born = select(func.min(Member.birth_date)).where(Member.program_id == program_id).scalar_subquery()
+    enrolled = select(func.min(Member.enrolled_at)).where(Member.program_id == program_id).scalar_subquery()
+    first_born, first_enrolled = session.execute(select(born, enrolled)).one()
+    return first_born, first_enrolled

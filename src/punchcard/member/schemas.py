@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, EmailStr, Field, model_validator
 
-from punchcard.kit.schemas import Identifier, Moment, Request
+from punchcard.kit.schemas import Attributes, Identifier, Moment, Request
 
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
 
@@ -19,6 +19,16 @@ class MemberIn(Request):
     marketing_consent: bool = False
     enrolled_at: Moment | None = None
     """For importing existing customers; defaults to now."""
+    referred_by: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    """A member's referral code: the new member is their friend (the program's ``referrals``)."""
+    attributes: Attributes = {}
+    """What the shop knows about the sign-up, for the program's rules and the referral checks (``phone``, ``ip``,
+    ``device_id``, ``shipping_address``, ``payment_fingerprint``, ``orders_count``)."""
+
+    def enrolment_attributes(self) -> dict[str, object]:
+        """The ``member_enrolled`` event's attributes: the shop's, and the referral code."""
+        code = {"referred_by": self.referred_by} if self.referred_by is not None else {}
+        return {**self.attributes, **code}
 
 
 class MemberPatch(Request):

@@ -27,9 +27,12 @@ from punchcard.member.repository import by_email as by_email
 from punchcard.member.repository import by_id as by_id
 from punchcard.member.repository import by_ids as by_ids
 from punchcard.member.repository import by_tier as by_tier
+from punchcard.member.repository import celebrant_ids as celebrant_ids
+from punchcard.member.repository import claim_celebrants as claim_celebrants
 from punchcard.member.repository import claiming as claiming
 from punchcard.member.repository import count_enrolled as count_enrolled
 from punchcard.member.repository import count_enrolled_by_span as count_enrolled_by_span
+from punchcard.member.repository import earliest as earliest
 from punchcard.member.repository import find as find
 from punchcard.member.repository import get as get
 from punchcard.member.repository import id_range as id_range
@@ -97,10 +100,13 @@ def update(
     session: Session, member: Member, changes: dict[str, object], now: datetime, *, source: str = "api"
 ) -> Member:
     """Apply profile changes (only the fields given) and status changes; what really changed is ``member.updated``,
-    and a change of marketing consent is also recorded with its ``source``."""
+    and a change of marketing consent is also recorded with its ``source``. When the birth date changes, so does
+    ``birth_date_changed_at``: a birthday gift waits for a birth date unchanged for a while (``celebration``)."""
     changed = {field: value for field, value in changes.items() if getattr(member, field) != value}
     for field, value in changed.items():
         setattr(member, field, value)
+    if "birth_date" in changed:
+        member.birth_date_changed_at = now
     if "marketing_consent" in changed:
         _record_consent(session, member, source, now)
     session.flush()

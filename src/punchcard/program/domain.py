@@ -8,9 +8,12 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from punchcard.celebration.domain import Gift
+from punchcard.challenge.domain import Badge, Challenge, Streak
 from punchcard.i18n.catalogue import matching
 from punchcard.i18n.text import Text
 from punchcard.ledger.domain import PointsPolicy
+from punchcard.referral.domain import Referrals
 from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
 from punchcard.rules.domain import Rounding, Rule
@@ -70,6 +73,12 @@ class Program:
     reminders: Reminders = field(default_factory=Reminders)
     email: Email = field(default_factory=Email)
     surveys: tuple[Survey, ...] = ()
+    birthday: Gift | None = None
+    anniversary: Gift | None = None
+    referrals: Referrals | None = None
+    challenges: tuple[Challenge, ...] = ()
+    badges: tuple[Badge, ...] = ()
+    streaks: tuple[Streak, ...] = ()
 
     @property
     def language(self) -> str:
@@ -98,6 +107,11 @@ class Program:
                 found.append((f"survey {survey.code}: question", survey.question))
             if survey.follow_up is not None and survey.follow_up.default:
                 found.append((f"survey {survey.code}: follow-up", survey.follow_up))
+        for kind, games in (("challenge", self.challenges), ("badge", self.badges), ("streak", self.streaks)):
+            for game in games:
+                found.append((f"{kind} {game.code}", game.name))
+                if game.description.default:
+                    found.append((f"{kind} {game.code}: description", game.description))
         return found
 
     def untranslated(self) -> list[tuple[str, Text, list[str]]]:
@@ -124,6 +138,15 @@ class Program:
 
     def survey(self, code: str) -> Survey | None:
         return next((survey for survey in self.surveys if survey.code == code), None)
+
+    def challenge(self, code: str) -> Challenge | None:
+        return next((challenge for challenge in self.challenges if challenge.code == code), None)
+
+    def badge(self, code: str) -> Badge | None:
+        return next((badge for badge in self.badges if badge.code == code), None)
+
+    def streak(self, code: str) -> Streak | None:
+        return next((streak for streak in self.streaks if streak.code == code), None)
 
 
 @dataclass(frozen=True)

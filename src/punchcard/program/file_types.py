@@ -1,12 +1,13 @@
 """The building blocks of the program file's models: codes, member texts in the program's languages, the strict
-base model that refuses unknown keys, and the line selector that rules and rewards share."""
+base model that refuses unknown keys, the line selector that rules and rewards share, and the gift that mechanics
+give."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo, model_validator
 
 from punchcard.rules import domain as rules
 
@@ -85,3 +86,21 @@ def unique(codes: list[str], what: str) -> None:
     duplicates = sorted({code for code in codes if codes.count(code) > 1})
     if duplicates:
         raise ValueError(f"{what} codes must be unique; repeated: {', '.join(duplicates)}")
+
+
+class GiftSpec(Strict):
+    """What a mechanic gives a member (a referral, a birthday): points, a reward of the file's ``rewards`` as a coupon
+    without spending points, or both."""
+
+    points: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    reward: Code | None = None
+    """A reward of ``rewards``, whose coupon is given without spending points."""
+
+    @model_validator(mode="after")
+    def _something_given(self) -> Self:
+        if self.points == 0 and self.reward is None:
+            raise ValueError("give points, a reward, or both")
+        return self
+
+    def rewards(self) -> list[str]:
+        return [self.reward] if self.reward is not None else []

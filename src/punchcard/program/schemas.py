@@ -29,6 +29,8 @@ from punchcard.coupon.domain import Benefit, BenefitKind
 from punchcard.i18n.text import Text
 from punchcard.kit.money import exponent
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
+from punchcard.program.celebration_schemas import AnniversarySpec, BirthdaySpec
+from punchcard.program.challenge_schemas import BadgeSpec, ChallengeSpec, StreakSpec, check_prizes
 from punchcard.program.domain import Email, Program, Survey, SurveyKind
 from punchcard.program.file_types import Code as Code
 from punchcard.program.file_types import FollowUp, unique
@@ -38,6 +40,7 @@ from punchcard.program.file_types import LocalText as LocalText
 from punchcard.program.file_types import NonNegativeDecimal as NonNegativeDecimal
 from punchcard.program.file_types import OptionalLocalText as OptionalLocalText
 from punchcard.program.file_types import Strict as Strict
+from punchcard.program.referral_schemas import ReferralsSpec
 from punchcard.program.rule_schemas import Action as Action
 from punchcard.program.rule_schemas import AttributeCondition as AttributeCondition
 from punchcard.program.rule_schemas import Conditions as Conditions
@@ -280,6 +283,12 @@ class ProgramFile(Strict):
     reminders: RemindersSettings = RemindersSettings()
     email: EmailSettings = EmailSettings()
     surveys: list[SurveySpec] = []
+    birthday: BirthdaySpec | None = None
+    anniversary: AnniversarySpec | None = None
+    referrals: ReferralsSpec | None = None
+    badges: list[BadgeSpec] = []
+    challenges: list[ChallengeSpec] = []
+    streaks: list[StreakSpec] = []
 
     @property
     def title(self) -> str:
@@ -331,6 +340,36 @@ class ProgramFile(Strict):
         unique([survey.code for survey in surveys], "survey")
         return surveys
 
+    @field_validator("birthday", "anniversary", "referrals")
+    @classmethod
+    def _gifts_in_catalogue(
+        cls, spec: AnniversarySpec | ReferralsSpec | None, info: ValidationInfo
+    ) -> AnniversarySpec | ReferralsSpec | None:
+        """A gift's reward must be one of the file's ``rewards`` (checked when those are valid; else that error is
+        reported already)."""
+        known = _reward_codes(info)
+        unknown = sorted(set(spec.rewards()) - set(known)) if spec is not None and known is not None else []
+        if unknown:
+            raise ValueError(f"reward {', '.join(map(repr, unknown))} is not one of the rewards")
+        return spec
+
+    @field_validator("badges")
+    @classmethod
+    def _badges_unique(cls, badges: list[BadgeSpec]) -> list[BadgeSpec]:
+        unique([badge.code for badge in badges], "badge")
+        return badges
+
+    @field_validator("challenges", "streaks")
+    @classmethod
+    def _prizes_exist(
+        cls, games: list[ChallengeSpec] | list[StreakSpec], info: ValidationInfo
+    ) -> list[ChallengeSpec] | list[StreakSpec]:
+        kind = "challenge" if info.field_name == "challenges" else "streak"
+        unique([game.code for game in games], kind)
+        badges = info.data.get("badges")
+        check_prizes(kind, games, [badge.code for badge in badges] if badges is not None else None, _reward_codes(info))
+        return games
+
     def to_domain(self) -> Program:
         language = self.languages[0]
         return Program(
@@ -348,6 +387,12 @@ class ProgramFile(Strict):
             reminders=self.reminders.to_domain(),
             email=self.email.to_domain(),
             surveys=tuple(survey.to_domain(language) for survey in self.surveys),
+            birthday=self.birthday.to_domain() if self.birthday else None,
+            anniversary=self.anniversary.to_domain() if self.anniversary else None,
+            referrals=self.referrals.to_domain() if self.referrals else None,
+            challenges=tuple(challenge.to_domain(self.currency, language) for challenge in self.challenges),
+            badges=tuple(badge.to_domain(language) for badge in self.badges),
+            streaks=tuple(streak.to_domain(self.currency, language) for streak in self.streaks),
         )
 
 
@@ -357,6 +402,12 @@ def _tier_codes(info: ValidationInfo) -> list[str] | None:
         return None
     tiers: Tiers | None = info.data["tiers"]
     return [level.code for level in tiers.levels] if tiers else []
+
+
+def _reward_codes(info: ValidationInfo) -> list[str] | None:
+    """The program's reward codes; ``None`` when ``rewards`` itself was invalid (that error is reported already)."""
+    rewards: list[RewardSpec] | None = info.data.get("rewards")
+    return [reward.code for reward in rewards] if rewards is not None else None
 
 
 def error_details(errors: list[Any]) -> list[dict[str, str]]:

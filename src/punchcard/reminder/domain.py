@@ -1,4 +1,4 @@
-"""Pure reminder rules: which notice a coming expiry gets, and when a birthday falls in a given year.
+"""Pure reminder rules: which notice a coming expiry gets. When a birthday falls is ``kit.calendar.anniversaries_on``.
 
 A reminder is announced once: its ``key`` names what it is about (an expiry moment and the notice's days, a coupon,
 a year), and a second run of the jobs finds the key taken and announces nothing more.
@@ -6,9 +6,8 @@ a year), and a second run of the jobs finds the key taken and announces nothing 
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -44,11 +43,3 @@ def notice(days_left: float, notices: tuple[int, ...]) -> tuple[int, tuple[int, 
 
 def notice_key(expires_at: datetime, days: int) -> str:
     return f"{expires_at.isoformat()}/{days}"
-
-
-def birthdays_on(day: date) -> list[tuple[int, int]]:
-    """The (month, day) birthdays celebrated on ``day``: its own, and 29 February's on 28 February of other years."""
-    found = [(day.month, day.day)]
-    if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
-        found.append((2, 29))
-    return found

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.coupon import service as coupons
 from punchcard.coupon.domain import CouponExpiring
-from punchcard.kit.calendar import local_date
+from punchcard.kit.calendar import anniversaries_on, local_date
 from punchcard.kit.db import InsertUnlessTaken
 from punchcard.kit.events import DomainEvent
 from punchcard.ledger import reports as ledger_reports
@@ -22,7 +22,7 @@ from punchcard.ledger.domain import PointsExpiring
 from punchcard.member import service as members
 from punchcard.member.domain import MemberBirthday
 from punchcard.outbox import service as outbox
-from punchcard.reminder.domain import Kind, Reminders, birthdays_on, notice, notice_key
+from punchcard.reminder.domain import Kind, Reminders, notice, notice_key
 from punchcard.reminder.models import Reminder
 
 _GIVE = InsertUnlessTaken(Reminder, Reminder.member_id, Reminder.kind, Reminder.key)
@@ -94,7 +94,7 @@ def coupons_expiring(session: Session, program_id: int, settings: Reminders, at:
 def birthdays(session: Session, program_id: int, zone: ZoneInfo, at: datetime, now: datetime) -> int:
     today = local_date(at, zone)
     found: list[DomainEvent] = []
-    for member_id, _ in members.born_on(session, program_id, birthdays_on(today)):
+    for member_id, _ in members.born_on(session, program_id, anniversaries_on(today)):
         if _first_time(session, program_id, member_id, Kind.BIRTHDAY, (str(today.year),), now):
             found.append(MemberBirthday(program_id=program_id, member_id=member_id, occurred_at=at, birthday=today))
     outbox.publish(session, found, now)

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from punchcard.coupon.domain import Benefit
 from punchcard.i18n.text import NO_TEXT, Text
-from punchcard.kit.events import DomainEvent
+from punchcard.kit.events import JSON, DomainEvent
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,24 @@ class RewardRedeemed(DomainEvent):
     redemption_id: int
     coupon_code: str
     coupon_expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class RewardGifted(DomainEvent):
+    """A mechanic gave the member a reward's coupon without points (a referral, a challenge, a birthday)."""
+
+    type: ClassVar[str] = "reward.gifted"
+
+    reward: str
+    reward_name: str
+    cause: str
+    """The mechanic that gave it (``referral``, ``challenge``, ``birthday``)."""
+    redemption_id: int
+    coupon_code: str
+    coupon_expires_at: datetime
+
+    def effects(self) -> list[dict[str, JSON]]:
+        return [{"type": "reward_gifted", "reward": self.reward, "cause": self.cause, "coupon": self.coupon_code}]
 
 
 def newly_affordable(

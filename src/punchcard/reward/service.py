@@ -1,4 +1,5 @@
-"""Redeeming a reward: spend the points and issue a single-use coupon, exactly once per Idempotency-Key."""
+"""Redeeming a reward: spend the points and issue a single-use coupon, exactly once per Idempotency-Key; and gifts:
+a reward's coupon a mechanic gives without points (``gift``), and takes back while unused (``take_back_gift``)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from punchcard.member import service as members
 from punchcard.member.errors import MemberBlocked
 from punchcard.member.service import BLOCKED, Member
 from punchcard.outbox import service as outbox
-from punchcard.reward.domain import Obstacle, Reward, RewardRedeemed, obstacle
+from punchcard.reward.domain import Obstacle, Reward, RewardGifted, RewardRedeemed, obstacle
 from punchcard.reward.errors import RewardLimitReached, RewardNotAvailable, RewardNotFound, TierTooLow
 from punchcard.reward.models import Redemption
 from punchcard.tier.domain import TierPolicy
@@ -41,10 +42,19 @@ class Outcome:
     body: dict[str, Any]
 
 
+GIFT = "gift:"
+"""The idempotency keys of gifts start so; a member's own keys are theirs to choose, so ``gift`` rows are told apart
+by ``points_spent = 0`` (every reward costs points) and their key only makes a gift once per operation."""
+
+
 def redeemed_count(session: Session, member_id: int, reward_code: str) -> int:
+    """How often the member redeemed ``reward_code`` with points (a reward's ``limit_per_member``): gifts do not
+    count, or a birthday coupon would use up the member's own right to redeem."""
     return int(
         session.execute(
-            select(func.count()).where(Redemption.member_id == member_id, Redemption.reward_code == reward_code)
+            select(func.count()).where(
+                Redemption.member_id == member_id, Redemption.reward_code == reward_code, Redemption.points_spent > 0
+            )
         ).scalar_one()
     )
 
@@ -175,6 +185,83 @@ def redeem(
     }
     session.flush()
     return Outcome(201, redemption.response)
+
+
+@dataclass(frozen=True)
+class Gifted:
+    reward: str
+    coupon_code: str
+    coupon_expires_at: datetime
+    event: RewardGifted | None
+    """The gift's event; ``None`` when the operation had given it already (nothing new now)."""
+
+
+def gift(
+    session: Session,
+    program_id: int,
+    member_id: int,
+    reward: Reward,
+    *,
+    zone: ZoneInfo,
+    cause: str,
+    operation: str,
+    now: datetime,
+) -> Gifted:
+    """Give the member ``reward``'s coupon without spending points, once per ``operation``; publishes
+    ``reward.gifted`` (the caller's response may show its ``effects``). A gift is a redemption of no points, so the
+    member's coupons, the console and the reports show it like any other; the reward's availability, tier and limit
+    are the marketer's for redemptions, not for gifts, and are not checked."""
+    members.lock_id(session, member_id)  # first: a concurrent twin of this operation waits, then finds it
+    key = GIFT + operation
+    found = _find(session, member_id, program_id, key)
+    if found is not None:
+        coupon = coupons.of_redemption(session, found.id)
+        return Gifted(reward.code, coupon.code, coupon.expires_at, None)
+    redemption = Redemption(
+        program_id=program_id,
+        member_id=member_id,
+        reward_code=reward.code,
+        idempotency_key=key,
+        request_hash="",
+        points_spent=0,
+        created_at=now,
+        response={},
+    )
+    session.add(redemption)
+    session.flush()
+    coupon = coupons.issue(
+        session,
+        program_id=program_id,
+        member_id=member_id,
+        reward_code=reward.code,
+        redemption_id=redemption.id,
+        benefit=reward.benefit,
+        issued_at=now,
+        expires_at=end_of_local_day_after(now, zone, days=reward.coupon_valid_days),
+    )
+    redemption.response = {"reward": reward.code, "coupon": {"code": coupon.code}, "cause": cause}
+    gifted = RewardGifted(
+        program_id=program_id,
+        member_id=member_id,
+        occurred_at=now,
+        reward=reward.code,
+        reward_name=reward.name.default,
+        cause=cause,
+        redemption_id=redemption.id,
+        coupon_code=coupon.code,
+        coupon_expires_at=coupon.expires_at,
+    )
+    outbox.publish(session, [gifted], now)
+    return Gifted(reward.code, coupon.code, coupon.expires_at, gifted)
+
+
+def take_back_gift(session: Session, program_id: int, member_id: int, *, operation: str, now: datetime) -> bool:
+    """Revoke the coupon the gift of ``operation`` gave, if it is still unused; ``True`` when it was revoked now. A
+    used coupon stays used: the shop already gave the discount, and the member's order is not ours to undo."""
+    found = _find(session, member_id, program_id, GIFT + operation)
+    if found is None:
+        return False
+    return coupons.revoke(session, coupons.of_redemption(session, found.id), now)
 
 
 def reward_codes(session: Session, redemption_ids: list[int]) -> dict[int, str]:

@@ -19,11 +19,11 @@ def coupons(request: Request, visitor: VisitorDep, session: SessionDep, now: Now
     member = visitor.signed_in()
     cards = views.coupon_cards(session, visitor.version, member, now)
     sections = [
-        (status, heading, [card for card in cards if card.status == status])
-        for status, heading in (
-            ("active", "coupons.active"),
-            ("redeemed", "coupons.used"),
-            ("expired", "coupons.expired"),
+        (statuses[0], heading, [card for card in cards if card.status in statuses])
+        for statuses, heading in (
+            (("active",), "coupons.active"),
+            (("redeemed",), "coupons.used"),
+            (("expired", "revoked"), "coupons.expired"),  # a coupon taken back can no longer be used either
         )
     ]
     return page(request, visitor, "coupons.html", "coupons", sections=sections, count=len(cards))
