@@ -143,12 +143,26 @@ def reversed_points(response: dict[str, Any]) -> int:
     return sum(effect["points"] for effect in response["effects"] if effect["type"] == "points_reversed")
 
 
+ENGAGEMENT = ("referrals", "birthday", "anniversary", "badges", "challenges", "streaks", "segments", "offers")
+"""The demo's engagement mechanics (issue 12). A test that is about one of them adds it (``changes``), so that the
+sums of every other test stay those of earning, tiers and rewards alone."""
+
+
+def without_engagement(definition: dict[str, Any]) -> dict[str, Any]:
+    """The demo program without ``ENGAGEMENT`` and without the rewards only its offers give."""
+    offered = {offer.get("reward") for offer in definition.get("offers", [])}
+    kept = {key: value for key, value in definition.items() if key not in ENGAGEMENT}
+    kept["rewards"] = [reward for reward in definition.get("rewards", []) if reward["code"] not in offered]
+    return kept
+
+
 class ProgramMaker:
-    """Applies the demo program (optionally changed) under a fresh slug and returns an admin client for it."""
+    """Applies the demo program (without its engagement mechanics, optionally changed) under a fresh slug and returns
+    an admin client for it."""
 
     def __init__(self, engine: Engine, client: TestClient, demo_file: Path) -> None:
         self.engine, self.client = engine, client
-        self.definition = yaml.safe_load(demo_file.read_text())
+        self.definition = without_engagement(yaml.safe_load(demo_file.read_text()))
 
     def __call__(self, changes: dict[str, Any] | None = None) -> ApiClient:
         definition = deep_merge(self.definition, changes or {})

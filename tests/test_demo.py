@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from punchcard.api.app import create_app
+from punchcard.celebration.models import CelebrationGift
+from punchcard.challenge.models import BadgeAward, ChallengeProgress
 from punchcard.cli.main import app as cli
 from punchcard.coupon.models import Coupon, CouponUse
 from punchcard.demo import sample, setup
@@ -28,6 +30,7 @@ from punchcard.mailing.models import MemberMail
 from punchcard.member.models import Member
 from punchcard.program import service as programs
 from punchcard.program.models import ProgramRow
+from punchcard.referral.models import Referral
 from punchcard.reward.models import Redemption
 from punchcard.survey.models import SurveyInvitation
 from punchcard.tier.models import TierChange
@@ -92,6 +95,9 @@ def test_the_default_sample_is_three_hundred_members_with_a_realistic_year() -> 
     assert 0.5 <= sum(person.marketing_consent for person in people) / 300 <= 0.7
     assert all(ANCHOR - timedelta(days=456) < person.enrolled_at < ANCHOR for person in people)
     assert kinds["Enrolment"] == 300
+    invited = [op for op in operations if isinstance(op, sample.Enrolment) and op.invited_by is not None]
+    assert 0.08 <= len(invited) / 300 <= 0.16
+    assert kinds["ChallengeJoin"] > 30
     assert 0.03 <= kinds["Refund"] / kinds["Purchase"] <= 0.08
     assert kinds["Review"] > 0
     assert kinds["RedemptionWish"] > 0
@@ -133,7 +139,12 @@ def test_the_demo_program_is_applied_as_its_first_version(built: Built) -> None:
     assert built.result.slug == row.slug == "bean-there"
     assert row.current_version == 1
     assert program.currency == "EUR"
-    assert [reward.code for reward in program.rewards] == ["five-euro-off", "free-drink", "free-shipping"]
+    assert [reward.code for reward in program.rewards] == [
+        "five-euro-off",
+        "free-drink",
+        "free-shipping",
+        "seasonal-beans",
+    ]
 
 
 def test_the_demo_has_the_requested_members_with_their_profiles(built: Built) -> None:
@@ -174,6 +185,20 @@ def test_the_year_has_orders_refunds_reviews_redemptions_expiries_and_tier_chang
     assert _count(engine, select(func.count()).where(members_legs, LedgerEntry.kind == EntryKind.REVERSE.value)) > 0
     assert _count(engine, select(func.count()).where(TierChange.reason == "upgrade")) > 0
     assert _count(engine, select(func.count()).where(Member.tier_code != "bronze")) > 0
+
+
+def test_the_year_has_referrals_challenges_streaks_and_birthday_gifts(built: Built) -> None:
+    engine = built.engine
+    referrals = _count(engine, select(func.count()).select_from(Referral))
+    paid = _count(engine, select(func.count()).where(Referral.status == "paid"))
+    regulars = _count(engine, select(func.count()).where(BadgeAward.badge == "regular"))
+    birthdays = _count(engine, select(func.count()).where(CelebrationGift.occasion == "birthday"))
+
+    assert referrals > 0
+    assert paid > 0
+    assert regulars > 0  # three months in a row with an order
+    assert birthdays > 0
+    assert _count(engine, select(func.count()).where(ChallengeProgress.code == "explorer")) > 0
 
 
 def test_every_balance_is_what_its_entries_add_up_to_and_no_lot_is_negative(built: Built) -> None:

@@ -84,6 +84,8 @@ ACTIONS: dict[str, tuple[Action, frozenset[Role]]] = {
     ),
     "view the rewards": (lambda c, s: c.get(f"{s.base}/rewards"), EVERYONE),
     "view the audit log": (lambda c, s: c.get(f"{s.base}/audit"), EVERYONE),
+    "view the referrals": (lambda c, s: c.get(f"{s.base}/referrals"), EVERYONE),
+    "view the engagement overview": (lambda c, s: c.get(f"{s.base}/challenges"), EVERYONE),
     "adjust points": (
         lambda c, s: c.post(
             f"{s.base}/members/{s.member}/adjustments", {"points": "10", "reason": "role test", "form_key": "b" * 32}
@@ -190,6 +192,7 @@ def test_every_console_route_but_signing_in_needs_a_signed_in_staff_member(
         "kind": "rules",
         "index": "0",
         "step": "switch",
+        "referral_id": "1",
     }
     checked = 0
     for route in router.routes:

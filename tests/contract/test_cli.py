@@ -117,7 +117,7 @@ def test_applying_a_file_again_makes_a_new_version(cli: Cli, tmp_path: Path, htt
     headers = {"Authorization": f"Bearer {create_key(cli, 'bean-there', 'admin')}"}
     assert http.get("/api/v1/program", headers=headers).json()["version"] == 2
     costs = {item["code"]: item["points_cost"] for item in http.get("/api/v1/rewards", headers=headers).json()["items"]}
-    assert costs == {"five-euro-off": 500, "free-drink": 120, "free-shipping": 200}
+    assert costs == {"five-euro-off": 500, "free-drink": 120, "free-shipping": 200, "seasonal-beans": 300}
 
 
 def test_a_toml_program_file_is_applied_too(cli: Cli, tmp_path: Path) -> None:

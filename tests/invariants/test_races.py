@@ -3,9 +3,7 @@ for many orders, two scheduled runs, twin enrolments and parallel purchases all 
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -15,11 +13,9 @@ from typing import TypeVar
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from punchcard.api.app import create_app
 from punchcard.jobs import service as jobs
 from punchcard.kit.settings import Settings
 from punchcard.ledger.domain import EntryKind
@@ -29,6 +25,7 @@ from punchcard.outbox.models import OutboxEvent
 from punchcard.survey.models import SurveyInvitation
 from tests.clock import NOW
 from tests.factories import ApiClient, ProgramMaker, deliver_outbox, earned, line
+from tests.served import served
 from tests.survey.test_surveys import CSRF
 
 T = TypeVar("T")
@@ -37,29 +34,8 @@ T = TypeVar("T")
 @pytest.fixture(scope="module")
 def server(database_url: str, engine: Engine) -> Iterator[str]:
     """A real uvicorn server on a free port, serving the test database from a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(Settings(fixed_now=NOW, database_url=database_url)),
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:  # no start-up callback in uvicorn: poll, within a bound
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start in time"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
+    with served(Settings(fixed_now=NOW, database_url=database_url)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,12 @@ from punchcard.program.service import parse_text
 from punchcard.rules.domain import AwardFixed, AwardPerCurrencyUnit, FiredFewerThan, LineFilter, Multiply, Rounding
 from punchcard.tier.domain import Metric, Window, WindowKind
 from tests.challenge.games import GAMES
+from tests.factories import without_engagement
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "examples" / "demo"
 DEMO_TEXT = (DEMO_DIR / "program.yaml").read_text(encoding="utf-8")
-DEMO_DATA: dict[str, Any] = yaml.safe_load(DEMO_TEXT)
+DEMO_DATA: dict[str, Any] = without_engagement(yaml.safe_load(DEMO_TEXT))
+"""The demo without its engagement mechanics: each test below adds what it is about."""
 
 Change = Callable[[dict[str, Any]], object]
 
@@ -80,7 +82,7 @@ def test_the_demo_program_file_parses_into_the_documented_program() -> None:
     assert [tier.name.default for tier in program.tiers.tiers] == ["Bronze", "Silver", "Gold"]
     assert [tier.name.in_language("et") for tier in program.tiers.tiers] == ["Pronks", "Hõbe", "Kuld"]
 
-    five_off, free_drink, free_shipping = program.rewards
+    five_off, free_drink, free_shipping, seasonal = program.rewards
     assert (five_off.code, five_off.points_cost, five_off.coupon_valid_days) == ("five-euro-off", 500, 30)
     assert (five_off.benefit.kind, five_off.benefit.amount) == (BenefitKind.AMOUNT_OFF, Decimal("5.00"))
     assert five_off.benefit.min_order_total == Decimal("20.00")
@@ -90,6 +92,36 @@ def test_the_demo_program_file_parses_into_the_documented_program() -> None:
     assert free_drink.benefit.product.in_language("sv") == "Valfri dryck"
     assert (free_shipping.code, free_shipping.points_cost, free_shipping.min_tier) == ("free-shipping", 200, "silver")
     assert free_shipping.benefit.kind is BenefitKind.FREE_SHIPPING
+    assert (seasonal.code, seasonal.points_cost, seasonal.benefit.sku) == ("seasonal-beans", 300, "BEANS-SEASONAL")
+
+
+def test_the_demo_program_has_the_engagement_mechanics_the_issue_states() -> None:
+    program = parse_text(DEMO_TEXT, "yaml").to_domain()
+
+    referrals = program.referrals
+    assert referrals is not None
+    assert (referrals.referrer.points, referrals.referee.points) == (200, 100)
+    assert (referrals.min_order_total, referrals.per_month, referrals.reverse_on_refund) == (Decimal(20), 10, True)
+    assert referrals.checks.self_referral.value == "reject"
+    assert program.birthday is not None
+    assert (program.birthday.points, program.birthday.reward) == (100, None)
+    explorer = program.challenge("explorer")
+    assert explorer is not None
+    assert explorer.opt_in
+    assert (explorer.goal.kind, explorer.goal.target, explorer.prize.points, explorer.prize.badge) == (
+        challenges.GoalKind.CATEGORIES,
+        3,
+        150,
+        "explorer",
+    )
+    regular = program.streak("regular")
+    assert regular is not None
+    assert (regular.every.value, regular.milestone, regular.repeat, regular.prize.points) == ("month", 3, True, 100)
+    (offer,) = program.offers
+    assert (offer.code, offer.target_code) == ("early-beans", "seasonal-beans")
+    assert offer.starts_at is not None
+    assert offer.starts_at - offer.opens_for("gold") == timedelta(hours=48)  # type: ignore[operator]
+    assert offer.opens_for("silver") == offer.starts_at
 
 
 DEMO_AS_TOML = """
@@ -248,11 +280,95 @@ cost = 200
 benefit = { free_shipping = true }
 min_tier = "silver"
 
+[[rewards]]
+code = "seasonal-beans"
+name.en = "A bag of our seasonal roast"
+name.et = "Kotike meie hooaja röstist"
+name.fi = "Pussi kauden paahtoamme"
+name.sv = "En påse av vår säsongsrostning"
+name.ru = "Пачка нашей сезонной обжарки"
+cost = 300
+limit_per_member = 1
+
+[rewards.benefit.free_product]
+sku = "BEANS-SEASONAL"
+name.en = "Seasonal roast 250 g"
+name.et = "Hooaja röst 250 g"
+name.fi = "Kauden paahto 250 g"
+name.sv = "Säsongsrostning 250 g"
+name.ru = "Сезонная обжарка 250 г"
+
 [[surveys]]
 code = "nps"
 kind = "nps"
 trigger = { days_after_purchase = 3, at_most_every_days = 90 }
 reward_points = 20
+
+[referrals]
+referrer = { points = 200 }
+referee = { points = 100 }
+qualify = { on = "first_purchase", min_order_total = "20.00" }
+pay = "at_once"
+caps = { per_month = 10 }
+on_full_refund = "reverse"
+fraud_checks = { self_referral = "reject" }
+
+[birthday]
+points = 100
+
+[[badges]]
+code = "explorer"
+name = { en = "Explorer", et = "Avastaja", fi = "Tutkija", sv = "Upptäckare", ru = "Исследователь" }
+shape = "star"
+
+[[badges]]
+code = "regular"
+name = { en = "Regular", et = "Püsikunde", fi = "Kanta-asiakas", sv = "Stamkund", ru = "Постоянный гость" }
+shape = "shield"
+levels = { bronze = 1, silver = 2, gold = 4 }
+
+[[challenges]]
+code = "explorer"
+name = { en = "Explorer", et = "Avastaja", fi = "Tutkija", sv = "Upptäckare", ru = "Исследователь" }
+description.en = "Buy from 3 different categories within 30 days of joining."
+description.et = "Osta 30 päeva jooksul pärast liitumist kolmest eri kategooriast."
+description.fi = "Osta kolmesta eri kategoriasta 30 päivän kuluessa liittymisestä."
+description.sv = "Handla från 3 olika kategorier inom 30 dagar efter att du gått med."
+description.ru = "Сделайте покупки в 3 разных категориях в течение 30 дней после участия."
+goal = { categories = 3 }
+window = { days = 30 }
+opt_in = true
+prize = { points = 150, badge = "explorer" }
+
+[[streaks]]
+code = "regular"
+name = { en = "Regular", et = "Püsikunde", fi = "Kanta-asiakas", sv = "Stamkund", ru = "Постоянный гость" }
+every = "month"
+milestone = 3
+repeat = true
+prize = { points = 100, badge = "regular" }
+
+[[segments]]
+code = "bean-lovers"
+name = "Ordered coffee beans 4+ times in 90 days"
+when = { orders = { at_least = 4, within_days = 90, has_lines = { categories = ["coffee-beans"] } } }
+
+[[segments]]
+code = "lapsed"
+name = "No order in 60 days"
+when = { no_order_within_days = 60 }
+
+[[offers]]
+code = "early-beans"
+name.en = "Seasonal roast, Gold first"
+name.et = "Hooaja röst, kuldliikmetele esimesena"
+name.fi = "Kauden paahto, Kulta-jäsenille ensin"
+name.sv = "Säsongsrostning, Guld först"
+name.ru = "Сезонная обжарка — сначала для уровня «Золото»"
+reward = "seasonal-beans"
+starts_at = 2027-01-15T09:00:00+02:00
+ends_at = 2027-03-31T23:59:59+03:00
+early_access = { tiers = ["gold"], hours = 48 }
 """
 
 
@@ -489,7 +605,7 @@ def test_birthday_and_anniversary_gifts_parse_with_their_defaults() -> None:
     program = parse_text(demo_with(lambda d: d.update(gifts)), "yaml").to_domain()
     assert program.birthday == Gift(points=100, days_before=0, catch_up_days=7, min_days_since_birth_date_change=30)
     assert program.anniversary == Gift(points=0, reward="free-drink", days_before=2, catch_up_days=0)
-    without = parse_text(DEMO_TEXT, "yaml").to_domain()
+    without = parse_text(yaml.safe_dump(DEMO_DATA), "yaml").to_domain()
     assert (without.birthday, without.anniversary) == (None, None)
 
 
@@ -575,7 +691,7 @@ def test_challenges_badges_and_streaks_parse_into_the_program() -> None:
     assert regular is not None
     assert (regular.every, regular.milestone, regular.repeat, regular.freezes) == (challenges.Cadence.MONTH, 3, True, 0)
     assert ("challenge explorer", explorer.name) in program.texts()
-    assert parse_text(DEMO_TEXT, "yaml").to_domain().challenges == ()
+    assert parse_text(yaml.safe_dump(DEMO_DATA), "yaml").to_domain().challenges == ()
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ comments or layout of the original (see docs/decisions.md), and the version hist
 from __future__ import annotations
 
 import copy
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 
 from punchcard.admin.form_values import put, scalar
 from punchcard.ledger.domain import ReturnPolicy
+from punchcard.program import service as program_service
 
 NEVER = "never"
 NEVER_HINT = "Leave empty for points that never expire."
@@ -43,7 +43,7 @@ class Section:
 
 def load(text: str, source_format: str) -> dict[str, Any]:
     """The program file's mapping as written (the stored text has been validated when it was applied)."""
-    raw = tomllib.loads(text) if source_format == "toml" else yaml.safe_load(text)
+    raw = program_service.load(text, source_format)
     assert isinstance(raw, dict)
     return raw
 

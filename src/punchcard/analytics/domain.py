@@ -218,3 +218,9 @@ DEFINITIONS: dict[str, str] = {
     "reconciliation": "Outstanding at the start + issued − spent − expired − reversed − removed = outstanding at the "
     "end. Vesting (pending to available) and debt repayment move points within a member and do not change the total.",
 }
+
+REFERRED_REVENUE = (
+    "The value (merchandise plus shipping, before refunds) of the orders placed in the period by members who joined "
+    "with a referral code, whatever became of their referral."
+)
+"""The definition of the revenue of referred members (the referrals page and ``GET /api/v1/referrals/stats``)."""

@@ -1,5 +1,5 @@
 """The dashboard of one program for one period: totals, the same figures per day/week/month for the charts, and the
-tier distribution. Read-only."""
+tier distribution; and what the members friends brought spent (``referred_orders``). Read-only."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from punchcard.analytics.domain import Bucket, OrderStats, Period, PointFlows, T
 from punchcard.event import history as events
 from punchcard.member import service as members
 from punchcard.program.domain import ProgramVersion
+from punchcard.referral import service as referrals
 from punchcard.tier import service as tiers
 
 
@@ -98,3 +99,10 @@ def outstanding_points(session: Session, program_id: int, at: datetime) -> int:
     """Available plus pending points of all the program's members at ``at``, entries of that very moment included
     (nothing is ever dated later than now): what the liability values."""
     return repository.outstanding(session, program_id, at + timedelta(microseconds=1))[0]
+
+
+def referred_orders(session: Session, program_id: int, start: datetime, end: datetime) -> OrderStats:
+    """The orders placed in ``[start, end)`` by members who joined with a referral code (whatever became of the
+    referral): their ``value_minor`` is the revenue of referred members, counted as the dashboard counts order value
+    (merchandise plus shipping, before refunds, by the moment the order was placed)."""
+    return OrderStats(*events.order_figures(session, program_id, start, end, among=referrals.referees(program_id)))

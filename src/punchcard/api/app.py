@@ -30,6 +30,7 @@ from punchcard.mail.catcher import router as mail_catcher
 from punchcard.mailing.routes import router as unsubscribe
 from punchcard.mailing.sender import MailSender
 from punchcard.member.endpoints import router as members
+from punchcard.offer.endpoints import router as offers
 from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import rendering as portal_assets
 from punchcard.portal import service as portal_service
@@ -115,7 +116,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(KeyFirst, sessions=sessions)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last, so it runs first: size costs nothing
-    for router in (members, ledger, events, rewards, coupons, program, webhooks_api, surveys, referrals, challenges):
+    features = (
+        members,
+        ledger,
+        events,
+        rewards,
+        coupons,
+        program,
+        webhooks_api,
+        surveys,
+        referrals,
+        challenges,
+        offers,
+    )
+    for router in features:
         app.include_router(router, dependencies=[Depends(require_json)])
     app.include_router(admin)
     app.include_router(portal)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, JSONResponse
 
 from punchcard.challenge import service
-from punchcard.challenge.domain import GoalKind, Prize, Streak, days_left, shown_name, spend_text
+from punchcard.challenge.domain import GoalKind, Prize, Streak, shown_name, spend_text
 from punchcard.challenge.schemas import LeaderboardIn
 from punchcard.challenge.service import BadgeView, ChallengeView
 from punchcard.challenge.streaks import StreakStatus
@@ -25,7 +25,6 @@ from punchcard.program.http import AskedLanguageDep, VersionDep
 router = APIRouter(prefix="/api/v1", tags=["challenges"])
 
 IMAGES = Path(__file__).resolve().parent / "badges"
-IMAGES_URL = "/api/v1/badges/images"
 IMAGE_NAMES = frozenset(path.name for path in IMAGES.glob("*.svg"))
 PERIOD = r"^(\d{4}-\d{2}|\d{4}-W\d{2})?$"
 
@@ -51,16 +50,14 @@ def _challenge(view: ChallengeView, program: Program, language: str, now: dateti
         "period": view.period or None,
         "starts_at": iso(span.starts_at) if span else None,
         "ends_at": iso(span.ends_at) if span else None,
-        "days_left": days_left(span.ends_at, now, program.zone) if span else None,
+        "days_left": view.days_left(now, program.zone),
         "completed_at": iso(view.completed_at),
         "reward": _prize(challenge.prize),
     }
 
 
 def _badge(view: BadgeView, language: str) -> dict[str, Any]:
-    badge = view.badge
-    level = badge.level_at(view.times)
-    higher = [(finish, times) for finish, times in badge.levels if times > view.times]
+    badge, level, higher = view.badge, view.level, view.next_level
     return {
         "code": badge.code,
         "name": badge.name.in_language(language),
@@ -68,9 +65,9 @@ def _badge(view: BadgeView, language: str) -> dict[str, Any]:
         "earned": view.times > 0,
         "times": view.times,
         "level": level.value if level is not None else None,
-        "image": f"{IMAGES_URL}/{badge.image(level)}",
+        "image": view.image_url,
         "awarded_at": iso(view.awarded_at),
-        "next_level": {"level": higher[0][0].value, "times": higher[0][1]} if higher else None,
+        "next_level": {"level": higher[0].value, "times": higher[1]} if higher else None,
     }
 
 

@@ -97,3 +97,73 @@ def board(session: Session, program_id: int, code: str, period: str, limit: int)
         .limit(limit)
     )
     return session.execute(query).scalars().all()
+
+
+# --- the console's overview: figures over a program's rows --------------------------------------------------------
+
+
+def period_counts(session: Session, program_id: int, kind: str, code: str, period: str) -> tuple[int, int, int, int]:
+    """Over the rows of one challenge period or streak: rows, rows with a join, rows with progress and not
+    completed, and completed rows."""
+    where = (
+        ChallengeProgress.program_id == program_id,
+        ChallengeProgress.kind == kind,
+        ChallengeProgress.code == code,
+        ChallengeProgress.period == period,
+    )
+    row = session.execute(
+        select(
+            func.count(),
+            func.count(ChallengeProgress.joined_at),
+            func.count().filter(ChallengeProgress.current > 0, ChallengeProgress.completed_at.is_(None)),
+            func.count(ChallengeProgress.completed_at),
+        ).where(*where)
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+def touched_since(
+    session: Session, program_id: int, kind: str, code: str, since: datetime, *, open_only: bool
+) -> Sequence[ChallengeProgress]:
+    """The rows of a challenge (period ``""``) or streak written since ``since`` with some progress (``open_only``:
+    and not completed): the only ones whose member's window or run can still be open."""
+    query = select(ChallengeProgress).where(
+        ChallengeProgress.program_id == program_id,
+        ChallengeProgress.kind == kind,
+        ChallengeProgress.code == code,
+        ChallengeProgress.period == "",
+        ChallengeProgress.current > 0,
+        ChallengeProgress.updated_at >= since,
+    )
+    if open_only:
+        query = query.where(ChallengeProgress.completed_at.is_(None))
+    return session.execute(query).scalars().all()
+
+
+def milestones_reached(session: Session, program_id: int, code: str) -> int:
+    """Members whose streak ``code`` ever reached a milestone (``state.reached``: reversed ones included)."""
+    reached = ChallengeProgress.state["reached"].as_integer()
+    query = select(func.count()).where(
+        ChallengeProgress.program_id == program_id,
+        ChallengeProgress.kind == "streak",
+        ChallengeProgress.code == code,
+        reached > 0,
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def holders_by_times(session: Session, program_id: int) -> dict[str, dict[int, int]]:
+    """For each badge of the program: how many members hold it how many times (unrevoked awards)."""
+    per_member = (
+        select(BadgeAward.badge, func.count().label("times"))
+        .where(BadgeAward.program_id == program_id, BadgeAward.revoked_at.is_(None))
+        .group_by(BadgeAward.badge, BadgeAward.member_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(per_member.c.badge, per_member.c.times, func.count()).group_by(per_member.c.badge, per_member.c.times)
+    )
+    found: dict[str, dict[int, int]] = {}
+    for badge, times, members in rows:
+        found.setdefault(str(badge), {})[int(times)] = int(members)
+    return found

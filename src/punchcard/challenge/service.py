@@ -25,9 +25,11 @@ from punchcard.challenge.domain import (
     BadgeRevoked,
     Challenge,
     ChallengeJoined,
+    Finish,
     Span,
     Streak,
     WindowKind,
+    days_left,
     shown_name,
 )
 from punchcard.challenge.errors import ChallengeClosed, ChallengeNotFound
@@ -42,6 +44,8 @@ from punchcard.outbox import service as outbox
 
 CHALLENGE = "challenge"
 STREAK = "streak"
+IMAGES_URL = "/api/v1/badges/images"
+"""Where our badge images are served (``endpoints.badge_image``): the API and the portal show them from there."""
 
 
 # --- the mechanic's reads and writes ---------------------------------------------------------------------------
@@ -238,6 +242,10 @@ class ChallengeView:
     """The window that applies to the member now; ``None`` for a rolling one not started."""
     completed_at: datetime | None
 
+    def days_left(self, now: datetime, zone: ZoneInfo) -> int | None:
+        """Local days left in the window, today included ("9 days left"); ``None`` without a window yet."""
+        return days_left(self.span.ends_at, now, zone) if self.span is not None else None
+
 
 def challenges_of(
     session: Session, member_id: int, challenges: Sequence[Challenge], zone: ZoneInfo, now: datetime
@@ -272,6 +280,21 @@ class BadgeView:
     times: int
     awarded_at: datetime | None
     """The latest award."""
+
+    @property
+    def level(self) -> Finish | None:
+        """The level the member holds; ``None`` before it is earned."""
+        return self.badge.level_at(self.times)
+
+    @property
+    def image_url(self) -> str:
+        """The image to show: the level's, or the first level's before it is earned."""
+        return f"{IMAGES_URL}/{self.badge.image(self.level)}"
+
+    @property
+    def next_level(self) -> tuple[Finish, int] | None:
+        """The next level and how many times in all it needs; ``None`` at the top or without levels."""
+        return next(((finish, times) for finish, times in self.badge.levels if times > self.times), None)
 
 
 def badges_of(session: Session, member_id: int, badges: Sequence[Badge]) -> list[BadgeView]:

@@ -104,6 +104,15 @@ class Item:
 class Enrolment:
     at: datetime
     person: Person
+    invited_by: str | None = None
+    """The member whose referral link the person followed (their external id)."""
+
+
+@dataclass(frozen=True)
+class ChallengeJoin:
+    at: datetime
+    member: str
+    challenge: str
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,7 @@ class RedemptionWish:
     key: str
 
 
-Operation = Enrolment | Purchase | Refund | Review | RedemptionWish
+Operation = Enrolment | ChallengeJoin | Purchase | Refund | Review | RedemptionWish
 
 COUPON_USE_CHANCE = 0.75
 
@@ -446,7 +455,7 @@ def generate(anchor: datetime, members: int = DEFAULT_MEMBERS, seed: int = SEED)
     others = sorted(plans[len(fixed) :], key=lambda plan: plan.person.enrolled_at)
     for number, plan in enumerate(others, start=10_001):
         plan.person = replace(plan.person, external_id=f"cust-{number}")
-    operations: list[Operation] = [Enrolment(plan.person.enrolled_at, plan.person) for plan in plans]
+    operations: list[Operation] = [*_enrolments(plans, len(fixed), seed), *_explorers(others, anchor, seed)]
     drafts = sorted(
         ((draft, plan.person.external_id) for plan in plans for draft in plan.drafts),
         key=lambda pair: (pair[0].at, pair[1]),
@@ -473,10 +482,41 @@ def generate(anchor: datetime, members: int = DEFAULT_MEMBERS, seed: int = SEED)
             else:
                 counters["wish"] += 1
                 operations.append(RedemptionWish(at, member, follow_up.rewards, f"demo-redemption-{counters['wish']}"))
-    kinds = (Enrolment, Purchase, Refund, Review, RedemptionWish)
+    kinds = (Enrolment, ChallengeJoin, Purchase, Refund, Review, RedemptionWish)
     operations.sort(key=lambda op: (op.at, kinds.index(type(op))))
     people = tuple(plan.person for plan in plans)
     return Sample(people, tuple(operations))
+
+
+INVITED_SHARE = 0.12
+"""About one in eight members joined through another member's referral link."""
+EXPLORER_SHARE = 0.2
+"""About one in five joined the ``explorer`` challenge, a few days after they enrolled."""
+
+
+def _enrolments(plans: Sequence[_Plan], fixed: int, seed: int) -> list[Enrolment]:
+    """Everyone's enrolment; some of the sample's own people were invited by one who joined before them. A random
+    stream of its own, so the rest of the sample is what it was before referrals."""
+    rng = random.Random(seed + 1)
+    fixed_ids = {plan.person.external_id for plan in plans[:fixed]}
+    joined: list[str] = []
+    found = []
+    for plan in sorted(plans, key=lambda plan: plan.person.enrolled_at):
+        person = plan.person
+        invited = len(joined) >= 10 and person.external_id not in fixed_ids and rng.random() < INVITED_SHARE
+        found.append(Enrolment(person.enrolled_at, person, rng.choice(joined) if invited else None))
+        joined.append(person.external_id)
+    return found
+
+
+def _explorers(plans: Sequence[_Plan], anchor: datetime, seed: int) -> list[ChallengeJoin]:
+    rng = random.Random(seed + 2)
+    joins = [
+        ChallengeJoin(plan.person.enrolled_at + timedelta(days=rng.randint(1, 10)), plan.person.external_id, "explorer")
+        for plan in plans
+        if rng.random() < EXPLORER_SHARE
+    ]
+    return [join for join in joins if join.at < anchor]
 
 
 def _random_follow_ups(rng: random.Random, persona: Persona, purchase: Purchase) -> list[_FollowUp]:

@@ -24,11 +24,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from punchcard.auth.service import Scope, create_key
+from punchcard.challenge import service as challenges
 from punchcard.consumers import consumers
 from punchcard.coupon import service as coupons
 from punchcard.coupon.domain import Order
 from punchcard.demo import sample
 from punchcard.demo.sample import (
+    ChallengeJoin,
     Enrolment,
     Item,
     Operation,
@@ -53,6 +55,7 @@ from punchcard.member.service import Profile
 from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
+from punchcard.referral import service as referrals
 from punchcard.reward import service as rewards
 from punchcard.rules.domain import Line
 from punchcard.staff import service as staff
@@ -64,6 +67,7 @@ PROGRAM_FILE = Path(__file__).resolve().parents[3] / "examples" / "demo" / "prog
 DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD = "demo@example.com", "punchcard-demo"
 """The demo's admin console login (an owner): printed by ``punchcard demo``, fine for a throwaway local database."""
 OPERATIONS_PER_TRANSACTION = 50
+JOB_DAYS = (1, 7, 13, 19, 25)
 """Operations share a transaction in small batches (each still through its own service call), so that loading the
 sample is not dominated by SQLite's fsync on every commit; a month's end always closes a batch before the jobs run."""
 
@@ -195,37 +199,39 @@ class _Player:
     lots_expired: int = 0
 
     def play(self, operations: tuple[Operation, ...], now: datetime) -> None:
-        month_ends = self._month_ends(operations, now)
+        runs = self._job_runs(operations, now)
         batch: list[Operation] = []
         for operation in operations:
-            while month_ends and month_ends[0] <= operation.at:
+            while runs and runs[0] <= operation.at:
                 self._run(batch)
                 batch = []
-                self._jobs(month_ends.pop(0))
+                self._jobs(runs.pop(0))
             batch.append(operation)
             if len(batch) >= OPERATIONS_PER_TRANSACTION:
                 self._run(batch)
                 batch = []
         self._run(batch)
-        for month_end in month_ends:
-            self._jobs(month_end)
+        for run in runs:
+            self._jobs(run)
         self._jobs(now, answer=False)
 
     def expired_unused(self, now: datetime) -> int:
         return sum(1 for coupons_held in self.held.values() for held in coupons_held if held.expires_at <= now)
 
-    def _month_ends(self, operations: tuple[Operation, ...], now: datetime) -> list[datetime]:
+    def _job_runs(self, operations: tuple[Operation, ...], now: datetime) -> list[datetime]:
+        """When the sample's scheduled jobs run: at the start of days ``JOB_DAYS`` of each month, so that no run is
+        more than 7 days after the last and a birthday's gift is caught up (``birthday.catch_up_days``)."""
         with unit_of_work(self.engine) as session:
             zone = programs.current(session, self.program_id).program.zone
         if not operations:
             return []
-        first = local_date(operations[0].at, zone).replace(day=1)
-        ends: list[datetime] = []
-        month = add_months(first, 1)
-        while (moment := start_of_local_day(month, zone)) < now:
-            ends.append(moment)
+        month = local_date(operations[0].at, zone).replace(day=1)
+        runs: list[datetime] = []
+        while start_of_local_day(month, zone) < now:
+            days = (start_of_local_day(month.replace(day=day), zone) for day in JOB_DAYS)
+            runs += [moment for moment in days if operations[0].at < moment < now]
             month = add_months(month, 1)
-        return ends
+        return runs
 
     def _jobs(self, at: datetime, *, answer: bool = True) -> None:
         report = jobs.run(self.engine, at=at, now=at)
@@ -255,10 +261,13 @@ class _Player:
 
     def _one(self, session: Session, version: ProgramVersion, operation: Operation) -> None:
         if isinstance(operation, Enrolment):
-            person = operation.person
-            profile = Profile(person.email, person.name, person.birth_date, person.language, person.marketing_consent)
-            events.enrol(session, version, person.external_id, profile, operation.at, operation.at)
-            self.stats["enrolment"] += 1
+            self._enrol(session, version, operation)
+        elif isinstance(operation, ChallengeJoin):
+            member = member_service.get(session, self.program_id, operation.member)
+            explorer = version.program.challenge(operation.challenge)
+            assert explorer is not None, f"the demo program has no challenge {operation.challenge!r}"
+            challenges.join(session, self.program_id, member, explorer, version.program.zone, operation.at)
+            self.stats["challenge_join"] += 1
         elif isinstance(operation, Purchase):
             self._purchase(session, version, operation)
         elif isinstance(operation, Refund):
@@ -279,6 +288,20 @@ class _Player:
             self.stats["review"] += 1
         else:
             self._wish(session, version, operation)
+
+    def _enrol(self, session: Session, version: ProgramVersion, enrolment: Enrolment) -> None:
+        """Enrol the person; one a member invited joins with that member's referral code, as from their link."""
+        person = enrolment.person
+        profile = Profile(person.email, person.name, person.birth_date, person.language, person.marketing_consent)
+        attributes: dict[str, object] = {}
+        if enrolment.invited_by is not None:
+            inviter = member_service.get(session, self.program_id, enrolment.invited_by)
+            attributes["referred_by"] = referrals.code_for(session, self.program_id, inviter.id, enrolment.at)
+            self.stats["referred"] += 1
+        events.enrol(
+            session, version, person.external_id, profile, enrolment.at, enrolment.at, attributes=attributes or None
+        )
+        self.stats["enrolment"] += 1
 
     def _event(self, session: Session, version: ProgramVersion, data: dict[str, Any], at: datetime) -> None:
         body = EventIn.model_validate(data)

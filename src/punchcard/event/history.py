@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from punchcard.event.models import Event as Event  # the row is how an event crosses the feature's boundary
@@ -40,14 +40,17 @@ def _figures(row: Sequence[Any]) -> OrderFigures:
     return orders, buyers, repeat_buyers, value
 
 
-def order_figures(session: Session, program_id: int, start: datetime, end: datetime) -> OrderFigures:
-    """The program's orders placed in ``[start, end)``."""
+def order_figures(
+    session: Session, program_id: int, start: datetime, end: datetime, *, among: Select[Any] | None = None
+) -> OrderFigures:
+    """The program's orders placed in ``[start, end)``; with ``among`` (a query of member ids), only those members'."""
+    placed = (Order.program_id == program_id, Order.occurred_at >= start, Order.occurred_at < end)
     per_member = (
         select(
             func.count().label("orders"),
             func.sum(Order.total_minor + Order.shipping_minor).label("value"),
         )
-        .where(Order.program_id == program_id, Order.occurred_at >= start, Order.occurred_at < end)
+        .where(*placed, *([Order.member_id.in_(among)] if among is not None else []))
         .group_by(Order.member_id)
         .subquery()
     )

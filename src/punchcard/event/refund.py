@@ -4,7 +4,7 @@ order earned, and exactly that once the whole order is refunded."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy.orm import Session
 
@@ -105,7 +105,8 @@ def take_back(
             occurred_at=body.occurred_at,
             points=taken,
             order_id=order.order_id,
-            refunded_fraction=format(fraction.quantize(Decimal("0.000001")).normalize(), "f"),
+            # Rounded down: a share short of the whole order never reads "1", which mechanics take for a full refund.
+            refunded_fraction=format(fraction.quantize(Decimal("0.000001"), rounding=ROUND_DOWN).normalize(), "f"),
             not_taken_back=due - taken,  # the return policy forgave these
             event=body.id,
         )

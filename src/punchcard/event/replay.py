@@ -16,12 +16,10 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from punchcard.event import repository
-from punchcard.event.models import Order
-from punchcard.event.service import evaluate_for
+from punchcard.event.service import evaluate_for, facts_of
 from punchcard.kit.money import from_minor
 from punchcard.member import service as members
 from punchcard.program.domain import Program
-from punchcard.rules.domain import PURCHASE, EventFacts, Line
 
 
 @dataclass(frozen=True)
@@ -38,14 +36,6 @@ class Replay:
         if self.replayed == 0:
             return 0
         return round(Decimal(self.points[index]) * self.purchases / self.replayed)
-
-
-def facts_of(order: Order) -> EventFacts:
-    lines = tuple(
-        Line(line["sku"], line.get("category", ""), Decimal(line["quantity"]), Decimal(line["unit_price"]))
-        for line in order.lines
-    )
-    return EventFacts(PURCHASE, order.occurred_at, lines, from_minor(order.shipping_minor, order.currency))
 
 
 def replay(

@@ -1,5 +1,6 @@
 """Event and order lookups, and the event row's insert and stored response."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -225,3 +226,11 @@ def count_purchases_between(session: Session, program_id: int, since: datetime, 
         Order.program_id == program_id, Order.occurred_at >= since, Order.occurred_at < until
     )
     return int(session.execute(query).scalar_one())
+
+
+def orders_since(session: Session, member_id: int, since: datetime | None) -> Sequence[Order]:
+    """The member's orders from ``since`` on (all of them if ``None``), oldest first."""
+    query = select(Order).where(Order.member_id == member_id).order_by(Order.occurred_at)
+    if since is not None:
+        query = query.where(Order.occurred_at >= since)
+    return session.execute(query).scalars().all()

@@ -9,8 +9,9 @@ domain events the mechanics caused. The caller commits once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +28,7 @@ from punchcard.event.schemas import EventIn
 from punchcard.kit.db import is_unique_violation, together
 from punchcard.kit.errors import received_with_another_body
 from punchcard.kit.events import effects_of
-from punchcard.kit.money import to_minor
+from punchcard.kit.money import from_minor, to_minor
 from punchcard.ledger.account import Readings, open_account
 from punchcard.ledger.domain import Balances, PointsBalance
 from punchcard.ledger.posting import Posting
@@ -38,6 +39,8 @@ from punchcard.mechanics.stored import StoredMember
 from punchcard.member import service as member_service
 from punchcard.member.errors import MemberBlocked
 from punchcard.member.service import Member
+from punchcard.offer import domain as offers
+from punchcard.offer.domain import Behaviour, PastOrder
 from punchcard.outbox import service as outbox
 from punchcard.program.domain import Program, ProgramVersion
 from punchcard.rules.domain import (
@@ -47,6 +50,7 @@ from punchcard.rules.domain import (
     Context,
     Evaluation,
     EventFacts,
+    Line,
     MemberFacts,
     evaluate,
 )
@@ -264,6 +268,39 @@ def evaluate_for(session: Session, program: Program, member: Member | None, fact
         readings = Readings(session, member.id)
         known = earning.member_facts(program, stored(session, member), readings, facts.occurred_at, facts.type)
     return evaluate(program.rules, Context(facts, known, program.zone), program.rounding)
+
+
+def facts_of(order: Order) -> EventFacts:
+    """A recorded purchase as the facts its event had (the shop's attributes are not kept with an order)."""
+    lines = tuple(
+        Line(line["sku"], line.get("category", ""), Decimal(line["quantity"]), Decimal(line["unit_price"]))
+        for line in order.lines
+    )
+    return EventFacts(PURCHASE, order.occurred_at, lines, from_minor(order.shipping_minor, order.currency))
+
+
+def _as_it_stands(order: Order) -> PastOrder | None:
+    """An order less its refunds: the lines with what is left of them, the total in proportion; ``None`` when it
+    was refunded in full."""
+    kept = Decimal(1) - Decimal(order.refunded_fraction)
+    if kept <= 0:
+        return None
+    lines = []
+    for line in facts_of(order).lines:
+        left = line.quantity - Decimal(order.refunded_quantities.get(line.sku, "0"))
+        if left > 0:
+            lines.append(replace(line, quantity=left))
+    return PastOrder(order.occurred_at, from_minor(order.total_minor, order.currency) * kept, tuple(lines))
+
+
+def behaviour(session: Session, program: Program, member: Member, now: datetime) -> Behaviour:
+    """What the program's segments ask about ``member`` at ``now``: their orders as refunds left them, as far back
+    as the segments read (``offer.domain.lookback``), and the member attributes earning rules test."""
+    days = offers.lookback(program.segments)
+    rows = repository.orders_since(session, member.id, now - timedelta(days=days) if days is not None else None)
+    count = len(rows) if days is None else repository.order_count(session, member.id)
+    found = tuple(past for past in map(_as_it_stands, rows) if past is not None)
+    return Behaviour(found, member_service.attributes(member, now, count))
 
 
 def stored(session: Session, member: Member) -> StoredMember:

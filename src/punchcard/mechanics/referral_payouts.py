@@ -59,7 +59,9 @@ def pay_due(session: Session, version: ProgramVersion, *, at: datetime, now: dat
         return 0
     due = referrals.due(session, version.program_id, at, limit)
     for referral_id in due:
-        referrals.pay(session, found, referral_id, now)
+        # Paid as of ``at``, the moment they were found due at (as the birthday gifts are): paid as of ``now``, a run
+        # ahead of the clock would find them due, not pay them, and find them again, batch after batch, for ever.
+        referrals.pay(session, found, referral_id, at)
     reversals = referrals.unsettled_reversals(session, version.program_id, limit)
     for referral_id in reversals:
         referrals.take_back_referrer(session, found, referral_id, now)

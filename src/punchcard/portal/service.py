@@ -1,4 +1,5 @@
-"""Signing members in and out of the portal, and the changes a member makes there (profile, redemptions).
+"""Signing members in and out of the portal, the changes a member makes there (profile, redemptions), and a friend
+joining from an invitation.
 
 Two ways in, both ending in a session: a one-time link sent by e-mail (valid 15 minutes, used once) and a link from the
 shop's own account page, signed with the program's portal secret. Tokens are random, stored only as fingerprints, and
@@ -11,16 +12,20 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from punchcard.event import service as events
 from punchcard.i18n.catalogue import DEFAULT, supported
 from punchcard.i18n.translator import Translator
 from punchcard.kit.idempotency import request_hash
 from punchcard.mail import compose
 from punchcard.member import service as members
+from punchcard.member.errors import MemberExists
+from punchcard.member.schemas import MemberIn
 from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
 from punchcard.portal import repository
@@ -36,6 +41,7 @@ from punchcard.portal.errors import ShopLinkInvalid, SignInLinkInvalid
 from punchcard.portal.models import MemberSession, PortalSecret, SignInToken
 from punchcard.program.domain import Program, ProgramVersion
 from punchcard.reward import service as rewards
+from punchcard.reward.domain import Lock
 
 
 def portal_secret(session: Session, program_id: int, now: datetime) -> str:
@@ -197,14 +203,92 @@ PORTAL_KEY_PREFIX = "portal:"
 form's key from ever matching a key the shop chose."""
 
 
-def redeem(session: Session, version: ProgramVersion, member: Member, reward_code: str, key: str, now: datetime) -> str:
+def redeem(
+    session: Session,
+    version: ProgramVersion,
+    member: Member,
+    reward_code: str,
+    key: str,
+    now: datetime,
+    lock: Lock | None,
+) -> str:
     """Redeem ``reward_code`` for the member and return the coupon's code; the same form ``key`` submitted twice
-    spends once and returns the same coupon."""
+    spends once and returns the same coupon. ``lock``: an offer holds the reward back from them."""
     program = version.program
     catalogue = rewards.Catalogue(version.program_id, version.version, program.rewards, program.tiers, program.zone)
     body = {"reward": reward_code}
-    outcome = rewards.redeem(session, catalogue, member, reward_code, PORTAL_KEY_PREFIX + key, request_hash(body), now)
+    key = PORTAL_KEY_PREFIX + key
+    outcome = rewards.redeem(session, catalogue, member, reward_code, key, request_hash(body), now, lock)
     return str(outcome.body["coupon"]["code"])
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a friend typed on the invitation page (already checked), and where they came from."""
+
+    email: str
+    name: str
+    language: str
+    marketing_consent: bool
+    code: str
+    """The referrer's code, from the invitation's link."""
+    ip: str | None
+    """The browser's address: the referral checks count sign-ups per address (``referral.checks``)."""
+
+
+def join(session: Session, version: ProgramVersion, sign_up: SignUp, now: datetime) -> Member | None:
+    """Enrol a friend from the invitation page, referred by ``sign_up.code``, and ask for their sign-in link.
+
+    The enrolment is the API's (``POST /api/v1/members``): ``event.service.enrol`` with the same attributes, so the
+    welcome bonus, the referral's fraud checks and ``referral.made`` happen as they do there; an unknown code is
+    ``referral_code_not_found``. An address that already belongs to a member enrols nobody and only asks for that
+    member's sign-in link: the caller answers the same in both cases, so the page never tells whose address it is.
+    Returns the new member, or ``None`` when nobody was enrolled.
+    """
+    program_id = version.program_id
+    enrolled = None
+    if members.by_email(session, program_id, sign_up.email) is None:
+        enrolled = _enrol(session, version, sign_up, _external_id(session, program_id, sign_up.email, now), now)
+        if enrolled is None and members.by_email(session, program_id, sign_up.email) is None:
+            # The address's id is held by a member who has changed their address since: enrol under a random one.
+            enrolled = _enrol(session, version, sign_up, f"{_JOINED_PREFIX}{secrets.token_hex(8)}", now)
+    request_link(session, program_id, sign_up.email, now, language=sign_up.language, source="portal")
+    return enrolled
+
+
+_JOINED_PREFIX = "portal-"
+"""Members who join on the portal have no id of the shop's: theirs starts with this."""
+
+
+def _external_id(session: Session, program_id: int, email: str, now: datetime) -> str:
+    """The external id of a member joining with ``email``: fixed by the address (keyed with the portal secret, so it
+    does not give the address away), so that a form sent twice at once enrols one member, not two."""
+    key = portal_secret(session, program_id, now).encode()
+    digest = hmac.new(key, f"joined:{email.strip().lower()}".encode(), hashlib.sha256).hexdigest()
+    return f"{_JOINED_PREFIX}{digest[:16]}"
+
+
+def _enrol(
+    session: Session, version: ProgramVersion, sign_up: SignUp, external_id: str, now: datetime
+) -> Member | None:
+    """Enrol as ``POST /api/v1/members`` does; ``None`` when ``external_id`` is taken (a concurrent join)."""
+    body = MemberIn(
+        external_id=external_id,
+        email=sign_up.email,
+        name=sign_up.name,
+        language=sign_up.language,
+        marketing_consent=sign_up.marketing_consent,
+        referred_by=sign_up.code,
+        attributes={"ip": sign_up.ip} if sign_up.ip else {},
+    )
+    profile = members.Profile(body.email, body.name, None, body.language, body.marketing_consent)
+    try:
+        member, _ = events.enrol(
+            session, version, external_id, profile, now, now, attributes=body.enrolment_attributes()
+        )
+    except MemberExists:
+        return None
+    return member
 
 
 def sign_in_mail(program: Program, member: Member, token: str, public_url: str, language: str) -> compose.Mail:

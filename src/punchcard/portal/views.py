@@ -6,7 +6,8 @@ Views read and decide nothing new: every number is the one the API gives for the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -21,12 +22,13 @@ from punchcard.kit.calendar import local_date
 from punchcard.kit.money import from_minor
 from punchcard.ledger import service as ledger
 from punchcard.member.service import Member
+from punchcard.offer.domain import Locked, of_reward
 from punchcard.portal.domain import expiring_soon, last_usable_day
 from punchcard.portal.errors import CouponNotYours
 from punchcard.portal.history import Movement, group_key, movements
-from punchcard.program.domain import ProgramVersion
+from punchcard.program.domain import Program, ProgramVersion
 from punchcard.reward import service as rewards
-from punchcard.reward.domain import Obstacle, Reward
+from punchcard.reward.domain import Lock, Obstacle, Reward
 from punchcard.tier import service as tiers
 from punchcard.tier.domain import Metric, WindowKind
 
@@ -101,25 +103,55 @@ class Standing:
     obstacle: Obstacle | None
     short_by: int
     min_tier_name: Text | None
+    lock: Lock | None = None
+    """An offer holding the reward back (``offer.http.locks``): ``tier_required`` or ``not_started``."""
+    offer_tiers: tuple[Text, ...] = ()
+    """The tiers the reward's offer is for (``tier_required``) or opens early to (``not_started``)."""
+    opens_at: datetime | None = None
+    """When it opens for this member, in the program's time zone."""
 
     @property
     def redeemable(self) -> bool:
         return self.obstacle is None
 
 
-def standings(session: Session, version: ProgramVersion, member: Member, now: datetime) -> list[Standing]:
+HIDDEN = (Locked.SEGMENT_REQUIRED.value, Locked.ENDED.value)
+"""Offers a member is not shown at all: a segment is the marketer's, and an ended offer is nothing to wait for."""
+
+
+def standings(
+    session: Session, version: ProgramVersion, member: Member, now: datetime, locks: Mapping[str, Lock]
+) -> list[Standing]:
+    """The catalogue as ``member`` sees it at ``now``; ``locks``: what offers hold back from them."""
     program = version.program
     available = ledger.balances(session, member.id).available
     found = []
     for reward in program.offered:
-        obstacle = rewards.obstacle_for(session, program.tiers, member, reward, now, available)
+        lock = locks.get(reward.code)
+        if lock is not None and lock.reason in HIDDEN:
+            continue
+        obstacle = rewards.obstacle_for(session, program.tiers, member, reward, now, available, lock)
         min_tier = program.tiers.by_code(reward.min_tier).name if program.tiers and reward.min_tier else None
-        found.append(Standing(reward, obstacle, max(reward.points_cost - available, 0), min_tier))
+        item = Standing(reward, obstacle, max(reward.points_cost - available, 0), min_tier)
+        found.append(_with_offer(program, item, lock) if lock is not None else item)
     return found
 
 
-def standing(session: Session, version: ProgramVersion, member: Member, code: str, now: datetime) -> Standing | None:
-    return next((item for item in standings(session, version, member, now) if item.reward.code == code), None)
+def _with_offer(program: Program, item: Standing, lock: Lock) -> Standing:
+    offer = of_reward(program.offers, item.reward.code)
+    assert offer is not None
+    early = offer.early_access
+    codes = offer.audience.tiers if lock.reason == Locked.TIER_REQUIRED.value else early.tiers if early else ()
+    names = tuple(tier.name for tier in program.tiers.tiers if tier.code in codes) if program.tiers else ()
+    opens_at = lock.opens_at.astimezone(program.zone) if lock.opens_at else None
+    return replace(item, lock=lock, offer_tiers=names, opens_at=opens_at)
+
+
+def standing(
+    session: Session, version: ProgramVersion, member: Member, code: str, now: datetime, locks: Mapping[str, Lock]
+) -> Standing | None:
+    found = standings(session, version, member, now, locks)
+    return next((item for item in found if item.reward.code == code), None)
 
 
 def history(

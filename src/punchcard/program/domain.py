@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
@@ -13,6 +14,7 @@ from punchcard.challenge.domain import Badge, Challenge, Streak
 from punchcard.i18n.catalogue import matching
 from punchcard.i18n.text import Text
 from punchcard.ledger.domain import PointsPolicy
+from punchcard.offer.domain import Offer, Segment
 from punchcard.referral.domain import Referrals
 from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
@@ -79,6 +81,8 @@ class Program:
     challenges: tuple[Challenge, ...] = ()
     badges: tuple[Badge, ...] = ()
     streaks: tuple[Streak, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    offers: tuple[Offer, ...] = ()
 
     @property
     def language(self) -> str:
@@ -107,7 +111,13 @@ class Program:
                 found.append((f"survey {survey.code}: question", survey.question))
             if survey.follow_up is not None and survey.follow_up.default:
                 found.append((f"survey {survey.code}: follow-up", survey.follow_up))
-        for kind, games in (("challenge", self.challenges), ("badge", self.badges), ("streak", self.streaks)):
+        named: tuple[tuple[str, Sequence[Challenge | Badge | Streak | Offer]], ...] = (
+            ("challenge", self.challenges),
+            ("badge", self.badges),
+            ("streak", self.streaks),
+            ("offer", self.offers),
+        )
+        for kind, games in named:
             for game in games:
                 found.append((f"{kind} {game.code}", game.name))
                 if game.description.default:

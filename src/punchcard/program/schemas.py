@@ -29,6 +29,7 @@ from punchcard.coupon.domain import Benefit, BenefitKind
 from punchcard.i18n.text import Text
 from punchcard.kit.money import exponent
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
+from punchcard.offer.domain import gated
 from punchcard.program.celebration_schemas import AnniversarySpec, BirthdaySpec
 from punchcard.program.challenge_schemas import BadgeSpec, ChallengeSpec, StreakSpec, check_prizes
 from punchcard.program.domain import Email, Program, Survey, SurveyKind
@@ -40,6 +41,7 @@ from punchcard.program.file_types import LocalText as LocalText
 from punchcard.program.file_types import NonNegativeDecimal as NonNegativeDecimal
 from punchcard.program.file_types import OptionalLocalText as OptionalLocalText
 from punchcard.program.file_types import Strict as Strict
+from punchcard.program.offer_schemas import OfferSpec, SegmentSpec, check_offers
 from punchcard.program.referral_schemas import ReferralsSpec
 from punchcard.program.rule_schemas import Action as Action
 from punchcard.program.rule_schemas import AttributeCondition as AttributeCondition
@@ -289,6 +291,8 @@ class ProgramFile(Strict):
     badges: list[BadgeSpec] = []
     challenges: list[ChallengeSpec] = []
     streaks: list[StreakSpec] = []
+    segments: list[SegmentSpec] = []
+    offers: list[OfferSpec] = []
 
     @property
     def title(self) -> str:
@@ -370,15 +374,36 @@ class ProgramFile(Strict):
         check_prizes(kind, games, [badge.code for badge in badges] if badges is not None else None, _reward_codes(info))
         return games
 
+    @field_validator("segments")
+    @classmethod
+    def _segments_unique(cls, segments: list[SegmentSpec]) -> list[SegmentSpec]:
+        unique([segment.code for segment in segments], "segment")
+        return segments
+
+    @field_validator("offers")
+    @classmethod
+    def _offers_consistent(cls, offers: list[OfferSpec], info: ValidationInfo) -> list[OfferSpec]:
+        segments: list[SegmentSpec] | None = info.data.get("segments")
+        rules_: list[EarningRule] | None = info.data.get("earning_rules")
+        check_offers(
+            offers,
+            tiers=_tier_codes(info),
+            segments=[segment.code for segment in segments] if segments is not None else None,
+            rewards=_reward_codes(info),
+            rules=[rule.code for rule in rules_] if rules_ is not None else None,
+        )
+        return offers
+
     def to_domain(self) -> Program:
         language = self.languages[0]
+        offers = tuple(offer.to_domain(language) for offer in self.offers)
         return Program(
             slug=self.slug,
             name=Text.of(self.name, language),
             currency=self.currency,
             timezone=self.timezone,
             languages=tuple(self.languages),
-            rules=tuple(rule.to_domain(language) for rule in self.earning_rules),
+            rules=gated(tuple(rule.to_domain(language) for rule in self.earning_rules), offers),
             points=self.points.to_domain(),
             rewards=tuple(reward.to_domain(language) for reward in self.rewards),
             tiers=self.tiers.to_domain(self.currency, language) if self.tiers else None,
@@ -393,6 +418,8 @@ class ProgramFile(Strict):
             challenges=tuple(challenge.to_domain(self.currency, language) for challenge in self.challenges),
             badges=tuple(badge.to_domain(language) for badge in self.badges),
             streaks=tuple(streak.to_domain(self.currency, language) for streak in self.streaks),
+            segments=tuple(segment.to_domain(language) for segment in self.segments),
+            offers=offers,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import tomllib
@@ -28,10 +29,29 @@ from punchcard.program.models import ProgramVersionRow as ProgramVersionRow
 from punchcard.program.schemas import ProgramFile, error_details
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2's booleans, ``true`` and ``false`` only. YAML 1.1 also reads ``on``,
+    ``off``, ``yes`` and ``no`` as booleans, which turned ``qualify: {on: first_purchase}`` into a key ``true`` and a
+    fraud check set to ``off`` into ``false``: the program file's words stay words."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def load(text: str, source_format: str) -> Any:
+    """A program file's text as data, not yet validated (``tomllib``, or YAML with 1.2's booleans)."""
+    return tomllib.loads(text) if source_format == "toml" else yaml.load(text, Loader=_Yaml12Loader)
+
+
 def parse_text(text: str, source_format: str) -> ProgramFile:
     """Parse and validate a program file's text; errors name the field and say what is wrong."""
     try:
-        raw: Any = tomllib.loads(text) if source_format == "toml" else yaml.safe_load(text)
+        raw: Any = load(text, source_format)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
         raise ProgramFileInvalid(f"the file is not valid {source_format.upper()}: {error}") from error
     if not isinstance(raw, dict):

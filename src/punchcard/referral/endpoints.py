@@ -1,5 +1,6 @@
 """/api/v1/members/{external_id}/referral (the member's code, link and friends) and /api/v1/referrals (the review
-queue, a decision on a held referral, the funnel's figures; admin scope: they are the shop's business)."""
+queue, a decision on a held referral, the funnel's figures with the revenue of referred members; admin scope: they
+are the shop's business)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from punchcard.analytics import service as analytics
 from punchcard.kit.errors import ValidationFailed
 from punchcard.kit.http import NowDep, SessionDep
+from punchcard.kit.money import format_amount, from_minor
 from punchcard.kit.schemas import Moment
 from punchcard.kit.schemas import Request as Body
 from punchcard.kit.settings import Settings
@@ -18,9 +21,9 @@ from punchcard.member import service as members
 from punchcard.member.schemas import iso
 from punchcard.program.http import CallerDep, VersionDep
 from punchcard.referral import service
-from punchcard.referral.domain import Referrals, share_url
+from punchcard.referral.domain import Referrals
 from punchcard.referral.errors import ReferralsNotOffered
-from punchcard.referral.service import Referral
+from punchcard.referral.service import Friend, Referral
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 
@@ -31,49 +34,34 @@ def _rule(referrals: Referrals | None) -> Referrals:
     return referrals
 
 
-def invitation_url(public_url: str, slug: str, code: str) -> str:
-    """The portal's invitation page for a code (the link members share unless the program names the shop's)."""
-    return f"{public_url.rstrip('/')}/portal/{slug}/join?ref={code}"
-
-
 @router.get("/members/{external_id}/referral")
 def member_referral(
     external_id: str, request: Request, session: SessionDep, version: VersionDep, now: NowDep
 ) -> dict[str, Any]:
     """The member's code and share link (the code is made on first asking), the friends they brought with each
-    referral's status, and the points they earned by referring."""
+    referral's status, and the points they earned by referring (``service.sharing``, as the portal shows them)."""
     rule = _rule(version.program.referrals)
     member = members.get(session, version.program_id, external_id)
-    code = service.code_for(session, version.program_id, member.id, now)
     settings: Settings = request.app.state.settings
-    url = share_url(rule, code, invitation_url(settings.public_url, version.program.slug, code))
-    referred = service.of_referrer(session, member.id)
-    friends = members.by_ids(session, [referral.referee_id for referral in referred])
+    found = service.sharing(session, version.program_id, version.program.slug, rule, member, settings.public_url, now)
     session.commit()
     return {
-        "code": code,
-        "url": url,
-        "referred": [_friend(referral, friends[referral.referee_id].name) for referral in referred],
-        "earned": sum(referral.referrer_points for referral in referred if referral.referrer_reversed_at is None),
+        "code": found.code,
+        "url": found.url,
+        "referred": [_friend(friend) for friend in found.friends],
+        "earned": found.earned,
     }
 
 
-def _friend(referral: Referral, name: str | None) -> dict[str, Any]:
+def _friend(friend: Friend) -> dict[str, Any]:
     """A friend as their referrer sees them: a first name and initial at most, and where the referral stands."""
     return {
-        "name": _first_name_and_initial(name),
-        "status": referral.status,
-        "joined_at": iso(referral.created_at),
-        "qualified_at": iso(referral.qualified_at),
-        "points": referral.referrer_points if referral.referrer_reversed_at is None else 0,
+        "name": friend.name,
+        "status": friend.status,
+        "joined_at": iso(friend.joined_at),
+        "qualified_at": iso(friend.qualified_at),
+        "points": friend.points,
     }
-
-
-def _first_name_and_initial(name: str | None) -> str | None:
-    parts = (name or "").split()
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
 
 
 @router.get("/referrals")
@@ -142,10 +130,15 @@ def referral_stats(
     until: Annotated[Moment, Query(alias="to")],
 ) -> dict[str, Any]:
     """The referral funnel in ``[from, to)``: codes made, friends who joined, flagged, qualified, paid, rejected,
-    reversed."""
+    reversed; and ``revenue``, the value of the orders referred members placed in it (as the dashboard counts
+    order value: merchandise plus shipping, before refunds)."""
     caller.require_admin()
     _check_period(since, until)
-    return {"from": iso(since), "to": iso(until), **service.counts(session, version.program_id, since, until)}
+    funnel = service.counts(session, version.program_id, since, until)
+    currency = version.program.currency
+    value = analytics.referred_orders(session, version.program_id, since, until).value_minor
+    revenue = {"amount": format_amount(from_minor(value, currency), currency), "currency": currency}
+    return {"from": iso(since), "to": iso(until), **funnel, "revenue": revenue}
 
 
 def _check_period(since: datetime, until: datetime) -> None:

@@ -164,6 +164,23 @@ def with_status(session: Session, program_id: int, status: Status, limit: int) -
     return session.execute(query).scalars().all()
 
 
+def latest(session: Session, program_id: int, limit: int) -> Sequence[Referral]:
+    """The program's referrals, newest first."""
+    query = select(Referral).where(Referral.program_id == program_id).order_by(Referral.id.desc()).limit(limit)
+    return session.execute(query).scalars().all()
+
+
+def reviewed(session: Session, program_id: int, limit: int) -> Sequence[Referral]:
+    """The referrals staff decided on, the latest decision first."""
+    query = (
+        select(Referral)
+        .where(Referral.program_id == program_id, Referral.reviewed_at.is_not(None))
+        .order_by(Referral.reviewed_at.desc(), Referral.id.desc())
+        .limit(limit)
+    )
+    return session.execute(query).scalars().all()
+
+
 def referees(program_id: int) -> Select[int]:
     """The program's referred members, as a subquery for other features' totals (their revenue)."""
     return select(Referral.referee_id).where(Referral.program_id == program_id)

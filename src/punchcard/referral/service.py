@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,8 +39,10 @@ from punchcard.referral.domain import (
     ReferralReversed,
     ReferralReviewed,
     ReferralRewarded,
+    Referrals,
     Role,
     Status,
+    share_url,
 )
 from punchcard.referral.errors import ReferralCodeNotFound, ReferralNotFound, ReferralNotHeld
 from punchcard.referral.models import Referral as Referral  # rows cross the boundary as values for the pages
@@ -299,8 +302,82 @@ def held(session: Session, program_id: int, limit: int = 200) -> Sequence[Referr
 # --- reading ------------------------------------------------------------------------------------------------------
 
 
+def find(session: Session, program_id: int, referral_id: int) -> Referral | None:
+    """One of the program's referrals as it stands (not locked)."""
+    return repository.by_id(session, program_id, referral_id)
+
+
+def latest(session: Session, program_id: int, limit: int = 50) -> Sequence[Referral]:
+    """The program's latest referrals, newest first, whatever became of them."""
+    return repository.latest(session, program_id, limit)
+
+
+def decided(session: Session, program_id: int, limit: int = 20) -> Sequence[Referral]:
+    """The referrals staff approved or rejected (``review``), the latest decision first."""
+    return repository.reviewed(session, program_id, limit)
+
+
 def of_referrer(session: Session, referrer_id: int) -> Sequence[Referral]:
     return repository.of_referrer(session, referrer_id)
+
+
+def invitation_url(public_url: str, slug: str, code: str) -> str:
+    """The portal's invitation page for a code (the link members share unless the program names the shop's)."""
+    return f"{public_url.rstrip('/')}/portal/{slug}/join?ref={code}"
+
+
+def shown_name(name: str | None) -> str | None:
+    """A member as another member sees them (a friend on their referrer's list, a referrer on the invitation): a
+    first name and initial at most."""
+    parts = (name or "").split()
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
+
+
+@dataclass(frozen=True)
+class Friend:
+    """A friend a member brought, as the member sees them."""
+
+    name: str | None
+    """First name and initial (``shown_name``)."""
+    status: str
+    joined_at: datetime
+    qualified_at: datetime | None
+    points: int
+    """What the member earned for this friend (0 once a refund took it back)."""
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """A member's referral as they see it: the code, the link to share, the friends they brought, what they earned."""
+
+    code: str
+    url: str
+    friends: list[Friend]
+    earned: int
+
+
+def sharing(
+    session: Session, program_id: int, slug: str, rule: Referrals, member: Member, public_url: str, now: datetime
+) -> Sharing:
+    """The member's code (made on first asking) and share link, the friends they brought with each referral's
+    status, and the points they earned by referring: what the API and the portal show alike."""
+    code = code_for(session, program_id, member.id, now)
+    url = share_url(rule, code, invitation_url(public_url, slug, code))
+    referred = of_referrer(session, member.id)
+    people = members.by_ids(session, [referral.referee_id for referral in referred])
+    friends = [
+        Friend(
+            name=shown_name(people[referral.referee_id].name),
+            status=referral.status,
+            joined_at=referral.created_at,
+            qualified_at=referral.qualified_at,
+            points=referral.referrer_points if referral.referrer_reversed_at is None else 0,
+        )
+        for referral in referred
+    ]
+    return Sharing(code, url, friends, sum(friend.points for friend in friends))
 
 
 def of_referee(session: Session, referee_id: int) -> Referral | None:

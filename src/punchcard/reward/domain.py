@@ -34,13 +34,30 @@ class Obstacle(StrEnum):
     """Why a reward cannot be redeemed, in the order the checks run; each is also the API error code."""
 
     REWARD_NOT_AVAILABLE = "reward_not_available"
+    OFFER_LOCKED = "offer_locked"
     TIER_TOO_LOW = "tier_too_low"
     REWARD_LIMIT_REACHED = "reward_limit_reached"
     INSUFFICIENT_POINTS = "insufficient_points"
 
 
+@dataclass(frozen=True)
+class Lock:
+    """An offer holding a reward back from a member now: ``offer.domain`` decides it and why (``reason``, its
+    ``Locked`` code), the reward obeys."""
+
+    reason: str
+    opens_at: datetime | None = None
+
+
 def obstacle(
-    reward: Reward, *, now: datetime, tier_rank: int, min_tier_rank: int, redeemed_count: int, available_points: int
+    reward: Reward,
+    *,
+    now: datetime,
+    tier_rank: int,
+    min_tier_rank: int,
+    redeemed_count: int,
+    available_points: int,
+    lock: Lock | None = None,
 ) -> Obstacle | None:
     """The first reason the member cannot redeem ``reward`` at ``now``, or ``None`` if they can."""
     if (
@@ -49,6 +66,8 @@ def obstacle(
         or (reward.available_until is not None and now >= reward.available_until)
     ):
         return Obstacle.REWARD_NOT_AVAILABLE
+    if lock is not None:
+        return Obstacle.OFFER_LOCKED
     if tier_rank < min_tier_rank:
         return Obstacle.TIER_TOO_LOW
     if reward.limit_per_member is not None and redeemed_count >= reward.limit_per_member:

@@ -12,6 +12,7 @@ from punchcard.kit.idempotency import request_hash
 from punchcard.ledger import service as ledger
 from punchcard.member import service as members
 from punchcard.member.schemas import RedemptionIn, iso
+from punchcard.offer import http as offers
 from punchcard.program.http import AskedLanguageDep, VersionDep
 from punchcard.reward import service
 from punchcard.reward.domain import Reward
@@ -51,10 +52,13 @@ def catalogue(
     items = [_reward(reward, language) for reward in offered]
     if found is not None:
         available = ledger.balances(session, found.id).available
+        locks = offers.locks(session, version, found, now)
         for item, reward in zip(items, offered, strict=True):
-            blocked_by = service.obstacle_for(session, version.program.tiers, found, reward, now, available)
+            lock = locks.get(reward.code)
+            blocked_by = service.obstacle_for(session, version.program.tiers, found, reward, now, available, lock)
             item["redeemable"] = blocked_by is None
             item["obstacle"] = blocked_by.value if blocked_by else None
+            item["locked_reason"] = lock.reason if lock else None
     return {"items": items}
 
 
@@ -77,8 +81,8 @@ def redeem_reward(
     member = members.get(session, version.program_id, external_id)
     program = version.program
     catalogue = service.Catalogue(version.program_id, version.version, program.rewards, program.tiers, program.zone)
-    outcome = service.redeem(
-        session, catalogue, member, body.reward, idempotency_key, request_hash(body.model_dump(mode="json")), now
-    )
+    lock = offers.locks(session, version, member, now).get(body.reward)
+    digest = request_hash(body.model_dump(mode="json"))
+    outcome = service.redeem(session, catalogue, member, body.reward, idempotency_key, digest, now, lock)
     session.commit()
     return JSONResponse(outcome.body, status_code=outcome.status)

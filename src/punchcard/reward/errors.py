@@ -9,6 +9,10 @@ class RewardNotAvailable(Unprocessable):
     code = "reward_not_available"
 
 
+class OfferLocked(Unprocessable):
+    code = "offer_locked"
+
+
 class TierTooLow(Unprocessable):
     code = "tier_too_low"
 

@@ -23,13 +23,14 @@ from punchcard.member import service as members
 from punchcard.member.errors import MemberBlocked
 from punchcard.member.service import BLOCKED, Member
 from punchcard.outbox import service as outbox
-from punchcard.reward.domain import Obstacle, Reward, RewardGifted, RewardRedeemed, obstacle
-from punchcard.reward.errors import RewardLimitReached, RewardNotAvailable, RewardNotFound, TierTooLow
+from punchcard.reward.domain import Lock, Obstacle, Reward, RewardGifted, RewardRedeemed, obstacle
+from punchcard.reward.errors import OfferLocked, RewardLimitReached, RewardNotAvailable, RewardNotFound, TierTooLow
 from punchcard.reward.models import Redemption
 from punchcard.tier.domain import TierPolicy
 
 _OBSTACLE_ERRORS: dict[Obstacle, type[PunchcardError]] = {
     Obstacle.REWARD_NOT_AVAILABLE: RewardNotAvailable,
+    Obstacle.OFFER_LOCKED: OfferLocked,
     Obstacle.TIER_TOO_LOW: TierTooLow,
     Obstacle.REWARD_LIMIT_REACHED: RewardLimitReached,
     Obstacle.INSUFFICIENT_POINTS: InsufficientPoints,
@@ -60,9 +61,16 @@ def redeemed_count(session: Session, member_id: int, reward_code: str) -> int:
 
 
 def obstacle_for(
-    session: Session, tiers: TierPolicy | None, member: Member, reward: Reward, now: datetime, available_points: int
+    session: Session,
+    tiers: TierPolicy | None,
+    member: Member,
+    reward: Reward,
+    now: datetime,
+    available_points: int,
+    lock: Lock | None = None,
 ) -> Obstacle | None:
-    """The first reason ``member`` cannot redeem ``reward`` now (shared by the redemption and the catalogue view)."""
+    """The first reason ``member`` cannot redeem ``reward`` now (shared by the redemption and the catalogue view);
+    ``lock``: an offer holds the reward back from them (``offer.http.lock``)."""
     tier_rank = tiers.rank(member.tier_code) if tiers else 0
     min_rank = tiers.rank(reward.min_tier) if tiers and reward.min_tier else 0
     return obstacle(
@@ -72,6 +80,7 @@ def obstacle_for(
         min_tier_rank=min_rank,
         redeemed_count=redeemed_count(session, member.id, reward.code),
         available_points=available_points,
+        lock=lock,
     )
 
 
@@ -107,12 +116,19 @@ class Catalogue:
 
 
 def redeem(
-    session: Session, catalogue: Catalogue, member: Member, reward_code: str, key: str, digest: str, now: datetime
+    session: Session,
+    catalogue: Catalogue,
+    member: Member,
+    reward_code: str,
+    key: str,
+    digest: str,
+    now: datetime,
+    lock: Lock | None = None,
 ) -> Outcome:
     """Spend the reward's points (soonest-expiring first) and issue its coupon; a retried key returns the first result.
 
-    Checks run in a fixed order: reward exists, available now, tier, per-member limit, points. Any failure changes
-    nothing.
+    Checks run in a fixed order: reward exists, available now, not held back by an offer (``lock``), tier,
+    per-member limit, points. Any failure changes nothing.
     """
     found = _find(session, member.id, catalogue.program_id, key)
     if found is not None:
@@ -128,11 +144,13 @@ def redeem(
         session, ledger.Posting(catalogue.program_id, member.id, catalogue.version, now, now), is_locked=True
     )
     available = account.balances().available
-    blocked_by = obstacle_for(session, catalogue.tiers, member, reward, now, available)
+    blocked_by = obstacle_for(session, catalogue.tiers, member, reward, now, available, lock)
     if blocked_by is not None:
+        detail: dict[str, Any] = {"reward": reward.code, "points_cost": reward.points_cost, "available": available}
+        if blocked_by is Obstacle.OFFER_LOCKED and lock is not None:
+            detail |= {"locked_reason": lock.reason, "opens_at": lock.opens_at.isoformat() if lock.opens_at else None}
         raise _OBSTACLE_ERRORS[blocked_by](
-            f"cannot redeem {reward.code!r}: {blocked_by.value.replace('_', ' ')}",
-            [{"reward": reward.code, "points_cost": reward.points_cost, "available": available}],
+            f"cannot redeem {reward.code!r}: {blocked_by.value.replace('_', ' ')}", [detail]
         )
     redemption = Redemption(
         program_id=catalogue.program_id,

@@ -70,6 +70,8 @@ class Action(StrEnum):
     MEMBER_BLOCKED = "member.blocked"
     MEMBER_UNBLOCKED = "member.unblocked"
     SIGN_IN_LINK_SENT = "member.sign_in_link_sent"
+    REFERRAL_APPROVED = "referral.approved"
+    REFERRAL_REJECTED = "referral.rejected"
     PROGRAM_APPLIED = "program.applied"
     MAIL_CHANGED = "mail.changed"
     API_KEY_CREATED = "api_key.created"
@@ -95,6 +97,8 @@ _ACTION_LABELS = {
     Action.MEMBER_BLOCKED: "blocked a member",
     Action.MEMBER_UNBLOCKED: "unblocked a member",
     Action.SIGN_IN_LINK_SENT: "sent a sign-in link",
+    Action.REFERRAL_APPROVED: "approved a held referral",
+    Action.REFERRAL_REJECTED: "rejected a held referral",
     Action.PROGRAM_APPLIED: "applied a program version",
     Action.MAIL_CHANGED: "changed a member e-mail",
     Action.API_KEY_CREATED: "created an API key",

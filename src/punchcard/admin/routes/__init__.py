@@ -15,9 +15,11 @@ from punchcard.admin.routes import (
     dashboard,
     editor,
     emails,
+    engagement,
     keys,
     members,
     program,
+    referrals,
     sign_in,
     staff,
     start,
@@ -25,7 +27,21 @@ from punchcard.admin.routes import (
 )
 from punchcard.admin.routes.common import console_router
 
-GROUPS = (static, start, sign_in, dashboard, members, audit, program, editor, emails, keys, staff)
+GROUPS = (
+    static,
+    start,
+    sign_in,
+    dashboard,
+    members,
+    referrals,
+    engagement,
+    audit,
+    program,
+    editor,
+    emails,
+    keys,
+    staff,
+)
 """The page groups in the order their routes are matched: a path is answered by the first route that fits it."""
 
 router = console_router(route for group in GROUPS for route in group.router.routes)

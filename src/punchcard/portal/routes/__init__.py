@@ -7,10 +7,23 @@ token tied to the browser's session (before sign-in, to a random browser cookie)
 
 from __future__ import annotations
 
-from punchcard.portal.routes import app, card, coupons, fallback, home, profile, push, rewards, sign_in, surveys
+from punchcard.portal.routes import (
+    app,
+    card,
+    challenges,
+    coupons,
+    fallback,
+    home,
+    profile,
+    push,
+    referrals,
+    rewards,
+    sign_in,
+    surveys,
+)
 from punchcard.portal.routes.common import portal_router
 
-GROUPS = (sign_in, home, rewards, coupons, card, profile, push, surveys, app, fallback)
+GROUPS = (sign_in, home, rewards, coupons, referrals, challenges, card, profile, push, surveys, app, fallback)
 """The page groups in the order their routes are matched: a path is answered by the first route that fits it, and
 ``fallback`` fits every path."""
 

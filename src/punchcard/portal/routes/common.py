@@ -46,6 +46,24 @@ NAVIGATION = (
     ("card", "/card", "nav.card"),
     ("profile", "/profile", "nav.profile"),
 )
+ENGAGEMENT_AFTER = "coupons"
+"""The engagement pages' tabs come after this one."""
+
+
+def has_games(program: Program) -> bool:
+    """Whether the program has challenges, badges or streaks: the challenges page is shown."""
+    return bool(program.challenges or program.badges or program.streaks)
+
+
+def navigation_of(program: Program) -> tuple[tuple[str, str, str], ...]:
+    """The tabs: every portal's, and the engagement pages of a program that has their mechanics."""
+    extra = []
+    if has_games(program):
+        extra.append(("challenges", "/challenges", "challenge.nav"))
+    if program.referrals is not None:
+        extra.append(("referral", "/referral", "referral.nav"))
+    cut = next(index for index, (name, _, _) in enumerate(NAVIGATION) if name == ENGAGEMENT_AFTER) + 1
+    return (*NAVIGATION[:cut], *extra, *NAVIGATION[cut:])
 
 
 def portal_router(routes: Iterable[BaseRoute] = ()) -> APIRouter:
@@ -151,7 +169,7 @@ def page(
         program=visitor.program,
         member=visitor.member,
         current=current,
-        navigation=NAVIGATION,
+        navigation=navigation_of(visitor.program),
         languages=[(language, language_name(language)) for language in visitor.languages],
         **context,
     )

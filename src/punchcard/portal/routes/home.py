@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from punchcard.kit.calendar import local_date
 from punchcard.kit.http import NowDep, SessionDep
+from punchcard.offer import http as offers
 from punchcard.portal import views
 from punchcard.portal.routes.common import VisitorDep, page, portal_router
 from punchcard.survey import service as surveys
@@ -18,7 +19,8 @@ router = portal_router()
 def home(request: Request, visitor: VisitorDep, session: SessionDep, now: NowDep) -> Response:
     member = visitor.signed_in()
     version = visitor.version
-    affordable = [item for item in views.standings(session, version, member, now) if item.redeemable]
+    locks = offers.locks(session, version, member, now)
+    affordable = [item for item in views.standings(session, version, member, now, locks) if item.redeemable]
     return page(
         request,
         visitor,

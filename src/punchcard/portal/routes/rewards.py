@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from punchcard.kit.errors import IdempotencyConflict, PunchcardError
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.member.service import Member
+from punchcard.offer import http as offers
 from punchcard.portal import service, views
 from punchcard.portal.domain import valid_idempotency_key
 from punchcard.portal.rendering import FormExpired, PageNotFound
@@ -30,7 +31,9 @@ def rewards(request: Request, visitor: VisitorDep, session: SessionDep, now: Now
         visitor,
         "rewards.html",
         "rewards",
-        standings=views.standings(session, visitor.version, member, now),
+        standings=views.standings(
+            session, visitor.version, member, now, offers.locks(session, visitor.version, member, now)
+        ),
         available=views.points(session, visitor.version, member, now).available,
         describe=lambda benefit: views.describe_benefit(visitor.ui, benefit, visitor.program.currency),
     )
@@ -46,7 +49,8 @@ def _confirmation(
     status_code: int = 200,
     error: str | None = None,
 ) -> Response:
-    standing = views.standing(session, visitor.version, member, code, now)
+    locks = offers.locks(session, visitor.version, member, now)
+    standing = views.standing(session, visitor.version, member, code, now, locks)
     if standing is None:
         raise PageNotFound
     available = views.points(session, visitor.version, member, now).available
@@ -86,7 +90,8 @@ def redeem(
     if not valid_idempotency_key(key):
         raise FormExpired
     try:
-        coupon = service.redeem(session, visitor.version, member, code, key, now)
+        lock = offers.locks(session, visitor.version, member, now).get(code)
+        coupon = service.redeem(session, visitor.version, member, code, key, now, lock)
     except RewardNotFound as error:
         raise PageNotFound from error
     except IdempotencyConflict:

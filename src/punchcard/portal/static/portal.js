@@ -1,5 +1,6 @@
 // Progressive enhancement for the member portal: every page works without this file.
-// With it, coupon codes get a working "Copy" button and a confirmation form cannot be sent twice by a double click.
+// With it, coupon codes and invitation links get a working "Copy" button (and "Share" where the device can share),
+// and a confirmation form cannot be sent twice by a double click.
 (function () {
   "use strict";
 
@@ -14,6 +15,22 @@
         status.textContent = button.dataset.done;
       });
     });
+  });
+
+  // The device's own share sheet (phones), for an invitation link.
+  document.querySelectorAll("button[data-share]").forEach(function (button) {
+    if (!navigator.share) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.share({ title: button.dataset.title, url: button.dataset.share }).catch(function () {});
+    });
+  });
+
+  // A read-only field to copy by hand: one tap selects all of it.
+  document.querySelectorAll("input[data-select]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
   });
 
   // An installable app: the service worker keeps the home page and the card readable offline.

@@ -1,0 +1,1 @@
+"""Member-only offers and early access: segments, audiences, windows (issue 12)."""
