@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -201,12 +200,6 @@ def test_a_completing_order_refunded_in_parts_reverses_the_completion_once_with_
         assert verify(session, api.program_id).problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="event/refund.py counts a refund by lines by the points they earned: refunding every line that earned sets "
-    "the order's refunded fraction to 1 though a line that earned nothing (a gift card) is kept, and the challenges "
-    "mechanic reads a fraction of 1 as the order refunded whole",
-)
 def test_an_order_whose_gift_card_is_kept_still_counts_when_its_other_lines_are_refunded(
     make_program: ProgramMaker, clock: Clock
 ) -> None:

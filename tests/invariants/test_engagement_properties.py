@@ -64,9 +64,8 @@ START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 """A Monday in January: birthdays, month ends and weeks come round within a sequence."""
 ZONE = ZoneInfo("Europe/Tallinn")
 PRODUCTS = [("BEANS", "coffee-beans"), ("MUG", "merch"), ("CAKE", "food"), ("TEA", "tea")]
-"""Every product earns points. A refund of every line that earned, while a line that earned nothing (a gift card) is
-kept, marks the order refunded in full (``tests.referral.test_referral_refunds``'s expected failures); it is kept
-out of these histories so that they test the rest."""
+"""Every product earns points; an order keeping a line that earned nothing (a gift card) while the others are refunded
+is specified by ``tests.referral.test_referral_refunds`` and ``tests.challenge.test_challenge_refunds``."""
 MIN_ORDER_CENTS = 2000
 PER_MONTH = 2
 REFERRAL_POINTS = {"referee": 100, "referrer": 200}

@@ -9,7 +9,6 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -243,12 +242,6 @@ def test_a_jobs_run_as_of_a_moment_ahead_of_its_clock_pays_what_is_due_then_and_
 # --- known failures: what the event path tells the mechanics as "refunded in full" ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="event/refund.py counts a refund by lines by the points they earned: refunding every line that earned sets "
-    "the order's refunded fraction to 1 though a line that earned nothing (a gift card) is kept, and the referral "
-    "mechanic reads a fraction of 1 as the order refunded in full",
-)
 def test_a_refund_of_the_lines_that_earned_while_a_gift_card_is_kept_leaves_the_referral_paid(
     make_program: ProgramMaker, client: TestClient, engine: Engine
 ) -> None:

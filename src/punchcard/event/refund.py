@@ -70,6 +70,25 @@ def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[
     return fraction, to_minor(value, order.currency), quantities
 
 
+def _nothing_kept(order: Order, amount_minor: int, quantities: dict[str, str]) -> bool:
+    """Whether the order is refunded in full: all its money back, or every line's whole quantity. All its *points*
+    back is not enough: a line that earned nothing (a gift card) may be kept."""
+    if order.refunded_minor + amount_minor >= order.total_minor + order.shipping_minor:
+        return True
+    return all(Decimal(quantities.get(line["sku"], "0")) >= Decimal(line["quantity"]) for line in order.lines)
+
+
+MOST = Decimal("0.999999")
+
+
+def _shown(fraction: Decimal, whole: bool) -> str:
+    """The refunded share as events tell it, to six places, rounded down and below 1 unless the order is refunded in
+    full: mechanics (referrals, challenges) read "1" as a full refund."""
+    if whole:
+        return "1"
+    return format(min(fraction, MOST).quantize(MOST, rounding=ROUND_DOWN).normalize(), "f")
+
+
 def take_back(
     session: Session, program: Program, member: Member, body: EventIn, account: MemberAccount, turn: Turn
 ) -> list[DomainEvent]:
@@ -88,8 +107,9 @@ def take_back(
     text = f"Refund of order {order.order_id}"
     taken = account.reverse(lot_id=order.lot_id, due=due, policy=program.points.return_policy, description=text)
     credit_due = reversal_due(order.tier_credits_earned, order.tier_credits_reversed, fraction)
+    whole = fraction == 1 and _nothing_kept(order, amount_minor, quantities)
     if program.tiers is not None and program.tiers.metric is Metric.ORDERS:
-        credit_due = order.tier_credits_earned - order.tier_credits_reversed if fraction == 1 else 0
+        credit_due = order.tier_credits_earned - order.tier_credits_reversed if whole else 0
     # Dated at the order, so the taken-back credit leaves the tier window together with the credit it cancels.
     account.add_tier_credits(-credit_due, EntryKind.REVERSE, text, dated=order.occurred_at)
     order.points_reversed += due
@@ -105,8 +125,7 @@ def take_back(
             occurred_at=body.occurred_at,
             points=taken,
             order_id=order.order_id,
-            # Rounded down: a share short of the whole order never reads "1", which mechanics take for a full refund.
-            refunded_fraction=format(fraction.quantize(Decimal("0.000001"), rounding=ROUND_DOWN).normalize(), "f"),
+            refunded_fraction=_shown(fraction, whole),
             not_taken_back=due - taken,  # the return policy forgave these
             event=body.id,
         )
