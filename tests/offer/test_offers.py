@@ -211,3 +211,24 @@ def test_an_offer_that_names_nothing_real_is_refused_with_the_field(
     details = refused.value.details
     assert [detail["field"].split(".")[0] for detail in details] == ["offers"]
     assert message in details[0]["message"]
+
+
+def test_an_order_counts_for_a_segment_while_any_of_it_is_kept(make_program: ProgramMaker) -> None:
+    buyers = {"code": "buyers", "name": "Ordered in 30 days", "when": {"orders": {"at_least": 1, "within_days": 30}}}
+    for_buyers = {
+        "code": "for-buyers",
+        "name": "For buyers",
+        "reward": "seasonal-beans",
+        "audience": {"segments": ["buyers"]},
+    }
+    api = program(make_program, for_buyers, segments=[buyers])
+    anna = api.member("anna")
+    gift_card = line("GIFT-CARD-25", "gift-cards", "25.00")  # earns no points in the demo's rules
+    api.purchase(anna, [BEANS, gift_card], order_id="O-1", occurred_at=YESTERDAY)
+    assert "for-buyers" in offers_of(api, anna)
+
+    # Every line that earned points is refunded, the gift card is kept: the order still stands
+    api.refund(anna, "O-1", occurred_at=NOW.isoformat(), refund_lines=[{"sku": "BEANS", "quantity": 1}])
+    assert "for-buyers" in offers_of(api, anna)
+    api.refund(anna, "O-1", occurred_at=NOW.isoformat(), refund_lines=[{"sku": "GIFT-CARD-25", "quantity": 1}])
+    assert "for-buyers" not in offers_of(api, anna)

@@ -104,7 +104,7 @@ def test_an_unknown_code_refuses_the_sign_up_and_creates_nobody(make_program: Pr
 
 
 def test_a_code_given_to_a_program_without_referrals_is_refused(make_program: ProgramMaker) -> None:
-    api = make_program({"referrals": None})  # the demo program has referrals
+    api = make_program()
     response = api.post("/api/v1/members", {"external_id": "ben", "referred_by": "ABCDEFGH"})
     error_of(response, 422, "referrals_not_offered")
 

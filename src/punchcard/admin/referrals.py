@@ -26,7 +26,7 @@ from punchcard.member import service as members
 from punchcard.member.service import Member
 from punchcard.program.domain import ProgramVersion
 from punchcard.referral import service as referrals
-from punchcard.referral.domain import Check, Status
+from punchcard.referral.domain import REASON_MAX, REASON_MIN, Check, Status
 from punchcard.referral.service import Referral
 from punchcard.staff import service as staff_service
 from punchcard.staff.domain import Action
@@ -85,8 +85,6 @@ FUNNEL = (
 
 QUEUE = 200
 """Held referrals shown at once, the oldest first (``referral.service.held``)."""
-REASON_MIN, REASON_MAX = 3, 400
-"""As the API's review body."""
 
 NOTICES = {
     "approved": "The referral was approved. It pays as any other referral: at once if the friend has already "

@@ -232,14 +232,6 @@ def days_left(ends_at: datetime, now: datetime, zone: ZoneInfo) -> int:
     return (last_usable_day(ends_at, zone) - local_date(now, zone)).days + 1
 
 
-def shown_name(name: str | None) -> str | None:
-    """How a leaderboard shows a member: first name and the last name's initial ("Maria T."), never more."""
-    words = (name or "").split()
-    if not words:
-        return None
-    return words[0] if len(words) == 1 else f"{words[0]} {words[-1][0].upper()}."
-
-
 def spend_text(minor: int, currency: str | None) -> int | str:
     """A progress number as the API shows it: money (a spend goal's, ``currency`` given) as a decimal string."""
     return minor if currency is None else format_amount(from_minor(minor, currency), currency)

@@ -11,13 +11,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, JSONResponse
 
 from punchcard.challenge import service
-from punchcard.challenge.domain import GoalKind, Prize, Streak, shown_name, spend_text
+from punchcard.challenge.domain import GoalKind, Prize, Streak, spend_text
 from punchcard.challenge.schemas import LeaderboardIn
 from punchcard.challenge.service import BadgeView, ChallengeView
 from punchcard.challenge.streaks import StreakStatus
 from punchcard.kit.errors import NotFound
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.member import service as members
+from punchcard.member.domain import shown_name
 from punchcard.member.schemas import iso
 from punchcard.program.domain import Program, ProgramVersion
 from punchcard.program.http import AskedLanguageDep, VersionDep

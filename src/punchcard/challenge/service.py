@@ -30,7 +30,6 @@ from punchcard.challenge.domain import (
     Streak,
     WindowKind,
     days_left,
-    shown_name,
 )
 from punchcard.challenge.errors import ChallengeClosed, ChallengeNotFound
 from punchcard.challenge.models import ChallengeProgress as ChallengeProgress  # rows cross to the mechanic
@@ -39,6 +38,7 @@ from punchcard.challenge.repository import Key as Key
 from punchcard.challenge.state import record_json, record_of, standing_json, standing_of
 from punchcard.challenge.streaks import Record, StreakStatus, qualifying, run_of, streak_status
 from punchcard.member import service as members
+from punchcard.member.domain import shown_name
 from punchcard.member.errors import MemberBlocked
 from punchcard.outbox import service as outbox
 
@@ -332,7 +332,7 @@ def is_shown_on_leaderboards(session: Session, member_id: int) -> bool:
 class Place:
     rank: int
     name: str | None
-    """First name and initial (``domain.shown_name``); ``None`` for a member without a name."""
+    """First name and initial (``member.domain.shown_name``); ``None`` for a member without a name."""
     current: int
     completed_at: datetime | None
 

@@ -70,12 +70,14 @@ def _refunded_fraction(order: Order, body: EventIn) -> tuple[Decimal, int, dict[
     return fraction, to_minor(value, order.currency), quantities
 
 
-def _nothing_kept(order: Order, amount_minor: int, quantities: dict[str, str]) -> bool:
+def nothing_kept(order: Order) -> bool:
     """Whether the order is refunded in full: all its money back, or every line's whole quantity. All its *points*
     back is not enough: a line that earned nothing (a gift card) may be kept."""
-    if order.refunded_minor + amount_minor >= order.total_minor + order.shipping_minor:
+    paid = order.total_minor + order.shipping_minor
+    if paid > 0 and order.refunded_minor >= paid:
         return True
-    return all(Decimal(quantities.get(line["sku"], "0")) >= Decimal(line["quantity"]) for line in order.lines)
+    refunded = order.refunded_quantities
+    return all(Decimal(refunded.get(line["sku"], "0")) >= Decimal(line["quantity"]) for line in order.lines)
 
 
 MOST = Decimal("0.999999")
@@ -107,16 +109,16 @@ def take_back(
     text = f"Refund of order {order.order_id}"
     taken = account.reverse(lot_id=order.lot_id, due=due, policy=program.points.return_policy, description=text)
     credit_due = reversal_due(order.tier_credits_earned, order.tier_credits_reversed, fraction)
-    whole = fraction == 1 and _nothing_kept(order, amount_minor, quantities)
+    order.refunded_minor += amount_minor
+    order.refunded_quantities = quantities
+    whole = fraction == 1 and nothing_kept(order)
     if program.tiers is not None and program.tiers.metric is Metric.ORDERS:
         credit_due = order.tier_credits_earned - order.tier_credits_reversed if whole else 0
     # Dated at the order, so the taken-back credit leaves the tier window together with the credit it cancels.
     account.add_tier_credits(-credit_due, EntryKind.REVERSE, text, dated=order.occurred_at)
     order.points_reversed += due
     order.tier_credits_reversed += credit_due
-    order.refunded_minor += amount_minor
     order.refunded_fraction = str(fraction)
-    order.refunded_quantities = quantities
     turn.notes[REFUNDED_ORDER_AT] = order.occurred_at
     return [
         PointsReversed(

@@ -280,11 +280,13 @@ def facts_of(order: Order) -> EventFacts:
 
 
 def _as_it_stands(order: Order) -> PastOrder | None:
-    """An order less its refunds: the lines with what is left of them, the total in proportion; ``None`` when it
-    was refunded in full."""
-    kept = Decimal(1) - Decimal(order.refunded_fraction)
-    if kept <= 0:
+    """An order less its refunds: the lines with what is left of them, the merchandise in proportion to the money
+    kept; ``None`` when nothing of it is kept (``refund.nothing_kept``; its points share is not its money share: a
+    gift card earns nothing)."""
+    if refund.nothing_kept(order):
         return None
+    paid = order.total_minor + order.shipping_minor
+    kept = Decimal(1) - Decimal(order.refunded_minor) / paid if paid else Decimal(1)
     lines = []
     for line in facts_of(order).lines:
         left = line.quantity - Decimal(order.refunded_quantities.get(line.sku, "0"))

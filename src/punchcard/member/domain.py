@@ -12,6 +12,15 @@ ACTIVE, BLOCKED = "active", "blocked"
 """A member's ``status``: a blocked member earns and redeems nothing until unblocked."""
 
 
+def shown_name(name: str | None) -> str | None:
+    """A member as other members see them (a leaderboard, a referrer's friends, an invitation): the first name and
+    the last name's initial ("Maria T."), never more; ``None`` without a name."""
+    words = (name or "").split()
+    if not words:
+        return None
+    return words[0] if len(words) == 1 else f"{words[0]} {words[-1][0].upper()}."
+
+
 @dataclass(frozen=True, kw_only=True)
 class MemberEnrolled(DomainEvent):
     """A member joined the program; ``occurred_at`` is their enrolment (in the past for imported members)."""

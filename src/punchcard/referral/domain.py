@@ -49,6 +49,10 @@ class Check(StrEnum):
     REFERRERS_OWN_ORDER = "referrers_own_order"
 
 
+REASON_MIN, REASON_MAX = 3, 400
+"""How long a reviewer's reason for approving or rejecting a held referral is (the API's body, the console's form)."""
+
+
 class Status(StrEnum):
     PENDING = "pending"
     HELD = "held"

@@ -21,7 +21,7 @@ from punchcard.member import service as members
 from punchcard.member.schemas import iso
 from punchcard.program.http import CallerDep, VersionDep
 from punchcard.referral import service
-from punchcard.referral.domain import Referrals
+from punchcard.referral.domain import REASON_MAX, REASON_MIN, Referrals
 from punchcard.referral.errors import ReferralsNotOffered
 from punchcard.referral.service import Friend, Referral
 
@@ -96,7 +96,7 @@ def _shown(referral: Referral, people: dict[int, members.Member]) -> dict[str, A
 
 class ReviewIn(Body):
     decision: Literal["approve", "reject"]
-    reason: Annotated[str, Field(min_length=3, max_length=400)]
+    reason: Annotated[str, Field(min_length=REASON_MIN, max_length=REASON_MAX)]
 
 
 @router.post("/referrals/{referral_id}/review")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.kit.events import DomainEvent
 from punchcard.member import service as members
+from punchcard.member.domain import shown_name
 from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
 from punchcard.referral import repository
@@ -326,21 +327,12 @@ def invitation_url(public_url: str, slug: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/portal/{slug}/join?ref={code}"
 
 
-def shown_name(name: str | None) -> str | None:
-    """A member as another member sees them (a friend on their referrer's list, a referrer on the invitation): a
-    first name and initial at most."""
-    parts = (name or "").split()
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
-
-
 @dataclass(frozen=True)
 class Friend:
     """A friend a member brought, as the member sees them."""
 
     name: str | None
-    """First name and initial (``shown_name``)."""
+    """First name and initial (``member.domain.shown_name``)."""
     status: str
     joined_at: datetime
     qualified_at: datetime | None

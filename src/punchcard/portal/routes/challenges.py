@@ -14,9 +14,9 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from punchcard.challenge import service as challenges
-from punchcard.challenge.domain import shown_name
 from punchcard.challenge.errors import ChallengeClosed, ChallengeNotFound
 from punchcard.kit.http import NowDep, SessionDep
+from punchcard.member.domain import shown_name
 from punchcard.member.service import Member
 from punchcard.portal import engagement
 from punchcard.portal.rendering import PageNotFound

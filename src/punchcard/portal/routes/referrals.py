@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from punchcard.i18n.translator import Translator
 from punchcard.kit.calendar import local_date
 from punchcard.kit.http import NowDep, SessionDep
+from punchcard.member.domain import shown_name
 from punchcard.portal import engagement, qr, service
 from punchcard.portal.domain import csrf_valid
 from punchcard.portal.rendering import PageNotFound, pending
@@ -78,7 +79,7 @@ def _referrer_name(visitor: Visitor, session: SessionDep, rule: Referrals, code:
     if not rule.enabled:
         raise ReferralsNotOffered("this program does not take new referrals")
     referrer = referrals.referrer_of(session, visitor.version.program_id, code)
-    return referrals.shown_name(referrer.name)
+    return shown_name(referrer.name)
 
 
 def _invalid(request: Request, visitor: Visitor) -> Response:
