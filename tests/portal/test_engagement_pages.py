@@ -17,6 +17,7 @@ from punchcard.kit.db import unit_of_work
 from punchcard.member.models import Member
 from punchcard.outbox.models import OutboxEvent
 from punchcard.referral.models import ReferralSignal
+from tests.challenge.games import BADGES, REGULAR
 from tests.factories import ApiClient, at_moment, deliver_outbox, line
 from tests.portal.conftest import NOW, Anna, Browser, enrol_anna, link_in, visible
 from tests.portal.test_i18n import english_leftovers
@@ -54,18 +55,6 @@ SPRING: dict[str, Any] = {
     "opt_in": True,
     "prize": {"points": 10},
 }
-REGULAR: dict[str, Any] = {
-    "code": "regular",
-    "name": "Regular",
-    "every": "month",
-    "milestone": 3,
-    "repeat": True,
-    "prize": {"points": 100, "badge": "regular"},
-}
-BADGES: list[dict[str, Any]] = [
-    {"code": "explorer", "name": "Explorer", "shape": "star"},
-    {"code": "regular", "name": "Regular", "shape": "shield", "levels": {"bronze": 1, "silver": 2, "gold": 4}},
-]
 GAMES: dict[str, Any] = {"badges": BADGES, "challenges": [EXPLORER, BEAN_MONTH, SPRING], "streaks": [REGULAR]}
 NOTHING: dict[str, Any] = {"referrals": None, "badges": [], "challenges": [], "streaks": []}
 """A program with none of these mechanics (whatever the demo program gains)."""
