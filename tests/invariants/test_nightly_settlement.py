@@ -438,15 +438,16 @@ def run_while_a_request_holds(
 ) -> jobs.Report:
     """``jobs.run(engine, **run)`` started while a request holds ``member_id``; once the run waits for that member
     (``while_waiting`` is called then), the request commits, and the run's report is returned when it ends."""
-    with Session(engine) as request:
+    # The request is closed (rolled back, if the test fails before it commits) before the pool waits for the run,
+    # which would otherwise wait for the request's lock for ever.
+    with ThreadPoolExecutor(max_workers=1) as pool, Session(engine) as request:
         members.lock_id(request, member_id)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            running = pool.submit(jobs.run, engine, **run)
-            waits_for_a_lock(engine, running)
-            assert not running.done(), "the run ended without waiting for the member the request held"
-            while_waiting()
-            request.commit()
-            return running.result()
+        running = pool.submit(jobs.run, engine, **run)
+        waits_for_a_lock(engine, running)
+        assert not running.done(), "the run ended without waiting for the member the request held"
+        while_waiting()
+        request.commit()
+        return running.result()
 
 
 def test_the_run_pays_a_debt_from_the_points_that_become_available_that_night(

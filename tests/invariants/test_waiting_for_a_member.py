@@ -67,14 +67,15 @@ def record_and_commit(engine: Engine, api: ApiClient, body: EventIn) -> dict[str
 def queued_behind(engine: Engine, api: ApiClient, first: EventIn, second: EventIn) -> tuple[dict[str, Any], ...]:
     """Record ``first`` and hold its transaction open; post ``second`` for the same member, wait until it waits for
     the member's lock, then commit ``first``. Returns both answers."""
-    with Session(engine) as holder:
+    # The holder is closed (rolled back, if the test fails before it commits) before the pool waits for the second
+    # event, which would otherwise wait for the holder's lock for ever.
+    with ThreadPoolExecutor(max_workers=1) as pool, Session(engine) as holder:
         first_answer = record(holder, api, first)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            waiting = pool.submit(record_and_commit, engine, api, second)
-            waits_for_a_lock(engine, waiting)
-            assert not waiting.done(), "the second event did not wait for the member the first one held"
-            holder.commit()
-            return first_answer, waiting.result()
+        waiting = pool.submit(record_and_commit, engine, api, second)
+        waits_for_a_lock(engine, waiting)
+        assert not waiting.done(), "the second event did not wait for the member the first one held"
+        holder.commit()
+        return first_answer, waiting.result()
 
 
 def test_an_event_queued_behind_another_counts_its_tier_credits_and_moves_the_member_up(

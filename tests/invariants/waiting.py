@@ -16,7 +16,15 @@ _WAITING_FOR_A_LOCK = text(
 
 def waits_for_a_lock(engine: Engine, running: Future[Any]) -> None:
     """Return once a connection to the test database waits for a row lock (PostgreSQL), or ``running`` ended without
-    ever waiting."""
+    ever waiting.
+
+    Each look is a transaction of its own: PostgreSQL keeps what ``pg_stat_activity`` showed for the rest of a
+    transaction, so polling in one would never see a wait that began after the first look, and would poll for ever.
+    """
+    while not running.done() and not _someone_waits(engine):
+        time.sleep(0.01)
+
+
+def _someone_waits(engine: Engine) -> bool:
     with engine.connect() as connection:
-        while not running.done() and not connection.execute(_WAITING_FOR_A_LOCK).scalar_one():
-            time.sleep(0.01)
+        return bool(connection.execute(_WAITING_FOR_A_LOCK).scalar_one())
