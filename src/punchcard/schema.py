@@ -6,10 +6,12 @@ from punchcard.challenge import models as challenge_models
 from punchcard.coupon import models as coupon_models
 from punchcard.event import models as event_models
 from punchcard.intake import models as intake_models
+from punchcard.integration import models as integration_models
 from punchcard.kit.db import Base
 from punchcard.ledger import models as ledger_models
 from punchcard.mailing import models as mailing_models
 from punchcard.member import models as member_models
+from punchcard.membership import models as membership_models
 from punchcard.outbox import models as outbox_models
 from punchcard.portal import models as portal_models
 from punchcard.program import models as program_models
@@ -30,9 +32,11 @@ FEATURE_MODELS = (
     coupon_models,
     event_models,
     intake_models,
+    integration_models,
     ledger_models,
     mailing_models,
     member_models,
+    membership_models,
     outbox_models,
     portal_models,
     program_models,

@@ -104,7 +104,14 @@ def test_a_registered_mechanic_reacts_to_purchases_and_its_points_are_real(api: 
 def test_an_unregistered_mechanic_does_nothing(api: ApiClient) -> None:
     member = api.member()
     assert bonus_of(bought(api, member, "2026-06-01T06:00:00+00:00")) == []
-    assert [mechanic.name for mechanic in MECHANICS] == ["earning", "referrals", "challenges", "tiers", "affordability"]
+    assert [mechanic.name for mechanic in MECHANICS] == [
+        "memberships",
+        "earning",
+        "referrals",
+        "challenges",
+        "tiers",
+        "affordability",
+    ]
 
 
 def orders_on(member: str, *moments: str) -> list[HistoricOrder]:

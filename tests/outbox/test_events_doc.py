@@ -24,6 +24,9 @@ from punchcard.survey.models import SurveyInvitation
 from tests.challenge.games import with_games
 from tests.clock import NOW
 from tests.factories import ApiClient, ProgramMaker, deliver_outbox, line
+from tests.membership.test_memberships_api import BEAN_CLUB
+
+PAID = {"plan": "bean-club", "period": "month", "payment_ref": "in_1"}
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 
@@ -162,6 +165,33 @@ def game_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[st
     return first_of_each(engine, api, member)
 
 
+def membership_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[str, Any]]:
+    """One event of each membership type: a trial started, converted by a payment, a payment failing, a cancellation
+    at the period's end, and the jobs ending it there."""
+    api = make_program({"membership_plans": [BEAN_CLUB]})
+    member = api.member("c-45")
+    started = (NOW - timedelta(days=20)).isoformat()
+    answer = api.post(f"/api/v1/members/{member}/memberships", {**PAID, "started_at": started})
+    assert answer.status_code == 201, answer.text
+    for kind, days, attributes in (
+        ("membership_renewed", 6, {"payment_ref": "in_2"}),
+        ("membership_payment_failed", 5, {}),
+        ("membership_renewed", 4, {"payment_ref": "in_3"}),
+        ("membership_cancelled", 3, {}),
+    ):
+        body = {
+            "id": f"{kind}-{days}",
+            "type": kind,
+            "member_external_id": member,
+            "occurred_at": (NOW - timedelta(days=days)).isoformat(),
+            "attributes": attributes,
+        }
+        assert api.post("/api/v1/events", body).status_code == 201
+    ended = NOW + timedelta(days=60)  # paid until 19 January: renewed twice (the second a recovery) from 19 November
+    jobs.run(engine, at=ended, now=ended, only=[api.slug])
+    return first_of_each(engine, api, member)
+
+
 def test_every_event_type_is_documented_and_nothing_else() -> None:
     assert sorted(documented()) == sorted(EVENT_TYPES)
 
@@ -169,7 +199,12 @@ def test_every_event_type_is_documented_and_nothing_else() -> None:
 def test_each_documented_example_has_the_fields_and_types_of_a_real_event(
     api: ApiClient, make_program: ProgramMaker, engine: Engine
 ) -> None:
-    real = game_events(make_program, engine) | referral_events(make_program, engine) | real_events(api, engine)
+    real = (
+        game_events(make_program, engine)
+        | referral_events(make_program, engine)
+        | membership_events(make_program, engine)
+        | real_events(api, engine)
+    )
     examples = documented()
     assert sorted(real) == sorted(examples), "the scenario should produce every documented type"
     for event_type, example in examples.items():

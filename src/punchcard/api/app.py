@@ -30,6 +30,8 @@ from punchcard.mail.catcher import router as mail_catcher
 from punchcard.mailing.routes import router as unsubscribe
 from punchcard.mailing.sender import MailSender
 from punchcard.member.endpoints import router as members
+from punchcard.membership.endpoints import integrations_router as payment_providers
+from punchcard.membership.endpoints import router as memberships
 from punchcard.offer.endpoints import router as offers
 from punchcard.outbox.dispatcher import Dispatcher
 from punchcard.portal import rendering as portal_assets
@@ -128,9 +130,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referrals,
         challenges,
         offers,
+        memberships,
     )
     for router in features:
         app.include_router(router, dependencies=[Depends(require_json)])
+    app.include_router(payment_providers)  # signed by the provider, verified on the raw body whatever its type
     app.include_router(admin)
     app.include_router(portal)
     app.include_router(unsubscribe)

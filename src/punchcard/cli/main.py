@@ -16,6 +16,7 @@ import typer
 from sqlalchemy import Engine
 
 from punchcard.auth.service import Scope, create_key, revoke_by_value
+from punchcard.cli import integration as integration_cli
 from punchcard.consumers import consumers
 from punchcard.event import worker as event_worker
 from punchcard.importer import cli as importer_cli
@@ -47,6 +48,7 @@ app.add_typer(importer_cli.app, name="import")
 app.add_typer(staff_cli.app, name="staff")
 app.add_typer(portal_cli.app, name="portal")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(integration_cli.app, name="integration")
 
 DEFAULT_URL = "sqlite:///punchcard.db"
 DEMO_MAIL_PORT = 1025

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from punchcard.event import accepted, service
 from punchcard.event.accepted import AcceptCommit, Received
-from punchcard.event.group_commit import GroupCommit
+from punchcard.event.http import record_now
 from punchcard.event.schemas import EventBatchIn, EventIn, EventStatusOut, PreviewIn
 from punchcard.intake.service import Tracked
 from punchcard.kit.errors import PunchcardError, validation_failure
@@ -52,8 +52,7 @@ async def post_event(
         response.headers["Preference-Applied"] = ASYNC
         response.headers["Location"] = _status_url(request, answer.external_id)
         return response
-    committer: GroupCommit = request.app.state.group_commit
-    outcome = await committer.record(access.version, body, received.digest, now)
+    outcome = await record_now(request, access.version, body, now)
     return JSONResponse(outcome.body, status_code=outcome.status)
 
 

@@ -10,6 +10,8 @@ from pydantic import Field, JsonValue, model_validator
 
 from punchcard.kit.money import to_minor
 from punchcard.kit.schemas import Attributes, Identifier, Moment, Money, Request
+from punchcard.membership.domain import EVENT_TYPES as MEMBERSHIP_EVENTS
+from punchcard.membership.domain import Instruction
 from punchcard.rules.domain import MEMBER_ENROLLED, PURCHASE, REFUND, EventFacts
 from punchcard.rules.schemas import LineIn
 
@@ -52,6 +54,10 @@ class EventIn(Request):
             _require(self, "order_id", "currency")
             if (self.refund_lines is None) == (self.amount is None):
                 raise ValueError("a refund gives either refund_lines (sku and quantity) or an amount, not both")
+        if self.type in MEMBERSHIP_EVENTS:
+            Instruction.of(self.type, self.occurred_at, self.attributes, None)  # names what is wrong
+            if self.amount is not None:
+                _require(self, "currency")
         return self
 
     def facts(self, now: datetime) -> EventFacts:
@@ -62,6 +68,7 @@ class EventIn(Request):
             lines=tuple(line.to_domain() for line in self.lines or ()),
             shipping=self.shipping,
             attributes=dict(self.attributes),
+            amount=self.amount,
         )
 
 

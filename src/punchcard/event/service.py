@@ -267,7 +267,7 @@ def evaluate_for(session: Session, program: Program, member: Member | None, fact
     if member is not None:
         readings = Readings(session, member.id)
         known = earning.member_facts(program, stored(session, member), readings, facts.occurred_at, facts.type)
-    return evaluate(program.rules, Context(facts, known, program.zone), program.rounding)
+    return evaluate(program.all_rules, Context(facts, known, program.zone), program.rounding)
 
 
 def facts_of(order: Order) -> EventFacts:

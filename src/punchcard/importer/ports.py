@@ -19,6 +19,7 @@ from punchcard.ledger.domain import Account, EntryKind, PointsBalance, PointsPol
 from punchcard.ledger.posting import Posting
 from punchcard.ledger.service import Credit, tier_credit_entries
 from punchcard.member import service as member_service
+from punchcard.membership.domain import Plan, Terms
 from punchcard.tier.domain import TierChanged, TierPolicy, tier_changed
 
 
@@ -172,3 +173,7 @@ class BookMember:
     def tier_held_before(self, moment: datetime) -> str | None:
         """Asked only when a refund undoes an upgrade; an import carries purchases only."""
         raise NotImplementedError("an import has no refunds, so no tier to fall back to")
+
+    def plan(self, terms: Terms, now: datetime) -> Plan | None:
+        """Past orders earn as if the member had no paid membership: an import carries none (docs/import.md)."""
+        return None

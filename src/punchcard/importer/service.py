@@ -277,7 +277,7 @@ def _load_state(
         since = program.tiers.window.start(earliest, program.zone) or earliest
         for member_id, moment, amount in ledger_bulk.tier_credits(session, found_ids, since):
             by_id[member_id].tier_credits.append((moment, amount))
-    limited = [rule.code for rule in program.rules if rule.limit is not None]
+    limited = [rule.code for rule in program.all_rules if rule.limit is not None]
     for member_id, rule_code, moment, lot_id in ledger_bulk.firings(session, found_ids, limited):
         by_id[member_id].firings.setdefault(rule_code, []).append((moment, lot_id))
     for member_id, count in event_bulk.order_counts(session, found_ids).items():

@@ -28,6 +28,7 @@ from punchcard.ledger.adjustments import Ledger
 from punchcard.ledger.settlement import Cursor, IdRange
 from punchcard.mechanics import referral_payouts
 from punchcard.member import service as members
+from punchcard.membership import service as memberships
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 from punchcard.reminder import service as reminders
@@ -49,6 +50,8 @@ class Report:
     survey_invitations: int = 0
     referrals: int = 0
     """Referrals paid or taken back (those due when their points vest, and any the consumer left)."""
+    memberships: int = 0
+    """Memberships that ended or lapsed by time, or got their monthly reward."""
     """Survey invitations due, sent or skipped."""
     programs: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -149,6 +152,17 @@ def run(
         pay = partial(referral_payouts.pay_due, version=version, at=at, now=now, limit=batch_size)
         report.referrals += _drain(engine, pay, 1)
         report.timed("referrals", started)
+        started = time.monotonic()
+        if version.program.plans:
+            settle = partial(
+                memberships.settle_due,
+                program_id=program_id,
+                terms=version.program.membership_terms,
+                at=at,
+                limit=batch_size,
+            )
+            report.memberships += _drain(engine, settle, 1)
+        report.timed("memberships", started)
     return report
 
 

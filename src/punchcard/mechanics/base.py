@@ -22,6 +22,7 @@ from punchcard.kit.events import DomainEvent
 from punchcard.ledger.domain import EntryKind, PointsBalance, PointsPolicy, ReturnPolicy
 from punchcard.ledger.posting import Posting
 from punchcard.ledger.service import Credit
+from punchcard.membership.domain import Plan, Terms
 from punchcard.program.domain import ProgramVersion
 from punchcard.rules.domain import EventFacts
 from punchcard.tier.domain import TierChanged, TierPolicy
@@ -111,6 +112,10 @@ class Standing(Protocol):
     def end_grace(self) -> None: ...
 
     def tier_held_before(self, moment: datetime) -> str | None: ...
+
+    def plan(self, terms: Terms, now: datetime) -> Plan | None:
+        """The paid membership plan the member is on at ``now`` (its perks hold), if any."""
+        ...
 
 
 @dataclass

@@ -46,15 +46,19 @@ def member_facts(program: Program, member: Standing, account: Counting, now: dat
     """Everything this event's rules may ask about the member as of ``now``: the firing counts of its limited rules,
     and the member's order count (a query) only if one of its rules tests it."""
     tier = program.tiers.by_code(member.tier_code) if program.tiers else None
-    rules = [rule for rule in program.rules if rule.event_type == event_type]
+    rules = [rule for rule in program.all_rules if rule.event_type == event_type]
     counts = {}
     for rule in rules:
         if rule.limit is not None:
             since = period_start(now, rule.limit.period, program.zone)
             counts[(rule.code, rule.limit.period)] = account.firing_count(rule.code, since, now)
+    plan = member.plan(program.membership_terms, now) if program.plans else None
+    perks = frozenset(perk.code for perk in tier.perks) if tier else frozenset()
     return MemberFacts(
         tier_code=tier.code if tier else None,
         tier_multiplier=tier.multiplier if tier else Decimal(1),
+        plan_code=plan.code if plan else None,
+        perks=perks | plan.perks.codes() if plan else perks,
         attributes=member.attributes(now, with_orders=any(_tests_member(rule, "order_count") for rule in rules)),
         firing_counts=counts,
     )
@@ -105,7 +109,7 @@ class Earning:
         return member_facts(program, turn.member, turn.account, turn.facts.occurred_at, turn.facts.type)
 
     def decide(self, facts: EventFacts, state: MemberFacts, program: Program) -> Evaluation:
-        return evaluate(program.rules, Context(facts, state, program.zone), program.rounding)
+        return evaluate(program.all_rules, Context(facts, state, program.zone), program.rounding)
 
     def apply(self, turn: Turn, evaluation: Evaluation) -> Sequence[PointsEarned]:
         program, posting = turn.version.program, turn.account.posting

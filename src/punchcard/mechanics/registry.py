@@ -8,6 +8,7 @@ from punchcard.mechanics.affordability import Affordability
 from punchcard.mechanics.base import Registry
 from punchcard.mechanics.challenges import Challenges
 from punchcard.mechanics.earning import Earning
+from punchcard.mechanics.memberships import Memberships
 from punchcard.mechanics.referrals import ReferralMechanic
 from punchcard.mechanics.tiers import Tiers
 
@@ -19,3 +20,5 @@ MECHANICS.add(Affordability())  # after both: the balance they leave, the tier t
 MECHANICS.add(ReferralMechanic(), before="tiers", live_only=True)
 # Before tiers too, for the same reason: a completed challenge's points are part of the answer's balance.
 MECHANICS.add(Challenges(), before="tiers", live_only=True)
+# First: a membership event's earning rules (points for renewing) see the membership it makes.
+MECHANICS.add(Memberships(), before="earning", live_only=True)

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from punchcard.member import service as members
 from punchcard.member.service import Member
+from punchcard.membership import service as memberships
+from punchcard.membership.domain import Plan, Terms
 from punchcard.tier import service as tiers
 from punchcard.tier.domain import TierChanged, TierPolicy
 
@@ -50,3 +52,7 @@ class StoredMember:
 
     def tier_held_before(self, moment: datetime) -> str | None:
         return tiers.held_before(self.session, self.row.id, moment)
+
+    def plan(self, terms: Terms, now: datetime) -> Plan | None:
+        found = memberships.perks(self.session, terms, self.row.id, now)
+        return found[0] if found is not None else None

@@ -14,6 +14,7 @@ from punchcard.ledger import service as ledger
 from punchcard.member import repository as members
 from punchcard.member.schemas import iso
 from punchcard.member.service import Member
+from punchcard.membership import service as memberships
 from punchcard.program.domain import ProgramVersion
 from punchcard.tier import service as tiers
 from punchcard.tier.domain import Metric
@@ -94,8 +95,11 @@ def _view(
             ],
         },
     }
+    language = program.text_language(asked, member.language)
+    if program.plans:
+        current = memberships.current(session, member.id)
+        view["membership"] = memberships.view(current, program.membership_terms, now, language)
     if program.tiers is not None:
-        language = program.text_language(asked, member.language)
         state = tiers.status(session, member, program.tiers, program.zone, now, value)
         measured = partial(_measured, program.tiers.metric, program.currency)
         view["tier"] = {

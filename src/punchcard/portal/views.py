@@ -168,7 +168,7 @@ def history(
         kept = [entry for entry in entries[:HISTORY_PAGE] if group_key(entry) != group_key(last)]
         entries = kept or entries[:HISTORY_PAGE]
         cursor = entries[-1].id
-    rule_names = {rule.code: rule.name.in_language(language) for rule in version.program.rules}
+    rule_names = {rule.code: rule.name.in_language(language) for rule in version.program.all_rules}
     redemption_ids = [
         int(entry.operation.split(":", 1)[1])
         for entry in entries

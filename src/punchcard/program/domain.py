@@ -14,6 +14,7 @@ from punchcard.challenge.domain import Badge, Challenge, Streak
 from punchcard.i18n.catalogue import matching
 from punchcard.i18n.text import Text
 from punchcard.ledger.domain import PointsPolicy
+from punchcard.membership.domain import Plan, Terms
 from punchcard.offer.domain import Offer, Segment
 from punchcard.referral.domain import Referrals
 from punchcard.reminder.domain import Reminders
@@ -78,6 +79,10 @@ class Program:
     birthday: Gift | None = None
     anniversary: Gift | None = None
     referrals: Referrals | None = None
+    plans: tuple[Plan, ...] = ()
+    """The paid membership plans sold (``membership_plans``)."""
+    plan_rules: tuple[Rule, ...] = ()
+    """The plans' earn multipliers as earning rules (``plan:<code>``), after the file's own."""
     challenges: tuple[Challenge, ...] = ()
     badges: tuple[Badge, ...] = ()
     streaks: tuple[Streak, ...] = ()
@@ -111,7 +116,8 @@ class Program:
                 found.append((f"survey {survey.code}: question", survey.question))
             if survey.follow_up is not None and survey.follow_up.default:
                 found.append((f"survey {survey.code}: follow-up", survey.follow_up))
-        named: tuple[tuple[str, Sequence[Challenge | Badge | Streak | Offer]], ...] = (
+        named: tuple[tuple[str, Sequence[Challenge | Badge | Streak | Offer | Plan]], ...] = (
+            ("membership plan", self.plans),
             ("challenge", self.challenges),
             ("badge", self.badges),
             ("streak", self.streaks),
@@ -148,6 +154,19 @@ class Program:
 
     def survey(self, code: str) -> Survey | None:
         return next((survey for survey in self.surveys if survey.code == code), None)
+
+    @property
+    def all_rules(self) -> tuple[Rule, ...]:
+        """The earning rules events are evaluated with: the file's and the plans' multipliers."""
+        return self.rules + self.plan_rules
+
+    @property
+    def plans_by_code(self) -> dict[str, Plan]:
+        return {plan.code: plan for plan in self.plans}
+
+    @property
+    def membership_terms(self) -> Terms:
+        return Terms(self.plans_by_code, self.zone, self.currency, {reward.code: reward for reward in self.rewards})
 
     def challenge(self, code: str) -> Challenge | None:
         return next((challenge for challenge in self.challenges if challenge.code == code), None)

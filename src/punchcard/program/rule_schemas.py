@@ -62,6 +62,10 @@ class Conditions(Strict):
     order_total: Bounds | None = None
     has_lines: LineSelector | None = None
     tier: list[Code] | None = None
+    plan: list[Code] | None = None
+    """The member is on one of these ``membership_plans`` (and it is current)."""
+    has_perk: list[Code] | None = None
+    """The member has one of these perks: a tier's or a plan's (``free_shipping``, ``earn_multiplier``, ...)."""
     weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = None
     dates: DateSpan | None = None
     member: dict[str, AttributeCondition] = {}
@@ -75,6 +79,10 @@ class Conditions(Strict):
             found.append(rules.HasLine(self.has_lines.to_domain()))
         if self.tier is not None:
             found.append(rules.TierIn(frozenset(self.tier)))
+        if self.plan is not None:
+            found.append(rules.PlanIn(frozenset(self.plan)))
+        if self.has_perk is not None:
+            found.append(rules.HasPerk(frozenset(self.has_perk)))
         if self.weekdays is not None:
             found.append(rules.WeekdayIn(frozenset(self.weekdays)))
         if self.dates is not None:

@@ -41,6 +41,7 @@ from punchcard.program.file_types import LocalText as LocalText
 from punchcard.program.file_types import NonNegativeDecimal as NonNegativeDecimal
 from punchcard.program.file_types import OptionalLocalText as OptionalLocalText
 from punchcard.program.file_types import Strict as Strict
+from punchcard.program.membership_schemas import PlanSpec, check_plans
 from punchcard.program.offer_schemas import OfferSpec, SegmentSpec, check_offers
 from punchcard.program.referral_schemas import ReferralsSpec
 from punchcard.program.rule_schemas import Action as Action
@@ -288,6 +289,7 @@ class ProgramFile(Strict):
     birthday: BirthdaySpec | None = None
     anniversary: AnniversarySpec | None = None
     referrals: ReferralsSpec | None = None
+    membership_plans: list[PlanSpec] = []
     badges: list[BadgeSpec] = []
     challenges: list[ChallengeSpec] = []
     streaks: list[StreakSpec] = []
@@ -357,6 +359,12 @@ class ProgramFile(Strict):
             raise ValueError(f"reward {', '.join(map(repr, unknown))} is not one of the rewards")
         return spec
 
+    @field_validator("membership_plans")
+    @classmethod
+    def _plans_consistent(cls, plans: list[PlanSpec], info: ValidationInfo) -> list[PlanSpec]:
+        check_plans(plans, _reward_codes(info))
+        return plans
+
     @field_validator("badges")
     @classmethod
     def _badges_unique(cls, badges: list[BadgeSpec]) -> list[BadgeSpec]:
@@ -394,6 +402,16 @@ class ProgramFile(Strict):
         )
         return offers
 
+    @model_validator(mode="after")
+    def _rules_name_known_plans(self) -> Self:
+        """A rule's ``plan`` condition names plans of ``membership_plans`` (checked once both are read)."""
+        plans = {plan.code for plan in self.membership_plans}
+        for rule in self.earning_rules:
+            unknown = sorted(set(rule.if_.plan or []) - plans)
+            if unknown:
+                raise ValueError(f"earning rule {rule.code!r}: unknown membership plan(s) {', '.join(unknown)}")
+        return self
+
     def to_domain(self) -> Program:
         language = self.languages[0]
         offers = tuple(offer.to_domain(language) for offer in self.offers)
@@ -415,6 +433,8 @@ class ProgramFile(Strict):
             birthday=self.birthday.to_domain() if self.birthday else None,
             anniversary=self.anniversary.to_domain() if self.anniversary else None,
             referrals=self.referrals.to_domain() if self.referrals else None,
+            plans=tuple(plan.to_domain(language) for plan in self.membership_plans),
+            plan_rules=tuple(rule for plan in self.membership_plans if (rule := plan.bonus_rule(language))),
             challenges=tuple(challenge.to_domain(self.currency, language) for challenge in self.challenges),
             badges=tuple(badge.to_domain(language) for badge in self.badges),
             streaks=tuple(streak.to_domain(self.currency, language) for streak in self.streaks),

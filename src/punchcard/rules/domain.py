@@ -59,6 +59,8 @@ class EventFacts:
     lines: tuple[Line, ...] = ()
     shipping: Decimal = Decimal(0)
     attributes: Mapping[str, object] = field(default_factory=dict)
+    amount: Decimal | None = None
+    """An amount the event states (a refund's, a membership payment's), in the program's currency."""
 
     @property
     def order_total(self) -> Decimal:
@@ -74,6 +76,10 @@ class MemberFacts:
     tier_multiplier: Decimal = Decimal(1)
     attributes: Mapping[str, object] = field(default_factory=dict)
     firing_counts: Mapping[tuple[str, Period], int] = field(default_factory=dict)
+    plan_code: str | None = None
+    """The paid membership plan the member is on now (its perks hold), if any."""
+    perks: frozenset[str] = frozenset()
+    """The perk codes of the member's tier and plan."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,26 @@ class TierIn:
 
     def holds(self, context: Context) -> bool:
         return context.member.tier_code in self.tier_codes
+
+
+@dataclass(frozen=True)
+class PlanIn:
+    """The member is on one of these paid membership plans, and its perks hold."""
+
+    plan_codes: frozenset[str]
+
+    def holds(self, context: Context) -> bool:
+        return context.member.plan_code in self.plan_codes
+
+
+@dataclass(frozen=True)
+class HasPerk:
+    """The member has one of these perks, from their tier or their plan."""
+
+    perks: frozenset[str]
+
+    def holds(self, context: Context) -> bool:
+        return bool(self.perks & context.member.perks)
 
 
 @dataclass(frozen=True)
