@@ -357,3 +357,29 @@ def test_the_checkout_asks_what_the_plan_takes_off_an_order(make_program: Progra
         422,
         "currency_mismatch",
     )
+
+
+def test_offers_may_be_for_a_plans_members_and_a_plan_may_open_them_early(make_program: ProgramMaker) -> None:
+    club = {**BEAN_CLUB, "perks": {**BEAN_CLUB["perks"], "early_access_hours": 48}}
+    offers = [
+        {"code": "club-beans", "name": "Club beans", "reward": "free-drink", "audience": {"plans": ["bean-club"]}},
+        {
+            "code": "new-roast",
+            "name": "New roast",
+            "reward": "five-euro-off",
+            "starts_at": "2026-11-26T12:00:00+00:00",
+        },
+    ]
+    api = program(make_program, membership_plans=[club], offers=offers)
+    anna, bert = api.member("anna"), api.member("bert")
+    start(api, anna)
+
+    def standing(member: str) -> dict[str, tuple[bool, str | None, str | None]]:
+        items = api.get("/api/v1/offers", params={"member": member}).json()["items"]
+        return {item["code"]: (item["available"], item["locked_reason"], item["opens_at"]) for item in items}
+
+    assert standing(anna)["club-beans"][1] != "plan_required"
+    assert standing(bert)["club-beans"] == (False, "plan_required", None)
+    assert standing(anna)["new-roast"][2] == "2026-11-24T12:00:00+00:00"  # 48 hours early: open already
+    assert standing(anna)["new-roast"][1] != "not_started"
+    assert standing(bert)["new-roast"] == (False, "not_started", "2026-11-26T12:00:00+00:00")

@@ -18,6 +18,7 @@ from punchcard.coupon.domain import BenefitKind
 from punchcard.i18n.text import Text
 from punchcard.kit.calendar import Period
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
+from punchcard.offer.domain import Who
 from punchcard.program.errors import ProgramFileInvalid
 from punchcard.program.service import parse_text
 from punchcard.rules.domain import AwardFixed, AwardPerCurrencyUnit, FiredFewerThan, LineFilter, Multiply, Rounding
@@ -120,8 +121,8 @@ def test_the_demo_program_has_the_engagement_mechanics_the_issue_states() -> Non
     (offer,) = program.offers
     assert (offer.code, offer.target_code) == ("early-beans", "seasonal-beans")
     assert offer.starts_at is not None
-    assert offer.starts_at - offer.opens_for("gold") == timedelta(hours=48)  # type: ignore[operator]
-    assert offer.opens_for("silver") == offer.starts_at
+    assert offer.starts_at - offer.opens_for(Who("gold", frozenset())) == timedelta(hours=48)  # type: ignore[operator]
+    assert offer.opens_for(Who("silver", frozenset())) == offer.starts_at
 
 
 DEMO_AS_TOML = """

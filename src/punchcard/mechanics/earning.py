@@ -59,6 +59,7 @@ def member_facts(program: Program, member: Standing, account: Counting, now: dat
         tier_multiplier=tier.multiplier if tier else Decimal(1),
         plan_code=plan.code if plan else None,
         perks=perks | plan.perks.codes() if plan else perks,
+        early_access_hours=plan.perks.early_access_hours if plan else 0,
         attributes=member.attributes(now, with_orders=any(_tests_member(rule, "order_count") for rule in rules)),
         firing_counts=counts,
     )

@@ -132,11 +132,12 @@ def lookback(segments: Sequence[Segment]) -> int | None:
 
 @dataclass(frozen=True)
 class Audience:
-    """Who an offer is for: members of one of ``tiers`` (any tier, if none) and of one of ``segments`` (any member,
-    if none)."""
+    """Who an offer is for: members of one of ``tiers`` (any tier, if none), of one of ``segments`` (any member, if
+    none) and on one of the paid membership ``plans`` (any member, if none)."""
 
     tiers: frozenset[str] = frozenset()
     segments: frozenset[str] = frozenset()
+    plans: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -163,12 +164,14 @@ class Offer:
     ends_at: datetime | None = None
     early_access: EarlyAccess | None = None
 
-    def opens_for(self, tier_code: str | None) -> datetime | None:
-        """When the offer opens for a member of ``tier_code``: earlier for the early-access tiers."""
+    def opens_for(self, who: Who) -> datetime | None:
+        """When the offer opens for ``who``: earlier for the early-access tiers, and for members whose plan gives
+        early access (the earlier of the two)."""
+        if self.starts_at is None:
+            return None
         early = self.early_access
-        if self.starts_at is not None and early is not None and tier_code in early.tiers:
-            return self.starts_at - timedelta(hours=early.hours)
-        return self.starts_at
+        tier_hours = early.hours if early is not None and who.tier_code in early.tiers else 0
+        return self.starts_at - timedelta(hours=max(tier_hours, who.early_hours))
 
 
 class Locked(StrEnum):
@@ -176,6 +179,8 @@ class Locked(StrEnum):
 
     TIER_REQUIRED = "tier_required"
     """The audience is some tiers, and the member is in another (shown, so members see what a tier brings)."""
+    PLAN_REQUIRED = "plan_required"
+    """The audience is members of some paid plans, and the member is on none of them (shown, as for tiers)."""
     SEGMENT_REQUIRED = "segment_required"
     """The member is outside the audience's segments (not listed to them: a segment is the marketer's, not theirs)."""
     NOT_STARTED = "not_started"
@@ -189,6 +194,10 @@ class Who:
 
     tier_code: str | None
     segments: frozenset[str]
+    plan_code: str | None = None
+    """The paid membership plan the member is on now, if any."""
+    early_hours: int = 0
+    """How much earlier offers open for them by their plan's early-access perk."""
 
 
 @dataclass(frozen=True)
@@ -211,12 +220,14 @@ class Standing:
 def standing(offer: Offer, who: Who, now: datetime) -> Standing:
     """Whether ``who`` can take ``offer`` at ``now``, and if not the first reason: the audience before the clock, so
     a member outside it is never told to wait."""
-    opens_at = offer.opens_for(who.tier_code)
+    opens_at = offer.opens_for(who)
     audience = offer.audience
     if audience.segments and not audience.segments & who.segments:
         locked: Locked | None = Locked.SEGMENT_REQUIRED
     elif audience.tiers and who.tier_code not in audience.tiers:
         locked = Locked.TIER_REQUIRED
+    elif audience.plans and who.plan_code not in audience.plans:
+        locked = Locked.PLAN_REQUIRED
     elif offer.ends_at is not None and now >= offer.ends_at:
         locked = Locked.ENDED
     elif opens_at is not None and now < opens_at:
@@ -243,7 +254,8 @@ class OfferOpen:
     offer: Offer
 
     def holds(self, context: rules.Context) -> bool:
-        who = Who(context.member.tier_code, frozenset())
+        member = context.member
+        who = Who(member.tier_code, frozenset(), member.plan_code, member.early_access_hours)
         return standing(self.offer, who, context.event.occurred_at).available
 
 

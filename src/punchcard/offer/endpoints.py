@@ -31,7 +31,11 @@ def _offer(offer: Offer, language: str) -> dict[str, Any]:
         "description": offer.description.in_language(language),
         "kind": offer.target.value,
         offer.target.value: offer.target_code,
-        "audience": {"tiers": sorted(offer.audience.tiers), "segments": sorted(offer.audience.segments)},
+        "audience": {
+            "tiers": sorted(offer.audience.tiers),
+            "segments": sorted(offer.audience.segments),
+            "plans": sorted(offer.audience.plans),
+        },
         "starts_at": iso(offer.starts_at),
         "ends_at": iso(offer.ends_at),
         "early_access": {"tiers": sorted(early.tiers), "hours": early.hours} if early else None,
@@ -47,7 +51,7 @@ def list_offers(
     member: Annotated[str | None, Query(description="a member's external_id: their offers, open or locked")] = None,
 ) -> dict[str, Any]:
     """The program's offers. With ``?member=``, only those shown to that member (not those a segment keeps them
-    out of, nor ended ones), each with ``available``, ``locked_reason`` (``tier_required``, ``not_started``, or
+    out of, nor ended ones), each with ``available``, ``locked_reason`` (``tier_required``, ``plan_required``, ``not_started``, or
     for a reward the redemption's own obstacle, e.g. ``insufficient_points``) and ``opens_at`` (for them)."""
     program = version.program
     if member is None:

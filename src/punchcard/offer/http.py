@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.event import service as events
 from punchcard.member.service import Member
+from punchcard.membership import service as memberships
 from punchcard.offer.domain import Standing, Target, Who, needs_segments, segments_of, standing
 from punchcard.program.domain import ProgramVersion
 from punchcard.reward.domain import Lock
@@ -20,10 +21,12 @@ from punchcard.reward.domain import Lock
 
 def who(session: Session, version: ProgramVersion, member: Member, now: datetime) -> Who:
     program = version.program
+    found = memberships.perks(session, program.membership_terms, member.id, now)
+    plan, hours = (found[0].code, found[1].early_access_hours) if found is not None else (None, 0)
     if not needs_segments(program.offers):
-        return Who(member.tier_code, frozenset())
+        return Who(member.tier_code, frozenset(), plan, hours)
     behaviour = events.behaviour(session, program, member, now)
-    return Who(member.tier_code, segments_of(program.segments, behaviour, now))
+    return Who(member.tier_code, segments_of(program.segments, behaviour, now), plan, hours)
 
 
 def standings(session: Session, version: ProgramVersion, member: Member, now: datetime) -> list[Standing]:

@@ -89,6 +89,8 @@ class SegmentSpec(Strict):
 class AudienceSpec(Strict):
     tiers: list[Code] = []
     segments: list[Code] = []
+    plans: list[Code] = []
+    """Members on one of these ``membership_plans`` (current: trialing, active, or in a payment's grace)."""
 
 
 class EarlyAccessSpec(Strict):
@@ -134,7 +136,9 @@ class OfferSpec(Strict):
             target=target,
             target_code=code,
             description=Text.of(self.description, language) if self.description else NO_TEXT,
-            audience=Audience(frozenset(self.audience.tiers), frozenset(self.audience.segments)),
+            audience=Audience(
+                frozenset(self.audience.tiers), frozenset(self.audience.segments), frozenset(self.audience.plans)
+            ),
             starts_at=self.starts_at,
             ends_at=self.ends_at,
             early_access=EarlyAccess(frozenset(early.tiers), early.hours) if early else None,
@@ -148,6 +152,7 @@ def check_offers(
     segments: list[str] | None,
     rewards: list[str] | None,
     rules: list[str] | None,
+    plans: list[str] | None,
 ) -> None:
     """Every code an offer names must exist in the file (each list is ``None`` when its own section was invalid:
     that error is reported already); one offer per reward or rule, so a member is never told two things."""
@@ -157,6 +162,7 @@ def check_offers(
         named = [
             ("tier", tiers, offer.audience.tiers + (offer.early_access.tiers if offer.early_access else [])),
             ("segment", segments, offer.audience.segments),
+            ("membership plan", plans, offer.audience.plans),
             ("reward", rewards, [offer.reward] if offer.reward else []),
             ("earning rule", rules, [offer.rule] if offer.rule else []),
         ]

@@ -393,12 +393,14 @@ class ProgramFile(Strict):
     def _offers_consistent(cls, offers: list[OfferSpec], info: ValidationInfo) -> list[OfferSpec]:
         segments: list[SegmentSpec] | None = info.data.get("segments")
         rules_: list[EarningRule] | None = info.data.get("earning_rules")
+        plans: list[PlanSpec] | None = info.data.get("membership_plans")
         check_offers(
             offers,
             tiers=_tier_codes(info),
             segments=[segment.code for segment in segments] if segments is not None else None,
             rewards=_reward_codes(info),
             rules=[rule.code for rule in rules_] if rules_ is not None else None,
+            plans=[plan.code for plan in plans] if plans is not None else None,
         )
         return offers
 

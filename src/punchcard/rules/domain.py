@@ -80,6 +80,8 @@ class MemberFacts:
     """The paid membership plan the member is on now (its perks hold), if any."""
     perks: frozenset[str] = frozenset()
     """The perk codes of the member's tier and plan."""
+    early_access_hours: int = 0
+    """How much earlier member-only offers open for them, by their plan."""
 
 
 @dataclass(frozen=True)
