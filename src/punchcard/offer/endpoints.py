@@ -51,8 +51,9 @@ def list_offers(
     member: Annotated[str | None, Query(description="a member's external_id: their offers, open or locked")] = None,
 ) -> dict[str, Any]:
     """The program's offers. With ``?member=``, only those shown to that member (not those a segment keeps them
-    out of, nor ended ones), each with ``available``, ``locked_reason`` (``tier_required``, ``plan_required``, ``not_started``, or
-    for a reward the redemption's own obstacle, e.g. ``insufficient_points``) and ``opens_at`` (for them)."""
+    out of, nor ended ones), each with ``available``, ``locked_reason`` (``tier_required``, ``plan_required``,
+    ``not_started``, or for a reward the redemption's own obstacle, e.g. ``insufficient_points``) and ``opens_at``
+    (for them)."""
     program = version.program
     if member is None:
         language = program.text_language(asked)
