@@ -143,9 +143,19 @@ def reversed_points(response: dict[str, Any]) -> int:
     return sum(effect["points"] for effect in response["effects"] if effect["type"] == "points_reversed")
 
 
-ENGAGEMENT = ("referrals", "birthday", "anniversary", "badges", "challenges", "streaks", "segments", "offers")
-"""The demo's engagement mechanics (issue 12). A test that is about one of them adds it (``changes``), so that the
-sums of every other test stay those of earning, tiers and rewards alone."""
+ENGAGEMENT = (
+    "referrals",
+    "birthday",
+    "anniversary",
+    "badges",
+    "challenges",
+    "streaks",
+    "segments",
+    "offers",
+    "membership_plans",
+)
+"""The demo's engagement mechanics (issue 12) and paid memberships (issue 13). A test that is about one of them adds
+it (``changes``), so that the sums of every other test stay those of earning, tiers and rewards alone."""
 
 
 def without_engagement(definition: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from punchcard.ledger.domain import Account, EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
 from punchcard.mailing.models import MemberMail
 from punchcard.member.models import Member
+from punchcard.membership.models import MembershipChange, MembershipRow
 from punchcard.program import service as programs
 from punchcard.program.models import ProgramRow
 from punchcard.referral.models import Referral
@@ -199,6 +200,21 @@ def test_the_year_has_referrals_challenges_streaks_and_birthday_gifts(built: Bui
     assert regulars > 0  # three months in a row with an order
     assert birthdays > 0
     assert _count(engine, select(func.count()).where(ChallengeProgress.code == "explorer")) > 0
+
+
+def test_the_year_has_bean_club_members_in_every_state_and_anna_among_them(built: Built) -> None:
+    engine = built.engine
+    with Session(engine) as session:
+        changes = Counter(session.execute(select(MembershipChange.kind)).scalars())
+        anna = session.execute(select(Member).where(Member.external_id == "demo-anna")).scalar_one()
+        hers = session.execute(select(MembershipRow).where(MembershipRow.member_id == anna.id)).scalar_one()
+    assert changes["membership.started"] > 10
+    assert changes["membership.renewed"] > changes["membership.started"]  # months paid, trials converted
+    assert changes["membership.payment_failed"] > 0
+    assert changes["membership.cancelled"] > 0
+    assert (hers.plan, hers.period, hers.status) == ("bean-club", "year", "active")
+    bonus = _count(engine, select(func.count()).where(LedgerEntry.rule_code == "plan:bean-club"))
+    assert bonus > 0  # members of the club earned twice
 
 
 def test_every_balance_is_what_its_entries_add_up_to_and_no_lot_is_negative(built: Built) -> None:

@@ -370,6 +370,19 @@ reward = "seasonal-beans"
 starts_at = 2027-01-15T09:00:00+02:00
 ends_at = 2027-03-31T23:59:59+03:00
 early_access = { tiers = ["gold"], hours = 48 }
+
+[[membership_plans]]
+code = "bean-club"
+name = { en = "Bean Club", et = "Oaklubi", fi = "Papuklubi", sv = "Bönklubben", ru = "Клуб зёрен" }
+description.en = "Double points on top of your tier, free shipping and 10% off coffee beans."
+description.et = "Topeltpunktid lisaks tasemele, tasuta saatmine ja 10% soodsamad kohvioad."
+description.fi = "Tuplapisteet tasosi päälle, ilmainen toimitus ja 10 % alennus kahvipavuista."
+description.sv = "Dubbla poäng utöver din nivå, fri frakt och 10 % rabatt på kaffebönor."
+description.ru = "Двойные баллы сверх уровня, бесплатная доставка и скидка 10% на кофейные зёрна."
+prices = { month = "4.99", year = "49.00" }
+trial_days = 14
+grace_days = 7
+perks = { earn_multiplier = 2, free_shipping = true, percent_off = { percent = 10, categories = ["coffee-beans"] } }
 """
 
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from punchcard.demo import memberships
+from punchcard.demo.memberships import MembershipMove
+
 SEED = 20_240_301
 SAMPLE_MEMBER = "demo-anna"
 NEW_MEMBER = "demo-kai"
@@ -159,7 +162,7 @@ class RedemptionWish:
     key: str
 
 
-Operation = Enrolment | ChallengeJoin | Purchase | Refund | Review | RedemptionWish
+Operation = Enrolment | ChallengeJoin | MembershipMove | Purchase | Refund | Review | RedemptionWish
 
 COUPON_USE_CHANCE = 0.75
 
@@ -456,6 +459,8 @@ def generate(anchor: datetime, members: int = DEFAULT_MEMBERS, seed: int = SEED)
     for number, plan in enumerate(others, start=10_001):
         plan.person = replace(plan.person, external_id=f"cust-{number}")
     operations: list[Operation] = [*_enrolments(plans, len(fixed), seed), *_explorers(others, anchor, seed)]
+    joiners = [(plan.person.external_id, plan.person.enrolled_at) for plan in others]
+    operations += memberships.moves(joiners, anchor, seed, member_of_the_club=SAMPLE_MEMBER) if fixed else []
     drafts = sorted(
         ((draft, plan.person.external_id) for plan in plans for draft in plan.drafts),
         key=lambda pair: (pair[0].at, pair[1]),
@@ -482,7 +487,7 @@ def generate(anchor: datetime, members: int = DEFAULT_MEMBERS, seed: int = SEED)
             else:
                 counters["wish"] += 1
                 operations.append(RedemptionWish(at, member, follow_up.rewards, f"demo-redemption-{counters['wish']}"))
-    kinds = (Enrolment, ChallengeJoin, Purchase, Refund, Review, RedemptionWish)
+    kinds = (Enrolment, ChallengeJoin, MembershipMove, Purchase, Refund, Review, RedemptionWish)
     operations.sort(key=lambda op: (op.at, kinds.index(type(op))))
     people = tuple(plan.person for plan in plans)
     return Sample(people, tuple(operations))

@@ -29,6 +29,7 @@ from punchcard.consumers import consumers
 from punchcard.coupon import service as coupons
 from punchcard.coupon.domain import Order
 from punchcard.demo import sample
+from punchcard.demo.memberships import MembershipMove
 from punchcard.demo.sample import (
     ChallengeJoin,
     Enrolment,
@@ -268,6 +269,18 @@ class _Player:
             assert explorer is not None, f"the demo program has no challenge {operation.challenge!r}"
             challenges.join(session, self.program_id, member, explorer, version.program.zone, operation.at)
             self.stats["challenge_join"] += 1
+        elif isinstance(operation, MembershipMove):
+            data: dict[str, Any] = {
+                "id": operation.event_id,
+                "type": operation.type,
+                "member_external_id": operation.member,
+                "occurred_at": operation.at.isoformat(),
+                "attributes": dict(operation.attributes),
+            }
+            if operation.amount is not None:
+                data |= {"amount": str(operation.amount), "currency": version.program.currency}
+            self._event(session, version, data, operation.at)
+            self.stats["membership"] += 1
         elif isinstance(operation, Purchase):
             self._purchase(session, version, operation)
         elif isinstance(operation, Refund):
