@@ -7,10 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from punchcard.membership.domain import BillingPeriod, Membership, MembershipEvent, Status
+from punchcard.membership.domain import (
+    BillingPeriod,
+    Membership,
+    MembershipEvent,
+    MembershipRenewed,
+    MembershipStarted,
+    Status,
+)
 from punchcard.membership.models import MembershipChange, MembershipRow
 
 
@@ -145,3 +152,28 @@ def changes_between(session: Session, program_id: int, since: datetime, until: d
             .order_by(MembershipChange.occurred_at, MembershipChange.id)
         ).scalars()
     )
+
+
+def standing_before(session: Session, program_id: int, moment: datetime) -> list[MembershipChange]:
+    """What the change log says of each member's membership just before ``moment``, in two rows at most a member:
+    their last change before it (its status is where the membership stood) and their last start or renewal before it
+    (whether the period under way was a trial). Last by ``occurred_at``, then by the order written. The console's
+    figures fold these instead of the program's whole history."""
+    found: list[MembershipChange] = []
+    for kinds in (None, (MembershipStarted.type, MembershipRenewed.type)):
+        ranked = select(
+            MembershipChange.id,
+            func.row_number()
+            .over(
+                partition_by=MembershipChange.member_id,
+                order_by=(MembershipChange.occurred_at.desc(), MembershipChange.id.desc()),
+            )
+            .label("place"),
+        ).where(MembershipChange.program_id == program_id, MembershipChange.occurred_at < moment)
+        if kinds is not None:
+            ranked = ranked.where(MembershipChange.kind.in_(kinds))
+        last = ranked.subquery()
+        found += session.execute(
+            select(MembershipChange).join(last, last.c.id == MembershipChange.id).where(last.c.place == 1)
+        ).scalars()
+    return sorted({change.id: change for change in found}.values(), key=lambda change: (change.occurred_at, change.id))

@@ -2,7 +2,7 @@
 time's changes and the monthly reward, for the jobs; the member's perks, for the rules engine, the checkout and the
 views.
 
-Every write happens under the member's row lock: the event path holds it when its mechanic calls ``apply``; the
+Every write happens under the member's row lock: the event path holds it when its mechanic calls ``record``; the
 jobs take it (``settle_member``). The caller commits.
 """
 
@@ -19,6 +19,7 @@ from punchcard.kit.money import format_amount, from_minor
 from punchcard.member import service as members
 from punchcard.membership import repository
 from punchcard.membership.domain import Membership, MembershipEvent, Perks, Plan, Terms
+from punchcard.membership.models import MembershipRow
 from punchcard.membership.lifecycle import (
     Transition,
     as_of,
@@ -35,7 +36,7 @@ GIFT_CAUSE = "membership"
 
 
 def current(session: Session, member_id: int) -> Membership | None:
-    """The member's membership as last written (``domain.as_of`` says what it is at a moment)."""
+    """The member's membership as last written (``lifecycle.as_of`` says what it is at a moment)."""
     row = repository.find(session, member_id)
     return repository.as_domain(row) if row is not None else None
 
@@ -48,7 +49,7 @@ def of_subscription(session: Session, program_id: int, subscription_ref: str) ->
 def record(
     session: Session, program_id: int, terms: Terms, member_id: int, transition: Transition, now: datetime
 ) -> list[MembershipEvent]:
-    """Write what an instruction did to the member's membership (``domain.decide``; the caller holds the member's
+    """Write what an instruction did to the member's membership (``lifecycle.decide``; the caller holds the member's
     row lock): the membership, its changes, and the monthly rewards that fall due. Returns the events, with their
     program and member, for the caller to publish (the event path derives its response from them)."""
     events = stamped(transition.events, program_id, member_id)
@@ -62,7 +63,7 @@ def _write(
     program_id: int,
     terms: Terms,
     member_id: int,
-    row: Any,
+    row: MembershipRow | None,
     membership: Membership,
     events: list[MembershipEvent],
     now: datetime,

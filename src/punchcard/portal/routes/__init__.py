@@ -14,6 +14,7 @@ from punchcard.portal.routes import (
     coupons,
     fallback,
     home,
+    membership,
     profile,
     push,
     referrals,
@@ -23,7 +24,21 @@ from punchcard.portal.routes import (
 )
 from punchcard.portal.routes.common import portal_router
 
-GROUPS = (sign_in, home, rewards, coupons, referrals, challenges, card, profile, push, surveys, app, fallback)
+GROUPS = (
+    sign_in,
+    home,
+    rewards,
+    coupons,
+    referrals,
+    challenges,
+    membership,
+    card,
+    profile,
+    push,
+    surveys,
+    app,
+    fallback,
+)
 """The page groups in the order their routes are matched: a path is answered by the first route that fits it, and
 ``fallback`` fits every path."""
 

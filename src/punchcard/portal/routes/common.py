@@ -55,6 +55,12 @@ def has_games(program: Program) -> bool:
     return bool(program.challenges or program.badges or program.streaks)
 
 
+def has_plans(program: Program) -> bool:
+    """Whether the program has membership plans (sold now or withdrawn, which current members may still be on): the
+    membership page is shown."""
+    return bool(program.plans)
+
+
 def navigation_of(program: Program) -> tuple[tuple[str, str, str], ...]:
     """The tabs: every portal's, and the engagement pages of a program that has their mechanics."""
     extra = []
@@ -62,6 +68,8 @@ def navigation_of(program: Program) -> tuple[tuple[str, str, str], ...]:
         extra.append(("challenges", "/challenges", "challenge.nav"))
     if program.referrals is not None:
         extra.append(("referral", "/referral", "referral.nav"))
+    if has_plans(program):
+        extra.append(("membership", "/membership", "membership.nav"))
     cut = next(index for index, (name, _, _) in enumerate(NAVIGATION) if name == ENGAGEMENT_AFTER) + 1
     return (*NAVIGATION[:cut], *extra, *NAVIGATION[cut:])
 

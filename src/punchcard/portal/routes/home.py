@@ -1,4 +1,5 @@
-"""The member's home page (points, tier, rewards they can afford now) and their points history."""
+"""The member's home page (points, tier, rewards they can afford now, a paid membership's summary) and their points
+history."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from punchcard.kit.calendar import local_date
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.offer import http as offers
 from punchcard.portal import views
-from punchcard.portal.routes.common import VisitorDep, page, portal_router
+from punchcard.portal.routes.common import VisitorDep, has_plans, page, portal_router
+from punchcard.portal.routes.membership import standing
 from punchcard.survey import service as surveys
 
 router = portal_router()
@@ -30,6 +32,7 @@ def home(request: Request, visitor: VisitorDep, session: SessionDep, now: NowDep
         tier=views.tier_card(session, version, member, now),
         affordable=affordable,
         surveys=surveys.open_for(session, version.program, member.id, now),
+        membership=standing(session, visitor, member.id, now) if has_plans(version.program) else None,
     )
 
 
