@@ -160,7 +160,7 @@ def test_a_refused_rule_shows_the_clis_message_by_its_input_and_saves_nothing(
     assert response.status_code == 422
     assert version_of(api, engine) == 1
     # The same rule in a file given to `punchcard program apply` is refused with the same message
-    form = rule_form([], new=True, event_types=[])
+    form = rule_form([], new=True, event_types=[], plan_codes=[])
     as_posted = {key: [value] if isinstance(value, str) else value for key, value in submitted.items()}
     rule = item_form.read(form, as_posted, LANGUAGES, keep={})
     changed = draft.put(current_file(api, engine), draft.Kind.RULES, None, rule).raw
@@ -191,7 +191,7 @@ def test_every_rule_tier_and_reward_of_the_demo_opens_and_saves_unchanged(
     raw = current_file(api, engine)
     tier_codes = [level["code"] for level in raw["tiers"]["levels"]]
     forms = {
-        draft.Kind.RULES: rule_form(tier_codes, new=False, event_types=[]),
+        draft.Kind.RULES: rule_form(tier_codes, new=False, event_types=[], plan_codes=[]),
         draft.Kind.TIERS: tier_form(new=False),
         draft.Kind.REWARDS: reward_form(tier_codes, new=False),
     }
@@ -216,11 +216,11 @@ def _posted(value: object) -> list[str]:
 
 
 def test_the_forms_offer_every_condition_action_and_benefit_of_the_file_format() -> None:
-    conditions = {group.key for group in condition_groups([])} | set(ATTRIBUTE_ROWS)
+    conditions = {group.key for group in condition_groups([], [])} | set(ATTRIBUTE_ROWS)
     assert conditions == set(Conditions.model_fields)
     assert set(ACTIONS) | set(ACTION_MODIFIERS) == set(Action.model_fields)
     assert set(BENEFITS) == set(BenefitSpec.model_fields)
-    rule_keys = {each.path.split(".")[0] for each in rule_form([], new=True, event_types=[]).inputs}
+    rule_keys = {each.path.split(".")[0] for each in rule_form([], new=True, event_types=[], plan_codes=[]).inputs}
     assert rule_keys == {"code", "name", "when", "priority", "enabled", "then", "if", "limit", "max_points", "stop"}
     reward_keys = {each.path.split(".")[0] for each in reward_form([], new=True).inputs}
     assert reward_keys == set(RewardSpec.model_fields)

@@ -39,7 +39,8 @@ def form_for(frame: Frame, raw: Mapping[str, Any], kind: Kind, new: bool) -> Ite
     tier_codes = [str(level.get("code")) for level in draft.items(raw, Kind.TIERS)]
     if kind is Kind.RULES:
         used = sorted({str(rule.get("when")) for rule in draft.items(raw, Kind.RULES) if rule.get("when")})
-        return rule_form.form(tier_codes, new=new, event_types=used)
+        plans = [str(plan.get("code")) for plan in raw.get("membership_plans") or [] if isinstance(plan, Mapping)]
+        return rule_form.form(tier_codes, new=new, event_types=used, plan_codes=plans)
     return tier_form(new=new) if kind is Kind.TIERS else reward_form(tier_codes, new=new)
 
 

@@ -52,7 +52,7 @@ def _lines(path: str) -> tuple[Input, ...]:
     return tuple(Input(f"{path}.{key}", label, "list") for key, label in LINE_KEYS)
 
 
-def condition_groups(tier_codes: list[str]) -> tuple[Group, ...]:
+def condition_groups(tier_codes: list[str], plan_codes: list[str]) -> tuple[Group, ...]:
     """One group per condition of ``program.schemas.Conditions`` that plain inputs can hold."""
     return (
         Group(
@@ -63,6 +63,18 @@ def condition_groups(tier_codes: list[str]) -> tuple[Group, ...]:
         ),
         Group("Has a line", _lines("if.has_lines"), "The order has at least one such line.", key="has_lines"),
         Group("Tier", (Input("if.tier", "Members in", "choices", tuple(tier_codes)),), key="tier"),
+        Group(
+            "Paid plan",
+            (Input("if.plan", "Members on", "choices", tuple(plan_codes)),),
+            "The membership is current: in its trial, paid, or in a payment's grace.",
+            key="plan",
+        ),
+        Group(
+            "Perk",
+            (Input("if.has_perk", "Members with", "list"),),
+            "A perk of their tier or their plan: free_shipping, earn_multiplier, your own codes…",
+            key="has_perk",
+        ),
         Group("Weekday", (Input("if.weekdays", "On", "choices", WEEKDAYS),), "In the program's time zone.", "weekdays"),
         Group(
             "Dates",
@@ -73,7 +85,7 @@ def condition_groups(tier_codes: list[str]) -> tuple[Group, ...]:
     )
 
 
-def form(tier_codes: list[str], *, new: bool, event_types: list[str]) -> ItemForm:
+def form(tier_codes: list[str], *, new: bool, event_types: list[str], plan_codes: list[str]) -> ItemForm:
     periods = tuple(period.value for period in Period)
     known_events = tuple(dict.fromkeys([PURCHASE, MEMBER_ENROLLED, *event_types]))
     rule = Group(
@@ -106,7 +118,7 @@ def form(tier_codes: list[str], *, new: bool, event_types: list[str]) -> ItemFor
         ),
     )
     return ItemForm(
-        (rule, *condition_groups(tier_codes), action, limits),
+        (rule, *condition_groups(tier_codes, plan_codes), action, limits),
         rows=tuple(
             Rows(f"if.{key}", title, ATTRIBUTE_COLUMNS, ATTRIBUTE_HINT) for key, title in ATTRIBUTE_ROWS.items()
         ),
@@ -186,6 +198,8 @@ CONDITION_NAMES = {
     "order_total": "order total",
     "has_lines": "has a line",
     "tier": "tier",
+    "plan": "paid plan",
+    "has_perk": "perk",
     "weekdays": "weekday",
     "dates": "dates",
     "member": "member attributes",
