@@ -19,7 +19,6 @@ from punchcard.kit.money import format_amount, from_minor
 from punchcard.member import service as members
 from punchcard.membership import repository
 from punchcard.membership.domain import Membership, MembershipEvent, Perks, Plan, Terms
-from punchcard.membership.models import MembershipRow
 from punchcard.membership.lifecycle import (
     Transition,
     as_of,
@@ -29,6 +28,7 @@ from punchcard.membership.lifecycle import (
     settle,
     stamped,
 )
+from punchcard.membership.models import MembershipRow
 from punchcard.outbox import service as outbox
 from punchcard.reward import service as rewards
 

@@ -104,9 +104,12 @@ class Standing:
     short_by: int
     min_tier_name: Text | None
     lock: Lock | None = None
-    """An offer holding the reward back (``offer.http.locks``): ``tier_required`` or ``not_started``."""
+    """An offer holding the reward back (``offer.http.locks``): ``tier_required``, ``plan_required`` or
+    ``not_started``."""
     offer_tiers: tuple[Text, ...] = ()
     """The tiers the reward's offer is for (``tier_required``) or opens early to (``not_started``)."""
+    offer_plans: tuple[Text, ...] = ()
+    """The paid plans the reward's offer is for (``plan_required``)."""
     opens_at: datetime | None = None
     """When it opens for this member, in the program's time zone."""
 
@@ -144,7 +147,8 @@ def _with_offer(program: Program, item: Standing, lock: Lock) -> Standing:
     codes = offer.audience.tiers if lock.reason == Locked.TIER_REQUIRED.value else early.tiers if early else ()
     names = tuple(tier.name for tier in program.tiers.tiers if tier.code in codes) if program.tiers else ()
     opens_at = lock.opens_at.astimezone(program.zone) if lock.opens_at else None
-    return replace(item, lock=lock, offer_tiers=names, opens_at=opens_at)
+    plans = tuple(plan.name for plan in program.plans if plan.code in offer.audience.plans)
+    return replace(item, lock=lock, offer_tiers=names, offer_plans=plans, opens_at=opens_at)
 
 
 def standing(

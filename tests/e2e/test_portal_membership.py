@@ -1,0 +1,174 @@
+"""The portal's membership page and the home page's summary in Chromium against a real server, in each of the five
+languages at phone and desktop size: a member in the trial, one whose payment failed, and one without a membership
+who sees the plans on sale; each page fitting the screen, with no accessibility violation (axe)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from punchcard.i18n.catalogue import LANGUAGES, messages
+from punchcard.i18n.translator import Translator
+from tests.clock import NOW
+from tests.e2e.conftest import LiveServer, axe_violations, screenshot
+from tests.e2e.test_portal import fits_the_width
+from tests.factories import ApiClient, ProgramMaker
+from tests.portal.conftest import link_in
+from tests.smtp import Mailbox
+
+ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
+TALLINN = ZoneInfo("Europe/Tallinn")
+"""The demo program's time zone: the dates the page shows are its days."""
+
+
+def texts(en: str, et: str, fi: str, sv: str, ru: str) -> dict[str, str]:
+    return {"en": en, "et": et, "fi": fi, "sv": sv, "ru": ru}
+
+
+PLANS: list[dict[str, Any]] = [
+    {
+        "code": "bean-club",
+        "name": texts("Bean Club", "Oaklubi", "Papukerho", "Bönklubben", "Кофейный клуб"),
+        "description": texts(
+            "Double points and free shipping",
+            "Topeltpunktid ja tasuta tarne",
+            "Tuplapisteet ja ilmainen toimitus",
+            "Dubbla poäng och fri frakt",
+            "Двойные баллы и бесплатная доставка",
+        ),
+        "prices": {"month": "4.99", "year": "49.00"},
+        "trial_days": 14,
+        "grace_days": 7,
+        "perks": {
+            "earn_multiplier": 2,
+            "free_shipping": True,
+            "percent_off": {"percent": 10, "categories": ["coffee-beans"]},
+            "early_access_hours": 48,
+            "monthly_reward": "free-drink",
+            "custom": ["tasting-evenings"],
+        },
+    },
+    {
+        "code": "tea-club",
+        "name": texts("Tea Club", "Teeklubi", "Teekerho", "Teklubben", "Чайный клуб"),
+        "prices": {"year": "19.00"},
+        "perks": {"percent_off": {"percent": "12.5", "categories": ["tea"]}},
+    },
+]
+TRIAL_ENDS = NOW + timedelta(days=9)
+"""The trial member started five days ago."""
+GRACE_ENDS = NOW + timedelta(days=6)
+"""The past-due member's trial ended yesterday, unpaid; the plan's grace is 7 days."""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    status: str | None
+    """The status key the page words, or ``None`` without a membership."""
+
+
+@dataclass(frozen=True)
+class Club:
+    api: ApiClient
+    portal: str
+    people: list[Person]
+
+
+def membership_event(api: ApiClient, member: str, kind: str, at: str, **fields: Any) -> None:
+    body = {"id": api.next_id(kind), "type": kind, "member_external_id": member, "occurred_at": at, **fields}
+    response = api.post("/api/v1/events", body)
+    assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def club(make_program: ProgramMaker, live_server: LiveServer) -> Club:
+    api = make_program({"membership_plans": PLANS})
+    tag = uuid.uuid4().hex[:8]
+    people = [
+        Person("Tiina Tamm", f"tiina-{tag}@example.com", "membership.status.trialing"),
+        Person("Paul Saar", f"paul-{tag}@example.com", "membership.status.past_due"),
+        Person("Nora Mets", f"nora-{tag}@example.com", None),
+    ]
+    for person in people:
+        api.member(person.email.split("@")[0], email=person.email, name=person.name, language="en")
+    trial, past_due = (person.email.split("@")[0] for person in people[:2])
+    for member, days_ago in ((trial, 5), (past_due, 15)):
+        started = (NOW - timedelta(days=days_ago)).isoformat()
+        body = {"plan": "bean-club", "period": "month", "payment_ref": f"pay-{member}", "started_at": started}
+        assert api.post(f"/api/v1/members/{member}/memberships", body).status_code == 201
+    membership_event(api, past_due, "membership_payment_failed", (NOW - timedelta(days=1)).isoformat())
+    return Club(api, f"{live_server.url}/portal/{api.slug}", people)
+
+
+def sign_in(page: Page, club: Club, person: Person, ui: Translator) -> None:
+    """Ask for a link on the sign-in page (in the language the browser chose) and open the one that arrives."""
+    page.goto(f"{club.portal}/sign-in")
+    page.get_by_label(ui.t("sign_in.email")).fill(person.email)
+    page.get_by_role("button", name=ui.t("sign_in.submit")).click()
+    expect(page.get_by_role("heading", name=ui.t("sign_in.sent.title"))).to_be_visible()
+
+
+def no_english_left(text: str) -> list[str]:
+    """English forms of the membership messages (without placeholders) found in ``text``."""
+    english = [
+        form
+        for key, message in messages("en").items()
+        if key.startswith("membership.")
+        for form in ([message] if isinstance(message, str) else list(message.values()))
+        if "{" not in form
+    ]
+    return [form for form in english if form in text]
+
+
+def check(page: Page, language: str, where: str) -> None:
+    if language != "en":
+        assert no_english_left(page.inner_text("body")) == [], where
+    assert fits_the_width(page), where
+    assert axe_violations(page, ALL_IMPACTS) == [], where
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_member_reads_their_membership_in_each_language_fitting_and_accessible(
+    page: Page, live_server: LiveServer, mailbox: Mailbox, club: Club, language: str
+) -> None:
+    ui = Translator(language)
+    page.goto(f"{club.portal}/sign-in?lang={language}")  # the switch; a cookie keeps it for every member after
+    for person in club.people:
+        sign_in(page, club, person, ui)
+        page.goto(link_in(mailbox.wait_for(person.email)))
+        expect(page.get_by_role("heading", name=ui.t("home.greeting", name=person.name), level=1)).to_be_visible()
+        summary = page.get_by_role("region", name=ui.t("membership.title"), exact=True)
+        check(page, language, f"home of {person.name}")
+
+        summary.get_by_role("link").click()
+        expect(page.get_by_role("heading", name=ui.t("membership.title"), level=1)).to_be_visible()
+        expect(page.get_by_role("link", name=ui.t("membership.nav"), exact=True)).to_have_attribute(
+            "aria-current", "page"
+        )
+        if person.status is None:
+            expect(page.get_by_role("heading", name=ui.t("membership.plans.title"), level=2)).to_be_visible()
+            expect(page.get_by_text(ui.t("membership.plans.checkout"))).to_be_visible()
+            expect(page.get_by_text(ui.n("membership.plan.trial", 14))).to_be_visible()
+            expect(page.locator("#plan-tea-club")).to_contain_text(
+                ui.t("membership.price.year", price=ui.money(Decimal("19.00"), "EUR"))
+            )
+        else:
+            end = TRIAL_ENDS if person.status == "membership.status.trialing" else GRACE_ENDS
+            status = ui.t(person.status, date=ui.date(end.astimezone(TALLINN).date()))
+            expect(page.locator("#membership-status")).to_have_text(status)
+            perks = page.get_by_role("list", name=ui.t("membership.perks"), exact=True)
+            expect(perks.get_by_text(ui.t("membership.perk.free_shipping"), exact=True)).to_be_visible()
+        check(page, language, f"membership of {person.name}")
+        if language == "en" and person.status == "membership.status.trialing":
+            screenshot(page, "portal-membership")
+        page.get_by_role("button", name=ui.t("layout.sign_out")).click()
+        expect(page.get_by_role("heading", name=ui.t("sign_in.title"))).to_be_visible()
