@@ -21,6 +21,7 @@ from tests.e2e.conftest import LiveServer, axe_violations, screenshot
 from tests.e2e.test_portal import fits_the_width
 from tests.factories import ApiClient, ProgramMaker
 from tests.portal.conftest import link_in
+from tests.portal.test_membership_page import BEAN_CLUB, TEA_CLUB
 from tests.smtp import Mailbox
 
 ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
@@ -28,40 +29,7 @@ TALLINN = ZoneInfo("Europe/Tallinn")
 """The demo program's time zone: the dates the page shows are its days."""
 
 
-def texts(en: str, et: str, fi: str, sv: str, ru: str) -> dict[str, str]:
-    return {"en": en, "et": et, "fi": fi, "sv": sv, "ru": ru}
-
-
-PLANS: list[dict[str, Any]] = [
-    {
-        "code": "bean-club",
-        "name": texts("Bean Club", "Oaklubi", "Papukerho", "Bönklubben", "Кофейный клуб"),
-        "description": texts(
-            "Double points and free shipping",
-            "Topeltpunktid ja tasuta tarne",
-            "Tuplapisteet ja ilmainen toimitus",
-            "Dubbla poäng och fri frakt",
-            "Двойные баллы и бесплатная доставка",
-        ),
-        "prices": {"month": "4.99", "year": "49.00"},
-        "trial_days": 14,
-        "grace_days": 7,
-        "perks": {
-            "earn_multiplier": 2,
-            "free_shipping": True,
-            "percent_off": {"percent": 10, "categories": ["coffee-beans"]},
-            "early_access_hours": 48,
-            "monthly_reward": "free-drink",
-            "custom": ["tasting-evenings"],
-        },
-    },
-    {
-        "code": "tea-club",
-        "name": texts("Tea Club", "Teeklubi", "Teekerho", "Teklubben", "Чайный клуб"),
-        "prices": {"year": "19.00"},
-        "perks": {"percent_off": {"percent": "12.5", "categories": ["tea"]}},
-    },
-]
+PLANS: list[dict[str, Any]] = [BEAN_CLUB, TEA_CLUB]
 TRIAL_ENDS = NOW + timedelta(days=9)
 """The trial member started five days ago."""
 GRACE_ENDS = NOW + timedelta(days=6)
