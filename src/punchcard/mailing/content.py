@@ -1,8 +1,9 @@
 """What a queued mail says, worked out when it is sent: whether its reason still holds, and its placeholders'
 values in the member's language (Babel's numbers, dates and plurals, through ``i18n.Translator``).
 
-A mail waits (a digest, the quiet hours, the weekly cap), and what it announced may have changed meanwhile: points
-spent before they expired, a tier kept after all, a coupon used. Such a mail is dropped rather than sent wrong.
+A mail waits (a digest, the quiet hours, the weekly cap, a mail server that is down), and what it announced may have
+changed meanwhile: points spent before they expired, a tier kept after all, a coupon used, a failed payment made
+good. Such a mail is dropped rather than sent wrong.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from punchcard.i18n.catalogue import DEFAULT, supported
 from punchcard.i18n.translator import Translator
 from punchcard.kit.calendar import last_usable_day, local_date
 from punchcard.kit.errors import NotFound
+from punchcard.kit.money import from_minor
 from punchcard.ledger import reports as ledger_reports
 from punchcard.ledger import service as ledger
-from punchcard.mailing.domain import PLACEHOLDERS, MailKind
+from punchcard.mailing.domain import FLAG, MEMBERSHIP, PLACEHOLDERS, MailKind
 from punchcard.mailing.models import MemberMail
 from punchcard.mailing.templates import Scale
 from punchcard.member.service import Member
+from punchcard.membership import service as memberships
+from punchcard.membership.domain import BillingPeriod, Status
 from punchcard.program.domain import Program, SurveyKind
 from punchcard.survey import service as surveys
 
@@ -62,6 +66,22 @@ def still_true(session: Session, mail: MemberMail, member: Member, program: Prog
             return "the survey was removed from the program"
         if mail.send_after >= _moment(facts["closes_at"]):
             return "the survey has closed"
+    elif kind in MEMBERSHIP:
+        return _membership_changed(session, kind, member)
+    return None
+
+
+def _membership_changed(session: Session, kind: MailKind, member: Member) -> str | None:
+    """Why a membership mail no longer holds, by the membership as last written: a welcome to one already over (it
+    was cancelled at once), a failed payment since made good, an end the member has since undone by joining again."""
+    membership = memberships.current(session, member.id)
+    is_current = membership is not None and membership.status.is_current
+    if kind is MailKind.MEMBERSHIP_STARTED and not is_current:
+        return "the membership has ended since"
+    if kind is MailKind.MEMBERSHIP_PAYMENT_FAILED and (membership is None or membership.status is not Status.PAST_DUE):
+        return "the membership was paid for or has ended since"
+    if kind is MailKind.MEMBERSHIP_ENDED and is_current:
+        return "the member has joined again"
     return None
 
 
@@ -106,7 +126,49 @@ def values(
         survey = surveys.survey_of(program, str(facts["survey"]))
         found["question"] = surveys.question(survey, program, ui)
         found["survey_url"] = survey_url(portal_url, survey_token(session, int(facts["invitation"])))
+    kind = MailKind(mail.kind)
+    if kind in MEMBERSHIP:
+        found |= _membership(session, kind, facts, member, program, ui)
     return found
+
+
+def _membership(
+    session: Session, kind: MailKind, facts: dict[str, Any], member: Member, program: Program, ui: Translator
+) -> dict[str, str]:
+    """The plan's name, and the day that matters: the end of the trial or of the period paid (with the price it
+    renews at), the end of the grace, the day the membership ended. Days are in the program's zone, as the portal's
+    membership page shows them: a membership's moments fall at any hour, not at a midnight as expiries do."""
+    zone, currency = program.zone, program.currency
+    plan = program.plans_by_code.get(str(facts["plan"]))
+    found = {"plan": plan.name.in_language(ui.language) if plan is not None else str(facts["plan"])}
+    if kind is MailKind.MEMBERSHIP_STARTED:
+        period = BillingPeriod(str(facts["period"]))
+        amount = plan.prices.get(period) if plan is not None else None
+        if amount is None:  # a plan withdrawn from the program, or no longer sold by this period: what was paid
+            amount = from_minor(int(facts["paid_minor"]), currency)
+        found["price"] = _price(ui, amount, currency, period)
+        found["trial"] = FLAG if facts["trial"] else ""
+        found["date"] = ui.date(local_date(_moment(facts["current_period_end"]), zone))
+    elif kind is MailKind.MEMBERSHIP_PAYMENT_FAILED:
+        found["date"] = ui.date(local_date(_moment(facts["grace_until"]), zone))
+    else:
+        found["lapsed"] = FLAG if facts["status"] == Status.LAPSED.value else ""
+        found["date"] = ui.date(local_date(_ended_at(session, member, facts), zone))
+    return found
+
+
+def _ended_at(session: Session, member: Member, facts: dict[str, Any]) -> datetime:
+    """When the membership ended: a cancelled one at its period's end, a lapsed one when its grace ran out, which the
+    event does not carry but the membership does (``still_true`` drops the mail once the member joins again)."""
+    membership = memberships.current(session, member.id)
+    if membership is not None and membership.ended_at is not None and not membership.status.is_current:
+        return membership.ended_at
+    return _moment(facts["current_period_end"])
+
+
+def _price(ui: Translator, amount: Decimal, currency: str, period: BillingPeriod) -> str:
+    """A plan's price by its period, as the portal words it: "€4.99 a month"."""
+    return ui.t(f"membership.price.{period.value}", price=ui.money(amount, currency))
 
 
 def survey_token(session: Session, invitation_id: int) -> str:
@@ -154,11 +216,22 @@ def sample_scale(program: Program, values: dict[str, str], ui: Translator) -> Sc
     return scale(kind, values["survey_url"], ui)
 
 
+def _sample_plan(program: Program, ui: Translator) -> tuple[str, str]:
+    """The name and first price of the program's first plan, else of a made-up one."""
+    plan = program.plans[0] if program.plans else None
+    if plan is None or not plan.prices:
+        return "Club", _price(ui, Decimal("4.99"), program.currency, BillingPeriod.MONTH)
+    period = next(period for period in BillingPeriod if period in plan.prices)
+    return plan.name.in_language(ui.language), _price(ui, plan.prices[period], program.currency, period)
+
+
 def sample_values(kind: MailKind, program: Program, portal_url: str, ui: Translator, today: datetime) -> dict[str, str]:
     """Placeholder values for a preview or a test mail: a member called Anna with 650 points, the program's own
-    first tier and reward, a date a month from ``today``."""
+    first tier, reward and plan, a date a month from ``today``; a membership in its trial, or one that lapsed (the
+    words a switch turns on are shown)."""
     reward = next(iter(program.offered), None)
     tier = program.tiers.tiers[-1] if program.tiers is not None else None
+    plan, plan_price = _sample_plan(program, ui)
     language = ui.language
     found = {
         "greeting": ui.t("mail.greeting", name="Anna"),
@@ -175,5 +248,9 @@ def sample_values(kind: MailKind, program: Program, portal_url: str, ui: Transla
         "code": SAMPLE_CODE,
         "question": _sample_question(program, ui),
         "survey_url": survey_url(portal_url, "example"),
+        "plan": plan,
+        "price": plan_price,
+        "trial": FLAG,
+        "lapsed": FLAG,
     }
     return {name: found[name] for name in PLACEHOLDERS[kind]}

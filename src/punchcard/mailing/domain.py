@@ -24,6 +24,9 @@ class MailKind(StrEnum):
     BIRTHDAY = "birthday"
     COUPON_ISSUED = "coupon_issued"
     SURVEY_INVITATION = "survey_invitation"
+    MEMBERSHIP_STARTED = "membership_started"
+    MEMBERSHIP_PAYMENT_FAILED = "membership_payment_failed"
+    MEMBERSHIP_ENDED = "membership_ended"
 
 
 FOR_EVENT = {
@@ -38,13 +41,21 @@ FOR_EVENT = {
     "member.birthday": MailKind.BIRTHDAY,
     "reward.redeemed": MailKind.COUPON_ISSUED,
     "survey.invited": MailKind.SURVEY_INVITATION,
+    "membership.started": MailKind.MEMBERSHIP_STARTED,
+    "membership.payment_failed": MailKind.MEMBERSHIP_PAYMENT_FAILED,
+    "membership.ended": MailKind.MEMBERSHIP_ENDED,
 }
 """The domain event each mail answers."""
 
-TRANSACTIONAL = frozenset({MailKind.COUPON_ISSUED})
-"""Mails about something the member did and needs to know (their coupon): sent to every member with an address.
-Every other mail is marketing, sent only with the member's marketing consent, counted by the cap, kept out of the
-quiet hours, and carries a one-click unsubscribe."""
+MEMBERSHIP = frozenset({MailKind.MEMBERSHIP_STARTED, MailKind.MEMBERSHIP_PAYMENT_FAILED, MailKind.MEMBERSHIP_ENDED})
+"""The mails about the member's paid membership."""
+
+TRANSACTIONAL = frozenset({MailKind.COUPON_ISSUED, *MEMBERSHIP})
+"""Mails about something the member did and needs to know: their coupon, and the paid membership they took (its
+start, a payment that failed, its end), which is a service they pay for, told as any subscription's seller tells
+it. They are sent to every member with an address, at any hour, outside the weekly cap and without an unsubscribe
+link. Every other mail is marketing, sent only with the member's marketing consent, counted by the cap, kept out of
+the quiet hours, and carries a one-click unsubscribe."""
 
 COMMON = ("greeting", "name", "program", "portal_url", "balance")
 PLACEHOLDERS: dict[MailKind, tuple[str, ...]] = {
@@ -59,9 +70,18 @@ PLACEHOLDERS: dict[MailKind, tuple[str, ...]] = {
     MailKind.BIRTHDAY: COMMON,
     MailKind.COUPON_ISSUED: (*COMMON, "reward", "code", "date"),
     MailKind.SURVEY_INVITATION: (*COMMON, "question", "survey_url"),
+    MailKind.MEMBERSHIP_STARTED: (*COMMON, "plan", "date", "price", "trial"),
+    MailKind.MEMBERSHIP_PAYMENT_FAILED: (*COMMON, "plan", "date"),
+    MailKind.MEMBERSHIP_ENDED: (*COMMON, "plan", "date", "lapsed"),
 }
 """What each mail's subject and body may name (``{{ points }}``); every value is already written in the member's
-language (``40 points``, ``40 punkti``), so a template never formats or counts."""
+language (``40 points``, ``40 punkti``, ``4,99 € kuus``), so a template never formats or counts. Two are switches
+for choosing words, not words: ``trial`` (the membership began in the plan's free trial) and ``lapsed`` (it ended
+because no payment came, not as the member asked) are ``yes`` or empty, for ``{% if trial %}…{% else %}…{% endif %}``.
+"""
+
+FLAG = "yes"
+"""The value of a switch that is on (``trial``, ``lapsed``); one that is off is empty."""
 
 STALE_AFTER = timedelta(days=2)
 """A mail about something older than this is not sent (an import's history, an outbox that was down for days)."""
