@@ -93,9 +93,10 @@ def test_a_key_just_used_is_not_read_again_until_its_program_publishes_a_new_ver
         # When a member is enrolled and read three times with the same key, while no change is announced (other
         # test workers' programs, which PostgreSQL's NOTIFY tells this process of, and a slow machine's second are
         # held off: the cache's own clock and generation are what is under test)
+        frozen = invalidation.generation()
         with monkeypatch.context() as held:
             held.setattr(programs, "KEY_CACHE_SECONDS", 3600.0)
-            held.setattr(invalidation, "generation", lambda frozen=invalidation.generation(): frozen)
+            held.setattr(invalidation, "generation", lambda: frozen)
             member = api.member()
             for _ in range(3):
                 assert client.get(f"/api/v1/members/{member}", headers=api.headers).status_code == 200
