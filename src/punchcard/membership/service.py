@@ -37,8 +37,7 @@ GIFT_CAUSE = "membership"
 
 def current(session: Session, member_id: int) -> Membership | None:
     """The member's membership as last written (``lifecycle.as_of`` says what it is at a moment)."""
-    row = repository.find(session, member_id)
-    return repository.as_domain(row) if row is not None else None
+    return repository.current(session, member_id)
 
 
 def of_subscription(session: Session, program_id: int, subscription_ref: str) -> int | None:
