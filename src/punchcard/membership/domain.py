@@ -88,19 +88,8 @@ class Perks:
     custom: tuple[str, ...] = ()
 
     def codes(self) -> frozenset[str]:
-        """The perk codes rules test (``has_perk``) and the member's view lists."""
-        found = set(self.custom)
-        if self.earn_multiplier != 1:
-            found.add("earn_multiplier")
-        if self.free_shipping:
-            found.add("free_shipping")
-        if self.percent_off is not None:
-            found.add("percent_off")
-        if self.early_access_hours:
-            found.add("early_access")
-        if self.monthly_reward is not None:
-            found.add("monthly_reward")
-        return frozenset(found)
+        """The perk codes rules test (``has_perk``): those the member's view lists."""
+        return frozenset(str(perk["code"]) for perk in self.described())
 
     def described(self) -> list[dict[str, JSON]]:
         """The perks as the API shows them, one object each, in a stable order."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from punchcard.celebration.domain import Gift
@@ -155,16 +156,17 @@ class Program:
     def survey(self, code: str) -> Survey | None:
         return next((survey for survey in self.surveys if survey.code == code), None)
 
-    @property
+    @cached_property
     def all_rules(self) -> tuple[Rule, ...]:
-        """The earning rules events are evaluated with: the file's and the plans' multipliers."""
+        """The earning rules events are evaluated with: the file's and the plans' multipliers. Cached, as the plans and
+        terms below: a version's definition is built once per process and read on every event."""
         return self.rules + self.plan_rules
 
-    @property
+    @cached_property
     def plans_by_code(self) -> dict[str, Plan]:
         return {plan.code: plan for plan in self.plans}
 
-    @property
+    @cached_property
     def membership_terms(self) -> Terms:
         return Terms(self.plans_by_code, self.zone, self.currency, {reward.code: reward for reward in self.rewards})
 
