@@ -22,6 +22,7 @@ from punchcard.reward import models as reward_models
 from punchcard.staff import models as staff_models
 from punchcard.survey import models as survey_models
 from punchcard.tier import models as tier_models
+from punchcard.wallet import models as wallet_models
 from punchcard.webhook import models as webhook_models
 
 metadata = Base.metadata
@@ -47,5 +48,6 @@ FEATURE_MODELS = (
     referral_models,
     survey_models,
     tier_models,
+    wallet_models,
     webhook_models,
 )

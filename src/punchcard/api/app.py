@@ -41,6 +41,7 @@ from punchcard.program.endpoints import router as program
 from punchcard.referral.endpoints import router as referrals
 from punchcard.reward.endpoints import router as rewards
 from punchcard.survey.endpoints import router as surveys
+from punchcard.wallet.endpoints import router as wallets
 from punchcard.webhook.demo_receiver import router as demo_receiver
 from punchcard.webhook.endpoints import router as webhooks_api
 from punchcard.webhook.sender import Sender
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         challenges,
         offers,
         memberships,
+        wallets,
     )
     for router in features:
         app.include_router(router, dependencies=[Depends(require_json)])

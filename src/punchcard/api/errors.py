@@ -33,7 +33,9 @@ _HTTP_CODES = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(PunchcardError)
     async def _business(_: Request, error: PunchcardError) -> JSONResponse:
-        return error_response(error.status, error.code, error.message, error.details)
+        answer = error_response(error.status, error.code, error.message, error.details)
+        answer.headers.update(error.headers)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

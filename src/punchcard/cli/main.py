@@ -252,7 +252,8 @@ def run_jobs(
     typer.echo(
         f"as of {moment.isoformat()}: {report.lots_vested} lots vested, {report.lots_expired} lots expired, "
         f"{report.members_reviewed} members reviewed, {report.reminders} reminders, "
-        f"{report.survey_invitations} survey invitations due in {len(report.programs)} program(s); "
+        f"{report.survey_invitations} survey invitations, {report.memberships} memberships settled, "
+        f"{report.gift_cards_expired} gift cards expired in {len(report.programs)} program(s); "
         f"{delivered} outbox deliveries made, {posted} webhook attempts, {mailed} member mails sent"
     )
 

@@ -34,6 +34,7 @@ from punchcard.program.domain import ProgramVersion
 from punchcard.reminder import service as reminders
 from punchcard.survey import service as surveys
 from punchcard.tier import service as tiers
+from punchcard.wallet import service as gift_cards
 
 T = TypeVar("T")
 
@@ -48,11 +49,13 @@ class Report:
     celebrations: int = 0
     """Birthday and enrolment-anniversary gifts given."""
     survey_invitations: int = 0
+    """Survey invitations due, sent or skipped."""
     referrals: int = 0
     """Referrals paid or taken back (those due when their points vest, and any the consumer left)."""
     memberships: int = 0
     """Memberships that ended or lapsed by time, or got their monthly reward."""
-    """Survey invitations due, sent or skipped."""
+    gift_cards_expired: int = 0
+    """Gift cards whose remainder was written off to breakage at their expiry."""
     programs: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall-clock seconds spent in each step (vest, repay_debts, expire, tier_review, reminders, celebrations,
@@ -163,6 +166,10 @@ def run(
             )
             report.memberships += _drain(engine, settle, 1)
         report.timed("memberships", started)
+        started = time.monotonic()
+        expire = partial(gift_cards.expire_due, terms=version.wallet_terms, at=at, now=now, limit=batch_size)
+        report.gift_cards_expired += _drain(engine, expire, 1)
+        report.timed("gift_cards", started)
     return report
 
 

@@ -13,6 +13,8 @@ class PunchcardError(Exception):
 
     code: ClassVar[str] = "bad_request"
     status: ClassVar[int] = 400
+    headers: dict[str, str] = {}
+    """Headers the answer carries (``Retry-After``); an instance sets its own."""
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)

@@ -6,8 +6,10 @@ zero per asset. A member holds accounts, each the sum of its entries: ``points``
 (earned but inside the return window), both of the asset ``points``, and ``tier_credits`` (what counts towards tiers,
 an asset of its own that is never spent). The program holds the other side (``ProgramAccount``): points are issued
 from ``program:issuance``, spent into ``program:redemption``, expire into ``program:breakage``, and so on, so the
-program's accounts always hold the negative of what its members hold and owe. Money (gift cards, store credit) will
-be further assets, in minor units, moving between accounts of the same kinds.
+program's accounts always hold the negative of what its members hold and owe. Money (gift cards, store credit,
+cashback) is further assets, one per currency (``EUR``), in minor units: a member's ``store_credit`` and
+``pending_store_credit``, a gift card's own account ``gift_card:<id>`` (no member: whoever holds the code spends it),
+moving against the same program accounts (``punchcard.wallet``).
 
 Earned points form lots; spending consumes the lots that expire soonest first. A shortfall that the return policy lets
 through becomes debt: an entry with no lot, paid back first from later earnings.
@@ -48,6 +50,23 @@ class Account(StrEnum):
         return Asset.TIER_CREDITS if self is Account.TIER_CREDITS else Asset.POINTS
 
 
+class MoneyAccount(StrEnum):
+    """A member's money accounts, in the program's currency (the entry's ``asset``)."""
+
+    STORE_CREDIT = "store_credit"
+    PENDING_STORE_CREDIT = "pending_store_credit"
+    """Cashback inside the return window: not spendable until it vests."""
+
+
+GIFT_CARD_ACCOUNT = "gift_card:"
+"""The prefix of a gift card's account (``gift_card:17``): a money account with no member."""
+POINT_ASSETS = (Asset.POINTS.value, Asset.TIER_CREDITS.value)
+
+
+def gift_card_account(card_id: int) -> str:
+    return f"{GIFT_CARD_ACCOUNT}{card_id}"
+
+
 class ProgramAccount(StrEnum):
     """The program's side of the transfers, one account per asset (the entry's ``asset`` says which)."""
 
@@ -61,6 +80,9 @@ class ProgramAccount(StrEnum):
     """The other side of staff corrections, both ways."""
     REVERSAL = "program:reversal"
     """Where points and tier credits taken back by refunds go."""
+    CONVERSION = "program:conversion"
+    """Where points converted to store credit go, and where that credit comes from: in points and in money, each
+    side of a conversion balancing on its own asset."""
 
 
 class EntryKind(StrEnum):
@@ -71,6 +93,9 @@ class EntryKind(StrEnum):
     EXPIRE = "expire"
     ADJUST = "adjust"
     REPAY_DEBT = "repay_debt"
+    ISSUE = "issue"  # money put on a gift card or a member's store credit (sold, granted, refunded into)
+    REFUND = "refund"  # money paid back onto the card or credit it was spent from
+    CONVERT = "convert"  # points exchanged for store credit
 
 
 COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
@@ -79,6 +104,9 @@ COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
     EntryKind.EXPIRE: ProgramAccount.BREAKAGE,
     EntryKind.ADJUST: ProgramAccount.ADJUSTMENT,
     EntryKind.REVERSE: ProgramAccount.REVERSAL,
+    EntryKind.ISSUE: ProgramAccount.ISSUANCE,
+    EntryKind.REFUND: ProgramAccount.REDEMPTION,
+    EntryKind.CONVERT: ProgramAccount.CONVERSION,
     EntryKind.VEST: None,  # pending_points to points: the member's own accounts balance
     EntryKind.REPAY_DEBT: None,  # lots to the debt line: the member's own account balances
 }

@@ -1,6 +1,7 @@
 """Ledger tables. ``ledger_entries`` is append-only: rows are inserted, never updated or deleted. Each row is one leg
 of a transfer (``transfer_id``); a transfer's legs sum to zero per asset (``punchcard ledger verify`` checks it).
-Legs on a member's accounts carry the member; legs on the program's accounts (``program:…``) carry none.
+Legs on a member's accounts carry the member; legs on the program's accounts (``program:…``) and on a gift card's
+(``gift_card:…``) carry none.
 
 ``ledger_accounts`` carries each member account's posted totals, kept by triggers (migration
 ``0006_account_balances``) in the statement that inserts the entries or lots they sum: whatever writes (a request, a
@@ -30,6 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.kit.db import Base, UtcDateTime
+
+CARD_LEGS = "account LIKE 'gift_card:%'"
+"""The predicate of the gift cards' partial index; a query repeats it to be planned on it (``ledger.money``)."""
 
 
 class Lot(Base):
@@ -76,10 +80,21 @@ class Lot(Base):
 class LedgerEntry(Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        CheckConstraint("(member_id IS NULL) = (account LIKE 'program:%')", name="member_accounts_have_a_member"),
+        CheckConstraint(
+            "(member_id IS NULL) = (account LIKE 'program:%' OR account LIKE 'gift_card:%')",
+            name="member_accounts_have_a_member",
+        ),
         Index("ix_ledger_entries_member", "member_id", "account", "id"),
         Index("ix_ledger_entries_rule_firings", "member_id", "rule_code", "occurred_at"),
         Index("ix_ledger_entries_program_time", "program_id", "occurred_at"),
+        # A gift card's balance is the sum of its account's legs, read under the card's lock on every use.
+        Index(
+            "ix_ledger_entries_gift_cards",
+            "account",
+            "id",
+            postgresql_where=text(CARD_LEGS),
+            sqlite_where=text(CARD_LEGS),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -87,7 +102,7 @@ class LedgerEntry(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     account: Mapped[str] = mapped_column(String(32))
     asset: Mapped[str] = mapped_column(String(16))
-    """``points``, ``tier_credits``; a currency code for money assets."""
+    """``points``, ``tier_credits``; a currency code (``EUR``) for money, in minor units."""
     kind: Mapped[str] = mapped_column(String(32))
     amount: Mapped[int] = mapped_column(Integer)
     transfer_id: Mapped[uuid.UUID] = mapped_column(Uuid)

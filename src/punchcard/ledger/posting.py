@@ -28,25 +28,60 @@ class Posting:
 
     def entry(self, account: Account, kind: EntryKind, amount: int, **fields: object) -> dict[str, object]:
         """A leg on one of the member's accounts (put it in a ``transfer`` to write it)."""
-        return {
-            "program_id": self.program_id,
-            "member_id": self.member_id,
-            "account": account.value,
-            "asset": account.asset.value,
-            "kind": kind.value,
-            "amount": amount,
-            "occurred_at": self.occurred_at,
-            "recorded_at": self.recorded_at,
-            "program_version": self.program_version,
-            "event_id": self.event_id,
-            "order_id": self.order_id,
-            "operation": self.operation,
-            "lot_id": None,
-            "rule_code": None,
-            "reference_entry_id": None,
-            "description": "",
-            **fields,
-        }
+        return leg(self, account.value, account.asset.value, kind, amount, None, **fields)
+
+
+def leg(
+    posting: Posting | MoneyPosting,
+    account: str,
+    asset: str,
+    kind: EntryKind,
+    amount: int,
+    member_id: int | None = None,
+    **fields: object,
+) -> dict[str, object]:
+    """A leg of ``asset`` on ``account``: every column of ``ledger_entries`` but the transfer's. A points posting's
+    legs are its member's; a money posting's are ``member_id``'s (``None`` for a gift card's account)."""
+    return {
+        "program_id": posting.program_id,
+        "member_id": posting.member_id if isinstance(posting, Posting) else member_id,
+        "account": account,
+        "asset": asset,
+        "kind": kind.value,
+        "amount": amount,
+        "occurred_at": posting.occurred_at,
+        "recorded_at": posting.recorded_at,
+        "program_version": posting.program_version,
+        "event_id": posting.event_id,
+        "order_id": posting.order_id,
+        "operation": posting.operation,
+        "lot_id": None,
+        "rule_code": None,
+        "reference_entry_id": None,
+        "description": "",
+        **fields,
+    }
+
+
+@dataclass(frozen=True)
+class MoneyPosting:
+    """What a group of money legs shares: a ``Posting`` whose legs may belong to a member (store credit) or to no
+    one (a gift card's account), in the program's ``currency``."""
+
+    program_id: int
+    program_version: int
+    currency: str
+    occurred_at: datetime
+    recorded_at: datetime
+    operation: str
+    order_id: str | None = None
+    event_id: int | None = None
+
+    def entry(
+        self, account: str, kind: EntryKind, amount: int, *, member_id: int | None, description: str
+    ) -> dict[str, object]:
+        """A money leg on a member's account (``member_id``) or a card's (``None``)."""
+        return leg(self, account, self.currency, kind, amount, member_id, description=description)
 
 
 def new_transfer_id() -> uuid.UUID:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from punchcard.kit.aggregates import json_rows, moment_of
-from punchcard.ledger.domain import Account, Balances, EntryKind, LotView, OpenLot
+from punchcard.ledger.domain import POINT_ASSETS, Account, Balances, EntryKind, LotView, OpenLot
 from punchcard.ledger.models import LedgerAccount, LedgerEntry, Lot
 
 MEMBER: BindParameter[int] = bindparam("member_id", type_=Integer)
@@ -304,8 +304,9 @@ def firing_count(session: Session, member_id: int, rule_code: str, since: dateti
 
 
 def history(session: Session, member_id: int, before_id: int | None, limit: int) -> Sequence[LedgerEntry]:
-    """The member's entries, newest first, from just below ``before_id`` (keyset pagination)."""
-    query = select(LedgerEntry).where(LedgerEntry.member_id == member_id)
+    """The member's points and tier-credit entries, newest first, from just below ``before_id`` (keyset pagination);
+    their money has a history of its own (``ledger.money``)."""
+    query = select(LedgerEntry).where(LedgerEntry.member_id == member_id, LedgerEntry.asset.in_(POINT_ASSETS))
     if before_id is not None:
         query = query.where(LedgerEntry.id < before_id)
     return session.execute(query.order_by(LedgerEntry.id.desc()).limit(limit)).scalars().all()

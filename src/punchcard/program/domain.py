@@ -22,6 +22,8 @@ from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
 from punchcard.rules.domain import Rounding, Rule
 from punchcard.tier.domain import TierPolicy
+from punchcard.wallet.domain import Conversion, GiftCardPolicy
+from punchcard.wallet.domain import Terms as WalletTerms
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class Program:
     """The paid membership plans sold (``membership_plans``)."""
     plan_rules: tuple[Rule, ...] = ()
     """The plans' earn multipliers as earning rules (``plan:<code>``), after the file's own."""
+    gift_cards: GiftCardPolicy = field(default_factory=GiftCardPolicy)
+    conversion: Conversion | None = None
+    """The rate at which members may convert points to store credit; ``None``: they may not."""
     challenges: tuple[Challenge, ...] = ()
     badges: tuple[Badge, ...] = ()
     streaks: tuple[Streak, ...] = ()
@@ -187,3 +192,11 @@ class ProgramVersion:
     program_id: int
     version: int
     program: Program
+
+    @property
+    def wallet_terms(self) -> WalletTerms:
+        """What gift cards and store credit need of this version (``punchcard.wallet``)."""
+        program = self.program
+        return WalletTerms(
+            self.program_id, self.version, program.currency, program.zone, program.gift_cards, program.conversion
+        )

@@ -48,6 +48,7 @@ from punchcard.program.rule_schemas import Action as Action
 from punchcard.program.rule_schemas import AttributeCondition as AttributeCondition
 from punchcard.program.rule_schemas import Conditions as Conditions
 from punchcard.program.rule_schemas import EarningRule as EarningRule
+from punchcard.program.wallet_schemas import GiftCardsSpec, StoreCreditSpec
 from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
 from punchcard.rules import domain as rules
@@ -290,6 +291,8 @@ class ProgramFile(Strict):
     anniversary: AnniversarySpec | None = None
     referrals: ReferralsSpec | None = None
     membership_plans: list[PlanSpec] = []
+    gift_cards: GiftCardsSpec = GiftCardsSpec()
+    store_credit: StoreCreditSpec = StoreCreditSpec()
     badges: list[BadgeSpec] = []
     challenges: list[ChallengeSpec] = []
     streaks: list[StreakSpec] = []
@@ -437,6 +440,8 @@ class ProgramFile(Strict):
             referrals=self.referrals.to_domain() if self.referrals else None,
             plans=tuple(plan.to_domain(language) for plan in self.membership_plans),
             plan_rules=tuple(rule for plan in self.membership_plans if (rule := plan.bonus_rule(language))),
+            gift_cards=self.gift_cards.to_domain(self.currency),
+            conversion=self.store_credit.conversion_of(self.currency),
             challenges=tuple(challenge.to_domain(self.currency, language) for challenge in self.challenges),
             badges=tuple(badge.to_domain(language) for badge in self.badges),
             streaks=tuple(streak.to_domain(self.currency, language) for streak in self.streaks),

@@ -1,0 +1,1 @@
+"""Money wallets: gift cards, members' store credit, and points converted to it, in the same ledger as points."""

@@ -1,0 +1,342 @@
+"""Money wallets, pure: gift-card codes, what a gift card or a member's store credit may pay or take back, a card's
+expiry under the jurisdiction's minimum validity, the limit on guessing codes, and converting points to credit.
+
+Amounts are integers in the currency's minor units (cents), never floats. Nothing here reads a database or a clock:
+time comes in as ``now``, randomness as a function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from punchcard.kit.calendar import end_of_local_day_after
+from punchcard.kit.events import DomainEvent
+
+# --- codes ---------------------------------------------------------------------------------------------------------
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+"""31 symbols that cannot be mistaken for one another when read aloud or typed from a card: no 0/O, 1/I/L."""
+CODE_LENGTH = 16
+"""15 random symbols (74 bits) and a check symbol that catches a mistyped or swapped symbol before any lookup."""
+_INDEX = {symbol: position for position, symbol in enumerate(ALPHABET)}
+
+
+def _weighted_sum(symbols: str, *, doubled_first: bool) -> int:
+    """Symbols' values weighted 1 and 2 alternately from the right (2 first when ``doubled_first``), mod 31.
+
+    Not Luhn's digit sum, which needs an even base: with 31, a prime, a changed symbol changes the sum by its
+    difference times 1 or 2, and two swapped neighbours by their difference, never a multiple of 31, so every single
+    mistyped symbol and every swap of two neighbours is caught."""
+    total, weight = 0, 2 if doubled_first else 1
+    for symbol in reversed(symbols):
+        total += _INDEX[symbol] * weight
+        weight = 3 - weight
+    return total % len(ALPHABET)
+
+
+def check_symbol(body: str) -> str:
+    """The symbol that makes ``body`` and itself sum to 0 mod 31 (``_weighted_sum``)."""
+    return ALPHABET[-_weighted_sum(body, doubled_first=True) % len(ALPHABET)]
+
+
+def new_code(random_below: Callable[[int], int]) -> str:
+    """A new card code: random symbols, then their check symbol. ``random_below(n)`` is in ``range(n)``
+    (``secrets.randbelow`` in production)."""
+    body = "".join(ALPHABET[random_below(len(ALPHABET))] for _ in range(CODE_LENGTH - 1))
+    return body + check_symbol(body)
+
+
+def normalised(typed: str) -> str:
+    """A code as typed (lower case, grouped with spaces or dashes) in its canonical form."""
+    return "".join(typed.split()).replace("-", "").upper()
+
+
+def is_well_formed(code: str) -> bool:
+    """Right length, only ``ALPHABET``, and the check symbol agrees: a typo is caught without a lookup."""
+    if len(code) != CODE_LENGTH or any(symbol not in _INDEX for symbol in code):
+        return False
+    return _weighted_sum(code, doubled_first=False) == 0
+
+
+def code_hash(code: str) -> str:
+    """What is stored instead of the code: 74 random bits leave nothing to gain from a dictionary."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def grouped(code: str) -> str:
+    """The code as printed: ``ABCD-EFGH-JKMN-PQRS``."""
+    return "-".join(code[start : start + 4] for start in range(0, len(code), 4))
+
+
+# --- rules ---------------------------------------------------------------------------------------------------------
+
+
+class Refusal(StrEnum):
+    """Why a wallet operation is refused; each is an error code (``wallet.errors``, docs/errors.md)."""
+
+    CARD_NOT_FOUND = "gift_card_not_found"
+    CARD_DISABLED = "gift_card_disabled"
+    CARD_EXPIRED = "gift_card_expired"
+    CARD_INSUFFICIENT = "gift_card_insufficient_balance"
+    REFUND_EXCEEDS_SPENT = "refund_exceeds_spent"
+    EXPIRY_TOO_SOON = "gift_card_expiry_too_soon"
+    LOOKUPS_LIMITED = "gift_card_lookups_limited"
+    CREDIT_INSUFFICIENT = "store_credit_insufficient"
+    CONVERSION_NOT_OFFERED = "conversion_not_offered"
+    CONVERSION_TOO_SMALL = "conversion_below_minimum"
+
+
+class WalletRefused(Exception):
+    def __init__(self, refusal: Refusal, message: str, details: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+        self.message = message
+        self.details = details or []
+
+
+@dataclass(frozen=True)
+class GiftCardProduct:
+    """A sku the shop sells as a gift card of ``amount_minor``."""
+
+    sku: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class LookupLimits:
+    """How many failed code lookups a window allows per API key and per client address before lookups are refused:
+    a shop's checkout key serves many shoppers, one address few."""
+
+    per_key: int = 100
+    per_address: int = 10
+    window: timedelta = timedelta(minutes=15)
+
+    def exceeded(self, by_key: int, by_address: int) -> bool:
+        return by_key >= self.per_key or by_address >= self.per_address
+
+
+@dataclass(frozen=True)
+class GiftCardPolicy:
+    """The program's gift cards: how long a card is valid unless issued with a date, the shortest validity the
+    shop's jurisdiction allows (the EU's member states set their own; 0: none), the skus it sells as cards, and the
+    guessing limits."""
+
+    expire_after_months: int | None = None
+    minimum_validity_months: int = 0
+    products: tuple[GiftCardProduct, ...] = ()
+    limits: LookupLimits = LookupLimits()
+
+    def expires_at(self, issued_at: datetime, asked: datetime | None, zone: ZoneInfo) -> datetime | None:
+        """When a card issued at ``issued_at`` expires: ``asked``, or the program's validity (``None``: never).
+
+        Raises ``WalletRefused`` when ``asked`` is earlier than the minimum validity allows."""
+        earliest = end_of_local_day_after(issued_at, zone, months=self.minimum_validity_months)
+        if asked is None:
+            if self.expire_after_months is None:
+                return None
+            return end_of_local_day_after(issued_at, zone, months=self.expire_after_months)
+        if self.minimum_validity_months and asked < earliest:
+            raise WalletRefused(
+                Refusal.EXPIRY_TOO_SOON,
+                f"a gift card must be valid for at least {self.minimum_validity_months} months",
+                [{"field": "expires_at", "earliest": earliest.isoformat()}],
+            )
+        if asked <= issued_at:
+            raise WalletRefused(
+                Refusal.EXPIRY_TOO_SOON, "a gift card must expire after it is issued", [{"field": "expires_at"}]
+            )
+        return asked.astimezone(UTC)
+
+    def product(self, sku: str) -> GiftCardProduct | None:
+        return next((product for product in self.products if product.sku == sku), None)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What the wallet needs of a program version: whose money, in which currency and zone, under which policies."""
+
+    program_id: int
+    version: int
+    currency: str
+    zone: ZoneInfo
+    gift_cards: GiftCardPolicy
+    conversion: Conversion | None
+
+
+@dataclass(frozen=True)
+class Card:
+    """A gift card as an operation sees it under the card's lock."""
+
+    balance: int
+    expires_at: datetime | None
+    disabled: bool
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def status(self, now: datetime) -> str:
+        if self.disabled:
+            return "disabled"
+        return "expired" if self.is_expired(now) else "active"
+
+    def usable(self, now: datetime) -> None:
+        """Raises ``WalletRefused`` unless the card can move money now."""
+        if self.disabled:
+            raise WalletRefused(Refusal.CARD_DISABLED, "the gift card is disabled")
+        if self.is_expired(now):
+            raise WalletRefused(Refusal.CARD_EXPIRED, "the gift card has expired")
+
+    def spend(self, amount: int, now: datetime) -> int:
+        """The balance after paying ``amount``; refused when the card cannot pay it all (a partial payment is the
+        shop's choice: it asks for what the balance covers)."""
+        self.usable(now)
+        if amount > self.balance:
+            raise WalletRefused(
+                Refusal.CARD_INSUFFICIENT,
+                "the gift card's balance does not cover the amount",
+                [{"balance_minor": self.balance, "asked_minor": amount}],
+            )
+        return self.balance - amount
+
+    def refund(self, amount: int, spent_for_order: int, now: datetime) -> int:
+        """The balance after ``amount`` comes back for an order the card paid ``spent_for_order`` of (net of earlier
+        refunds): a card takes back no more than it paid, so a refund never mints money."""
+        self.usable(now)
+        if amount > spent_for_order:
+            raise WalletRefused(
+                Refusal.REFUND_EXCEEDS_SPENT,
+                "the refund is more than the gift card paid for this order",
+                [{"refundable_minor": spent_for_order, "asked_minor": amount}],
+            )
+        return self.balance + amount
+
+
+def spend_credit(available: int, amount: int) -> int:
+    """The member's store credit after paying ``amount``."""
+    if amount > available:
+        raise WalletRefused(
+            Refusal.CREDIT_INSUFFICIENT,
+            "the member's store credit does not cover the amount",
+            [{"balance_minor": available, "asked_minor": amount}],
+        )
+    return available - amount
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """Points a member may exchange for store credit: ``points`` are worth ``amount_minor``; at least
+    ``minimum_points`` at a time."""
+
+    points: int
+    amount_minor: int
+    minimum_points: int = 0
+
+    def of(self, asked: int) -> tuple[int, int]:
+        """(points spent, credit in minor units) for ``asked`` points: the credit rounds down to whole minor units
+        and only the points that credit costs are spent, so neither side gains on rounding beyond a fraction of one
+        minor unit, which stays with the member as points where it can. The minimum is of the points asked: what is
+        spent may be a few points less."""
+        least = max(self.minimum_points, 1)
+        if asked < least:
+            raise WalletRefused(
+                Refusal.CONVERSION_TOO_SMALL,
+                f"at least {least} points can be converted at a time",
+                [{"minimum_points": least}],
+            )
+        credit = asked * self.amount_minor // self.points
+        if credit == 0:
+            raise WalletRefused(
+                Refusal.CONVERSION_TOO_SMALL,
+                "these points are worth less than one minor unit",
+                [{"points": self.points, "amount_minor": self.amount_minor}],
+            )
+        spent = -(-credit * self.points // self.amount_minor)
+        return spent, credit
+
+
+# --- events --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiftCardEvent(DomainEvent):
+    """Something that happened to a gift card; ``member_id`` is the buyer's when a member bought it, else none."""
+
+    card_id: int
+    last4: str
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiftCardIssued(GiftCardEvent):
+    type: ClassVar[str] = "gift_card.issued"
+    amount_minor: int
+    expires_at: datetime | None
+    order_id: str | None
+    source: str
+    """``api`` (``POST /api/v1/gift-cards``), ``sale`` (a purchase line of a gift-card sku), ``console``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiftCardRedeemed(GiftCardEvent):
+    type: ClassVar[str] = "gift_card.redeemed"
+    amount_minor: int
+    balance_minor: int
+    order_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiftCardRefunded(GiftCardEvent):
+    type: ClassVar[str] = "gift_card.refunded"
+    amount_minor: int
+    balance_minor: int
+    order_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiftCardExpired(GiftCardEvent):
+    """What was left on the card when it expired, now breakage."""
+
+    type: ClassVar[str] = "gift_card.expired"
+    amount_minor: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiftCardDisabled(GiftCardEvent):
+    type: ClassVar[str] = "gift_card.disabled"
+    balance_minor: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreCreditEvent(DomainEvent):
+    member_id: int
+    amount_minor: int
+    balance_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreCreditGranted(StoreCreditEvent):
+    """Staff gave credit (``reason``), or a refund paid into it (``order_id``)."""
+
+    type: ClassVar[str] = "store_credit.granted"
+    reason: str
+    order_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreCreditSpent(StoreCreditEvent):
+    type: ClassVar[str] = "store_credit.spent"
+    order_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointsConverted(StoreCreditEvent):
+    type: ClassVar[str] = "store_credit.converted"
+    points: int
