@@ -192,6 +192,31 @@ def membership_events(make_program: ProgramMaker, engine: Engine) -> dict[str, d
     return first_of_each(engine, api, member)
 
 
+def wallet_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[str, Any]]:
+    """One event of each gift-card and store-credit type: a card issued, spent, refunded to and expired by the jobs,
+    another disabled; a member's credit granted, spent, and bought with points."""
+    api = make_program({"store_credit": {"conversion": {"points": 100, "amount": "1.00"}}})
+    member = api.member("c-46")
+
+    def sent(path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        answer = api.post(path, body, headers={"Idempotency-Key": key})
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    card = {"amount": "25.00", "currency": "EUR", "expires_at": (NOW + timedelta(days=30)).isoformat()}
+    code = sent("/api/v1/gift-cards", card, "card-1")["code"]
+    sent(f"/api/v1/gift-cards/{code}/redemptions", {"amount": "10.00", "order_id": "O-G"}, "pay-1")
+    sent(f"/api/v1/gift-cards/{code}/refunds", {"amount": "2.50", "order_id": "O-G"}, "back-1")
+    other = sent("/api/v1/gift-cards", {"amount": "10.00", "currency": "EUR"}, "card-2")["code"]
+    assert api.post(f"/api/v1/gift-cards/{other}/disable", {"reason": "reported stolen"}).status_code == 200
+    sent(f"/api/v1/members/{member}/store-credit/grants", {"amount": "5.00", "reason": "Late delivery"}, "grant-1")
+    sent(f"/api/v1/members/{member}/store-credit/redemptions", {"amount": "2.00", "order_id": "O-H"}, "spend-1")
+    sent(f"/api/v1/members/{member}/conversions", {"points": 50}, "convert-1")
+    expired = NOW + timedelta(days=31)
+    jobs.run(engine, at=expired, now=expired, only=[api.slug])
+    return first_of_each(engine, api, member)
+
+
 def test_every_event_type_is_documented_and_nothing_else() -> None:
     assert sorted(documented()) == sorted(EVENT_TYPES)
 
@@ -203,6 +228,7 @@ def test_each_documented_example_has_the_fields_and_types_of_a_real_event(
         game_events(make_program, engine)
         | referral_events(make_program, engine)
         | membership_events(make_program, engine)
+        | wallet_events(make_program, engine)
         | real_events(api, engine)
     )
     examples = documented()
