@@ -109,6 +109,7 @@ def test_an_unregistered_mechanic_does_nothing(api: ApiClient) -> None:
         "earning",
         "referrals",
         "challenges",
+        "cashback",
         "tiers",
         "affordability",
     ]

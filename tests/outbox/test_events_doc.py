@@ -194,9 +194,18 @@ def membership_events(make_program: ProgramMaker, engine: Engine) -> dict[str, d
 
 def wallet_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[str, Any]]:
     """One event of each gift-card and store-credit type: a card issued, spent, refunded to and expired by the jobs,
-    another disabled; a member's credit granted, spent, and bought with points."""
-    api = make_program({"store_credit": {"conversion": {"points": 100, "amount": "1.00"}}})
+    another disabled; a member's credit granted, spent, bought with points, and earned as cashback on merch, part of
+    which a refund takes back."""
+    cashback = {
+        "code": "merch-cashback",
+        "name": {"en": "2% back on merch"},
+        "when": "purchase",
+        "then": {"cashback_percent": 2, "lines": {"categories": ["merch"]}},
+    }
+    api = make_program({"store_credit": {"conversion": {"points": 100, "amount": "1.00"}}, "earning_rules": [cashback]})
     member = api.member("c-46")
+    api.purchase(member, [line("TEE", "merch", "25.00", 2)], order_id="O-T", occurred_at=NOW.isoformat())
+    api.refund(member, "O-T", refund_lines=[{"sku": "TEE", "quantity": 1}], occurred_at=NOW.isoformat())
 
     def sent(path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         answer = api.post(path, body, headers={"Idempotency-Key": key})
@@ -211,6 +220,7 @@ def wallet_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[
     assert api.post(f"/api/v1/gift-cards/{other}/disable", {"reason": "reported stolen"}).status_code == 200
     sent(f"/api/v1/members/{member}/store-credit/grants", {"amount": "5.00", "reason": "Late delivery"}, "grant-1")
     sent(f"/api/v1/members/{member}/store-credit/redemptions", {"amount": "2.00", "order_id": "O-H"}, "spend-1")
+    assert api.post(f"/api/v1/members/{member}/adjustments", {"points": 100, "reason": "Welcome"}).status_code == 201
     sent(f"/api/v1/members/{member}/conversions", {"points": 50}, "convert-1")
     expired = NOW + timedelta(days=31)
     jobs.run(engine, at=expired, now=expired, only=[api.slug])

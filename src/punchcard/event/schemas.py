@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
@@ -69,7 +70,15 @@ class EventIn(Request):
             shipping=self.shipping,
             attributes=dict(self.attributes),
             amount=self.amount,
+            refunded=_refunded(self.refund_lines or ()),
         )
+
+
+def _refunded(lines: Sequence[RefundLineIn]) -> dict[str, Decimal]:
+    found: dict[str, Decimal] = {}
+    for line in lines:
+        found[line.sku] = found.get(line.sku, Decimal(0)) + line.quantity
+    return found
 
 
 def _require(event: EventIn, *fields: str) -> None:

@@ -34,6 +34,7 @@ from punchcard.program.domain import ProgramVersion
 from punchcard.reminder import service as reminders
 from punchcard.survey import service as surveys
 from punchcard.tier import service as tiers
+from punchcard.wallet import cashback
 from punchcard.wallet import service as gift_cards
 
 T = TypeVar("T")
@@ -56,6 +57,8 @@ class Report:
     """Memberships that ended or lapsed by time, or got their monthly reward."""
     gift_cards_expired: int = 0
     """Gift cards whose remainder was written off to breakage at their expiry."""
+    cashback_vested: int = 0
+    """Orders whose cashback left the return window and became spendable."""
     programs: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall-clock seconds spent in each step (vest, repay_debts, expire, tier_review, reminders, celebrations,
@@ -170,6 +173,10 @@ def run(
         expire = partial(gift_cards.expire_due, terms=version.wallet_terms, at=at, now=now, limit=batch_size)
         report.gift_cards_expired += _drain(engine, expire, 1)
         report.timed("gift_cards", started)
+        started = time.monotonic()
+        vest = partial(cashback.vest_due, terms=version.wallet_terms, at=at, now=now, limit=batch_size)
+        report.cashback_vested += _drain(engine, vest, 1)  # also what rules since removed left pending
+        report.timed("cashback", started)
     return report
 
 

@@ -6,6 +6,7 @@ nothing in the event path, the ledger or the importer changes.
 
 from punchcard.mechanics.affordability import Affordability
 from punchcard.mechanics.base import Registry
+from punchcard.mechanics.cashback import CashbackMechanic
 from punchcard.mechanics.challenges import Challenges
 from punchcard.mechanics.earning import Earning
 from punchcard.mechanics.memberships import Memberships
@@ -22,3 +23,5 @@ MECHANICS.add(ReferralMechanic(), before="tiers", live_only=True)
 MECHANICS.add(Challenges(), before="tiers", live_only=True)
 # First: a membership event's earning rules (points for renewing) see the membership it makes.
 MECHANICS.add(Memberships(), before="earning", live_only=True)
+# After earning, whose evaluation carries the cashback rules' grants; live only: imported orders pay no cashback.
+MECHANICS.add(CashbackMechanic(), before="tiers", live_only=True)

@@ -22,7 +22,7 @@ from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
 from punchcard.rules.domain import Rounding, Rule
 from punchcard.tier.domain import TierPolicy
-from punchcard.wallet.domain import Conversion, GiftCardPolicy
+from punchcard.wallet.domain import Cashback, Conversion, GiftCardPolicy
 from punchcard.wallet.domain import Terms as WalletTerms
 
 
@@ -166,6 +166,11 @@ class Program:
         """The earning rules events are evaluated with: the file's and the plans' multipliers. Cached, as the plans and
         terms below: a version's definition is built once per process and read on every event."""
         return self.rules + self.plan_rules
+
+    @cached_property
+    def cashback_rules(self) -> tuple[Rule, ...]:
+        """The earning rules that give cashback (``then: {cashback_percent: ...}``)."""
+        return tuple(rule for rule in self.rules if isinstance(rule.action, Cashback))
 
     @cached_property
     def plans_by_code(self) -> dict[str, Plan]:

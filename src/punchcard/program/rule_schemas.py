@@ -12,6 +12,7 @@ from punchcard.i18n.text import Text
 from punchcard.kit.calendar import Period
 from punchcard.program.file_types import Code, LineSelector, LocalText, NonNegativeDecimal, Strict
 from punchcard.rules import domain as rules
+from punchcard.wallet.domain import Cashback
 
 
 class Bounds(Strict):
@@ -93,22 +94,26 @@ class Conditions(Strict):
 
 
 class Action(Strict):
-    """Exactly one of ``points``, ``points_per_currency_unit`` or ``multiply_by``."""
+    """Exactly one of ``points``, ``points_per_currency_unit``, ``multiply_by`` or ``cashback_percent``."""
 
     points: NonNegativeDecimal | None = None
     points_per_currency_unit: NonNegativeDecimal | None = None
     lines: LineSelector = LineSelector()
     include_shipping: bool = False
     multiply_by: Literal["tier"] | Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+    cashback_percent: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    """Store credit instead of points: this percentage of the value of the lines ``lines`` selects."""
 
     @model_validator(mode="after")
     def _one_action(self) -> Self:
-        given = [self.points, self.points_per_currency_unit, self.multiply_by]
+        given = [self.points, self.points_per_currency_unit, self.multiply_by, self.cashback_percent]
         if sum(value is not None for value in given) != 1:
-            raise ValueError("give exactly one of: points, points_per_currency_unit, multiply_by")
+            raise ValueError("give exactly one of: points, points_per_currency_unit, multiply_by, cashback_percent")
         return self
 
     def to_domain(self) -> rules.Action:
+        if self.cashback_percent is not None:
+            return Cashback(self.cashback_percent, self.lines.to_domain())
         if self.points is not None:
             return rules.AwardFixed(self.points)
         if self.points_per_currency_unit is not None:
@@ -140,6 +145,16 @@ class EarningRule(Strict):
     def _refund_is_not_earning(self) -> Self:
         if self.when == rules.REFUND:
             raise ValueError("refunds reverse points automatically; a rule cannot be triggered by 'refund'")
+        return self
+
+    @model_validator(mode="after")
+    def _cashback_is_for_purchases(self) -> Self:
+        if self.then.cashback_percent is None:
+            return self
+        if self.when != rules.PURCHASE:
+            raise ValueError(f"rule {self.code!r}: cashback is a share of a purchase; use it with when: purchase")
+        if self.limit is not None or self.max_points is not None:
+            raise ValueError(f"rule {self.code!r}: limit and max_points count points; a cashback rule gives none")
         return self
 
     def to_domain(self, language: str) -> rules.Rule:

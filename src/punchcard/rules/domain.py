@@ -61,6 +61,8 @@ class EventFacts:
     attributes: Mapping[str, object] = field(default_factory=dict)
     amount: Decimal | None = None
     """An amount the event states (a refund's, a membership payment's), in the program's currency."""
+    refunded: Mapping[str, Decimal] = field(default_factory=dict)
+    """A refund of lines: the quantity refunded of each sku."""
 
     @property
     def order_total(self) -> Decimal:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from punchcard.kit.calendar import end_of_local_day_after
-from punchcard.kit.events import DomainEvent
+from punchcard.kit.events import JSON, DomainEvent
+from punchcard.kit.money import exponent
+from punchcard.rules.domain import EventFacts, LineFilter, Stage
 
 # --- codes ---------------------------------------------------------------------------------------------------------
 
@@ -260,6 +263,72 @@ class Conversion:
         return spent, credit
 
 
+# --- cashback ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cashback:
+    """An earning rule's action (``then: {cashback_percent: 2}``) that gives store credit instead of points:
+    ``percent`` of the value of the lines ``lines`` selects. A grant: the rules engine passes it on, and the cashback
+    mechanic credits it (``mechanics.cashback``)."""
+
+    stage: ClassVar[Stage] = Stage.GRANT
+    percent: Decimal
+    lines: LineFilter = field(default_factory=LineFilter)
+
+    def describe(self) -> str:
+        return f"{self.percent}% cashback"
+
+    def shares(self, event: EventFacts, currency: str) -> dict[str, int]:
+        """Each selected sku's cashback in minor units, rounded down (a fraction of a cent is not paid)."""
+        scale = Decimal(10) ** exponent(currency)
+        found: dict[str, int] = {}
+        for line in event.lines:
+            if self.lines.matches(line):
+                exact = line.value * self.percent / 100 * scale
+                found[line.sku] = found.get(line.sku, 0) + int(exact.to_integral_value(rounding=ROUND_FLOOR))
+        return {sku: minor for sku, minor in found.items() if minor > 0}
+
+
+@dataclass(frozen=True)
+class CashbackLine:
+    """What one sku of an order earned as cashback, and how many of it were bought and have been refunded."""
+
+    quantity: Decimal
+    minor: int
+    refunded: Decimal = Decimal(0)
+
+
+def cashback_due(
+    lines: dict[str, CashbackLine],
+    refunded_now: dict[str, Decimal],
+    fraction: Decimal | None,
+    earned: int,
+    reversed_already: int,
+) -> tuple[int, dict[str, CashbackLine]]:
+    """What a refund takes back of an order's cashback, and the lines after it.
+
+    A refund of lines takes back each refunded sku's share of its cashback (a refund of coffee leaves the cashback on
+    the mug alone); a refund of an amount takes back the order's cumulative refunded ``fraction`` of all of it, less
+    what was taken back already. Never more than was earned, never less than nothing."""
+    if refunded_now:
+        after = dict(lines)
+        due = 0
+        for sku, quantity in refunded_now.items():
+            line = after.get(sku)
+            if line is None or line.quantity == 0:
+                continue
+            refunded = min(line.refunded + quantity, line.quantity)
+            owed_before = (line.minor * line.refunded / line.quantity).to_integral_value(rounding=ROUND_FLOOR)
+            owed_after = (line.minor * refunded / line.quantity).to_integral_value(rounding=ROUND_FLOOR)
+            due += int(owed_after - owed_before)
+            after[sku] = replace(line, refunded=refunded)
+        return min(due, earned - reversed_already), after
+    assert fraction is not None
+    target = int((earned * fraction).to_integral_value(rounding=ROUND_FLOOR))
+    return max(0, min(target, earned) - reversed_already), lines
+
+
 # --- events --------------------------------------------------------------------------------------------------------
 
 
@@ -340,3 +409,37 @@ class StoreCreditSpent(StoreCreditEvent):
 class PointsConverted(StoreCreditEvent):
     type: ClassVar[str] = "store_credit.converted"
     points: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CashbackEarned(StoreCreditEvent):
+    """An order's cashback: ``pending`` inside the program's return window until ``available_at``, then spendable."""
+
+    type: ClassVar[str] = "store_credit.cashback_earned"
+    order_id: str
+    pending: bool
+    available_at: datetime | None
+
+    def effects(self) -> list[dict[str, JSON]]:
+        return [
+            {
+                "type": "cashback_earned",
+                "amount_minor": self.amount_minor,
+                "currency": self.currency,
+                "pending": self.pending,
+                "available_at": self.available_at.isoformat() if self.available_at else None,
+            }
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CashbackReversed(StoreCreditEvent):
+    """A refund took back ``amount_minor`` of an order's cashback; ``not_taken_back``: what the member had already
+    spent (money never goes below zero, so that part is forgiven)."""
+
+    type: ClassVar[str] = "store_credit.cashback_reversed"
+    order_id: str
+    not_taken_back: int
+
+    def effects(self) -> list[dict[str, JSON]]:
+        return [{"type": "cashback_reversed", "amount_minor": self.amount_minor, "currency": self.currency}]

@@ -9,7 +9,7 @@ last four symbols, when it expires, whether staff disabled it, and who it was fo
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.kit.db import Base, UtcDateTime
@@ -82,3 +82,34 @@ class LookupFailure(Base):
     tried: Mapped[str] = mapped_column(String(8))
     """The tried code's last four symbols, for the log; never the code."""
     attempted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CashbackCredit(Base):
+    """An order's cashback: what each sku earned, what refunds took back, and when it leaves the return window.
+
+    Changed only under the member's row lock (the event path holds it; the jobs take it)."""
+
+    __tablename__ = "cashback_credits"
+    __table_args__ = (
+        UniqueConstraint("program_id", "order_id"),
+        Index(
+            "ix_cashback_credits_vesting",
+            "program_id",
+            "available_at",
+            postgresql_where=text("vested_at IS NULL AND available_at IS NOT NULL"),
+            sqlite_where=text("vested_at IS NULL AND available_at IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    order_id: Mapped[str] = mapped_column(String(200))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    reversed_minor: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """``{sku: {quantity, minor, refunded}}`` (quantities as decimal strings)."""
+    available_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When it leaves the return window; none: it was spendable at once."""
+    vested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from punchcard.wallet.models import GiftCard, LookupFailure, WalletOperation
+from punchcard.wallet.models import CashbackCredit, GiftCard, LookupFailure, WalletOperation
 
 
 def card_by_hash(session: Session, program_id: int, code_hash: str, *, lock: bool) -> GiftCard | None:
@@ -87,3 +87,35 @@ def failures_since(session: Session, program_id: int, key_hash: str, address: st
 def add_failure(session: Session, **fields: Any) -> None:
     session.add(LookupFailure(**fields))
     session.flush()
+
+
+def cashback(session: Session, program_id: int, order_id: str) -> CashbackCredit | None:
+    query = select(CashbackCredit).where(CashbackCredit.program_id == program_id, CashbackCredit.order_id == order_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def add_cashback(session: Session, **fields: Any) -> CashbackCredit:
+    row = CashbackCredit(**fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def cashback_vesting(session: Session, program_id: int, at: datetime, limit: int) -> list[tuple[int, int]]:
+    """(id, member id) of cashback that left the return window by ``at`` and is still pending."""
+    query = (
+        select(CashbackCredit.id, CashbackCredit.member_id)
+        .where(
+            CashbackCredit.program_id == program_id,
+            CashbackCredit.vested_at.is_(None),
+            CashbackCredit.available_at.is_not(None),
+            CashbackCredit.available_at <= at,
+        )
+        .order_by(CashbackCredit.available_at, CashbackCredit.id)
+        .limit(limit)
+    )
+    return [(int(row_id), int(member_id)) for row_id, member_id in session.execute(query).all()]
+
+
+def cashback_by_id(session: Session, row_id: int) -> CashbackCredit:
+    return session.execute(select(CashbackCredit).where(CashbackCredit.id == row_id)).scalar_one()

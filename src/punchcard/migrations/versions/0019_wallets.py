@@ -1,4 +1,4 @@
-"""money wallets: gift cards, wallet operations, failed code lookups; gift cards' ledger accounts
+"""money wallets: gift cards, wallet operations, failed code lookups, cashback; gift cards' ledger accounts
 
 A gift card's money is on a ledger account of its own, ``gift_card:<id>``, with no member: the CHECK that member
 accounts have a member, and only they, admits it. Its legs are found through a partial index that holds only them,
@@ -114,8 +114,35 @@ def upgrade() -> None:
         "ix_gift_card_lookup_failures_address", "gift_card_lookup_failures", ["program_id", "address", "attempted_at"]
     )
 
+    op.create_table(
+        "cashback_credits",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.String(length=200), nullable=False),
+        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("reversed_minor", sa.Integer(), nullable=False),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("available_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("vested_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_cashback_credits_member_id_members")),
+        sa.ForeignKeyConstraint(["program_id"], ["programs.id"], name=op.f("fk_cashback_credits_program_id_programs")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cashback_credits")),
+        sa.UniqueConstraint("program_id", "order_id", name=op.f("uq_cashback_credits_program_id")),
+    )
+    op.create_index(
+        "ix_cashback_credits_vesting",
+        "cashback_credits",
+        ["program_id", "available_at"],
+        postgresql_where=sa.text("vested_at IS NULL AND available_at IS NOT NULL"),
+        sqlite_where=sa.text("vested_at IS NULL AND available_at IS NOT NULL"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_cashback_credits_vesting", table_name="cashback_credits")
+    op.drop_table("cashback_credits")
     op.drop_table("gift_card_lookup_failures")
     op.drop_table("wallet_operations")
     op.drop_index("ix_gift_cards_last4", table_name="gift_cards")
