@@ -112,6 +112,7 @@ def test_an_unregistered_mechanic_does_nothing(api: ApiClient) -> None:
         "cashback",
         "tiers",
         "affordability",
+        "gift_card_sales",
     ]
 
 

@@ -112,7 +112,12 @@ def _tiers(tiers: Mapping[str, Any]) -> Section:
 def _rate(index: int, rule: Mapping[str, Any]) -> Field | None:
     """The number that says how much a rule gives; the tier multiplier rule has none to edit."""
     then = rule.get("then", {})
-    for key, label in (("points_per_currency_unit", "points per currency unit"), ("points", "points")):
+    named = (
+        ("points_per_currency_unit", "points per currency unit"),
+        ("points", "points"),
+        ("cashback_percent", "% cashback"),
+    )
+    for key, label in named:
         if key in then:
             return Field(f"earning_rules.{index}.then.{key}", f"{item_name(rule)}: {label}", _text(then[key]))
     if then.get("multiply_by", "tier") != "tier":

@@ -19,11 +19,13 @@ ACTIONS = {
     "points_per_currency_unit": "Points per currency unit spent",
     "points": "A fixed number of points",
     "multiply_by": "Multiply the points the other rules give",
+    "cashback_percent": "Cashback: a percentage as store credit",
 }
 """The actions, by their key in the file; ``multiply_by`` takes a number or ``tier`` (the member's tier multiplier)."""
 
 ACTION_MODIFIERS = ("lines", "include_shipping")
-"""The action's keys that refine ``points_per_currency_unit`` rather than being an action of their own."""
+"""The action's keys that refine ``points_per_currency_unit`` (and ``cashback_percent``'s lines) rather than being an
+action of their own."""
 
 TESTS = {"equals": "equals", "one_of": "is one of", "between": "is between"}
 """How an attribute is tested (``between`` is the file's ``min``/``max``)."""
@@ -102,11 +104,11 @@ def form(tier_codes: list[str], *, new: bool, event_types: list[str], plan_codes
         "What it gives",
         (
             Input("then.kind", "Gives", "choice", tuple(ACTIONS)),
-            Input("then.amount", "How many", hint="Points, a rate, or a factor (“tier” for the tier's)."),
+            Input("then.amount", "How many", hint="Points, a rate, a factor (“tier” for the tier's), or a percentage."),
             *_lines("then.lines"),
             Input("then.include_shipping", "Shipping earns too", "flag"),
         ),
-        "Categories and SKUs choose the lines a rate counts; empty means every line.",
+        "Categories and SKUs choose the lines a rate or a cashback counts; empty means every line.",
     )
     limits = Group(
         "Limits",
@@ -214,6 +216,8 @@ def gives(rule: Mapping[str, Any]) -> str:
         return f"{then['points_per_currency_unit']} per currency unit"
     if "points" in then:
         return f"{then['points']} points"
+    if "cashback_percent" in then:
+        return f"{then['cashback_percent']}% cashback"
     factor = then.get("multiply_by")
     return "× the tier's multiplier" if factor == "tier" else f"× {factor}"
 

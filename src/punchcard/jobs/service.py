@@ -35,6 +35,7 @@ from punchcard.reminder import service as reminders
 from punchcard.survey import service as surveys
 from punchcard.tier import service as tiers
 from punchcard.wallet import cashback
+from punchcard.wallet import sales as gift_card_sales
 from punchcard.wallet import service as gift_cards
 
 T = TypeVar("T")
@@ -57,6 +58,8 @@ class Report:
     """Memberships that ended or lapsed by time, or got their monthly reward."""
     gift_cards_expired: int = 0
     """Gift cards whose remainder was written off to breakage at their expiry."""
+    gift_cards_sold: int = 0
+    """Sales of gift-card skus whose return window closed, their cards issued."""
     cashback_vested: int = 0
     """Orders whose cashback left the return window and became spendable."""
     programs: list[str] = field(default_factory=list)
@@ -172,6 +175,8 @@ def run(
         started = time.monotonic()
         expire = partial(gift_cards.expire_due, terms=version.wallet_terms, at=at, now=now, limit=batch_size)
         report.gift_cards_expired += _drain(engine, expire, 1)
+        sell = partial(gift_card_sales.issue_due, terms=version.wallet_terms, at=at, now=now, limit=batch_size)
+        report.gift_cards_sold += _drain(engine, sell, 1)
         report.timed("gift_cards", started)
         started = time.monotonic()
         vest = partial(cashback.vest_due, terms=version.wallet_terms, at=at, now=now, limit=batch_size)

@@ -30,6 +30,8 @@ from punchcard.membership import service as memberships
 from punchcard.membership.domain import BillingPeriod, Status
 from punchcard.program.domain import Program, SurveyKind
 from punchcard.survey import service as surveys
+from punchcard.wallet import sales as gift_card_sales
+from punchcard.wallet.domain import grouped
 
 
 def _moment(value: object) -> datetime:
@@ -68,6 +70,11 @@ def still_true(session: Session, mail: MemberMail, member: Member, program: Prog
             return "the survey has closed"
     elif kind in MEMBERSHIP:
         return _membership_changed(session, kind, member)
+    elif (
+        kind is MailKind.GIFT_CARD_SOLD
+        and gift_card_sales.delivery_code(session, mail.program_id, int(facts["card_id"])) is None
+    ):
+        return "the gift card's code was delivered already"
     return None
 
 
@@ -106,7 +113,7 @@ def values(
     if "points" in facts:
         found["points"] = ui.n("points", int(facts["points"]))
     for key in ("expires_at", "coupon_expires_at", "grace_until"):  # expiries fall at a local midnight
-        if key in facts:
+        if facts.get(key):
             found["date"] = ui.date(last_usable_day(_moment(facts[key]), zone))
     tier_code = facts.get("tier") or facts.get("to_tier")
     if tier_code and program.tiers is not None:
@@ -129,6 +136,11 @@ def values(
     kind = MailKind(mail.kind)
     if kind in MEMBERSHIP:
         found |= _membership(session, kind, facts, member, program, ui)
+    if kind is MailKind.GIFT_CARD_SOLD:
+        found["amount"] = ui.money(
+            from_minor(int(facts["amount_minor"]), str(facts["currency"])), str(facts["currency"])
+        )
+        found["code"] = grouped(gift_card_sales.delivery_code(session, mail.program_id, int(facts["card_id"])) or "")
     return found
 
 

@@ -27,6 +27,7 @@ class MailKind(StrEnum):
     MEMBERSHIP_STARTED = "membership_started"
     MEMBERSHIP_PAYMENT_FAILED = "membership_payment_failed"
     MEMBERSHIP_ENDED = "membership_ended"
+    GIFT_CARD_SOLD = "gift_card_sold"
 
 
 FOR_EVENT = {
@@ -44,18 +45,19 @@ FOR_EVENT = {
     "membership.started": MailKind.MEMBERSHIP_STARTED,
     "membership.payment_failed": MailKind.MEMBERSHIP_PAYMENT_FAILED,
     "membership.ended": MailKind.MEMBERSHIP_ENDED,
+    "gift_card.issued": MailKind.GIFT_CARD_SOLD,
 }
 """The domain event each mail answers."""
 
 MEMBERSHIP = frozenset({MailKind.MEMBERSHIP_STARTED, MailKind.MEMBERSHIP_PAYMENT_FAILED, MailKind.MEMBERSHIP_ENDED})
 """The mails about the member's paid membership."""
 
-TRANSACTIONAL = frozenset({MailKind.COUPON_ISSUED, *MEMBERSHIP})
-"""Mails about something the member did and needs to know: their coupon, and the paid membership they took (its
+TRANSACTIONAL = frozenset({MailKind.COUPON_ISSUED, *MEMBERSHIP, MailKind.GIFT_CARD_SOLD})
+"""Mails about something the member did and needs to know: their coupon, the paid membership they took (its
 start, a payment that failed, its end), which is a service they pay for, told as any subscription's seller tells
-it. They are sent to every member with an address, at any hour, outside the weekly cap and without an unsubscribe
-link. Every other mail is marketing, sent only with the member's marketing consent, counted by the cap, kept out of
-the quiet hours, and carries a one-click unsubscribe."""
+it, and the code of a gift card they bought. They are sent to every member with an address, at any hour, outside
+the weekly cap and without an unsubscribe link. Every other mail is marketing, sent only with the member's
+marketing consent, counted by the cap, kept out of the quiet hours, and carries a one-click unsubscribe."""
 
 COMMON = ("greeting", "name", "program", "portal_url", "balance")
 PLACEHOLDERS: dict[MailKind, tuple[str, ...]] = {
@@ -73,12 +75,16 @@ PLACEHOLDERS: dict[MailKind, tuple[str, ...]] = {
     MailKind.MEMBERSHIP_STARTED: (*COMMON, "plan", "date", "price", "trial"),
     MailKind.MEMBERSHIP_PAYMENT_FAILED: (*COMMON, "plan", "date"),
     MailKind.MEMBERSHIP_ENDED: (*COMMON, "plan", "date", "lapsed"),
+    MailKind.GIFT_CARD_SOLD: (*COMMON, "amount", "code", "date"),
 }
 """What each mail's subject and body may name (``{{ points }}``); every value is already written in the member's
 language (``40 points``, ``40 punkti``, ``4,99 € kuus``), so a template never formats or counts. Two are switches
 for choosing words, not words: ``trial`` (the membership began in the plan's free trial) and ``lapsed`` (it ended
 because no payment came, not as the member asked) are ``yes`` or empty, for ``{% if trial %}…{% else %}…{% endif %}``.
 """
+
+EMAIL_ONLY = frozenset({MailKind.GIFT_CARD_SOLD})
+"""Mails that carry a secret (a gift card's code), which a notification would show on a locked phone's screen."""
 
 FLAG = "yes"
 """The value of a switch that is on (``trial``, ``lapsed``); one that is off is empty."""

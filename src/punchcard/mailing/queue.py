@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.mailing import repository
 from punchcard.mailing.channels import Channel
-from punchcard.mailing.domain import FOR_EVENT, STALE_AFTER, TRANSACTIONAL, MailKind, Status, digest_due
+from punchcard.mailing.domain import EMAIL_ONLY, FOR_EVENT, STALE_AFTER, TRANSACTIONAL, MailKind, Status, digest_due
 from punchcard.mailing.models import MemberMail
 from punchcard.member import service as members
 from punchcard.outbox.domain import Message
@@ -51,7 +51,7 @@ def queue(session: Session, message: Message, now: datetime, with_devices: Colle
         return []
     if not repository.enabled(session, message.program_id, kind):
         return []
-    reachable = {Channel.EMAIL: bool(member.email), Channel.PUSH: member.id in with_devices}
+    reachable = {Channel.EMAIL: bool(member.email), Channel.PUSH: member.id in with_devices and kind not in EMAIL_ONLY}
     return [_queue(session, message, member.id, kind, channel, now) for channel in Channel if reachable[channel]]
 
 

@@ -37,6 +37,7 @@ from punchcard.program import service as programs
 from punchcard.program.domain import Program, SurveyKind
 from punchcard.push import service as push
 from punchcard.push.domain import Notification, Verdict, host_of, outcome
+from punchcard.wallet import sales as gift_card_sales
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,8 @@ class MailSender:
                 return False
             mail.status, mail.sent_at, mail.locked_until = Status.SENT.value, now, None
             mail.to_address, mail.subject, mail.language = outgoing.to, outgoing.subject, outgoing.language
+            if mail.kind == MailKind.GIFT_CARD_SOLD:  # the code has reached the buyer: it is kept no longer
+                gift_card_sales.delivered(session, mail.program_id, int(mail.facts["card_id"]))
             mail.attempts, mail.reason = mail.attempts + 1, ""
             session.commit()
             return True

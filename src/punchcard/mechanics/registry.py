@@ -9,6 +9,7 @@ from punchcard.mechanics.base import Registry
 from punchcard.mechanics.cashback import CashbackMechanic
 from punchcard.mechanics.challenges import Challenges
 from punchcard.mechanics.earning import Earning
+from punchcard.mechanics.gift_card_sales import GiftCardSales
 from punchcard.mechanics.memberships import Memberships
 from punchcard.mechanics.referrals import ReferralMechanic
 from punchcard.mechanics.tiers import Tiers
@@ -25,3 +26,5 @@ MECHANICS.add(Challenges(), before="tiers", live_only=True)
 MECHANICS.add(Memberships(), before="earning", live_only=True)
 # After earning, whose evaluation carries the cashback rules' grants; live only: imported orders pay no cashback.
 MECHANICS.add(CashbackMechanic(), before="tiers", live_only=True)
+# Last among the live ones: a gift card a purchase sells changes nothing the others decide.
+MECHANICS.add(GiftCardSales(), live_only=True)

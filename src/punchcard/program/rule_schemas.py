@@ -109,6 +109,8 @@ class Action(Strict):
         given = [self.points, self.points_per_currency_unit, self.multiply_by, self.cashback_percent]
         if sum(value is not None for value in given) != 1:
             raise ValueError("give exactly one of: points, points_per_currency_unit, multiply_by, cashback_percent")
+        if self.cashback_percent is not None and self.include_shipping:
+            raise ValueError("cashback is a share of the lines; shipping is never part of it")
         return self
 
     def to_domain(self) -> rules.Action:

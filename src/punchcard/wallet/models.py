@@ -44,6 +44,9 @@ class GiftCard(Base):
     """``<order>/<line>/<n>`` for a card sold as a product: one card per unit sold, whatever retries."""
     recipient_email: Mapped[str | None] = mapped_column(String(320))
     message: Mapped[str | None] = mapped_column(String(1000))
+    delivery_code: Mapped[str | None] = mapped_column(String(16))
+    """A sold card's code until the mail that delivers it to the buyer is sent (``wallet.sales``): the one place a
+    code is kept in clear, and only for that long."""
 
 
 class WalletOperation(Base):
@@ -113,3 +116,32 @@ class CashbackCredit(Base):
     """When it leaves the return window; none: it was spendable at once."""
     vested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class GiftCardSale(Base):
+    """A purchase line of a gift-card sku: the cards it sells are issued when the order's return window has closed,
+    less those refunded before then. Changed under the member's row lock (the event path; the jobs take it)."""
+
+    __tablename__ = "gift_card_sales"
+    __table_args__ = (
+        UniqueConstraint("program_id", "order_id", "sku"),
+        Index(
+            "ix_gift_card_sales_due",
+            "program_id",
+            "due_at",
+            postgresql_where=text("issued_at IS NULL"),
+            sqlite_where=text("issued_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    order_id: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    refunded: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    """Each card's amount, as the program's product said when it was bought."""
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from punchcard.wallet.models import CashbackCredit, GiftCard, LookupFailure, WalletOperation
+from punchcard.wallet.models import CashbackCredit, GiftCard, GiftCardSale, LookupFailure, WalletOperation
 
 
 def card_by_hash(session: Session, program_id: int, code_hash: str, *, lock: bool) -> GiftCard | None:
@@ -119,3 +119,33 @@ def cashback_vesting(session: Session, program_id: int, at: datetime, limit: int
 
 def cashback_by_id(session: Session, row_id: int) -> CashbackCredit:
     return session.execute(select(CashbackCredit).where(CashbackCredit.id == row_id)).scalar_one()
+
+
+def sales_of(session: Session, program_id: int, order_id: str) -> Sequence[GiftCardSale]:
+    query = select(GiftCardSale).where(GiftCardSale.program_id == program_id, GiftCardSale.order_id == order_id)
+    return session.execute(query).scalars().all()
+
+
+def add_sale(session: Session, **fields: Any) -> None:
+    session.add(GiftCardSale(**fields))
+    session.flush()
+
+
+def sales_due(session: Session, program_id: int, at: datetime, limit: int) -> list[tuple[int, int]]:
+    """(id, member id) of sales whose cards are due by ``at`` and not yet issued."""
+    query = (
+        select(GiftCardSale.id, GiftCardSale.member_id)
+        .where(GiftCardSale.program_id == program_id, GiftCardSale.issued_at.is_(None), GiftCardSale.due_at <= at)
+        .order_by(GiftCardSale.due_at, GiftCardSale.id)
+        .limit(limit)
+    )
+    return [(int(row_id), int(member_id)) for row_id, member_id in session.execute(query).all()]
+
+
+def sale_by_id(session: Session, row_id: int) -> GiftCardSale:
+    return session.execute(select(GiftCardSale).where(GiftCardSale.id == row_id)).scalar_one()
+
+
+def cards_of_member(session: Session, program_id: int, member_id: int) -> Sequence[GiftCard]:
+    query = select(GiftCard).where(GiftCard.program_id == program_id, GiftCard.member_id == member_id)
+    return session.execute(query.order_by(GiftCard.id.desc())).scalars().all()

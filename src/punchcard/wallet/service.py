@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,7 @@ from punchcard.wallet.models import GiftCard
 from punchcard.wallet.operations import Asked, Outcome, remember, replayed
 
 log = logging.getLogger(__name__)
+E = TypeVar("E", bound=GiftCardEvent)
 
 
 class CurrencyMismatch(Unprocessable):
@@ -96,7 +97,7 @@ def _posting(
     return MoneyPosting(terms.program_id, terms.version, card.currency, occurred_at, now, operation, order_id)
 
 
-def _event(kind: type[GiftCardEvent], card: GiftCard, now: datetime, **facts: Any) -> GiftCardEvent:
+def _event(kind: type[E], card: GiftCard, now: datetime, **facts: Any) -> E:
     return kind(
         program_id=card.program_id,
         member_id=card.member_id,
@@ -124,8 +125,9 @@ class Issue:
     source: str = "api"
 
 
-def issue(session: Session, terms: Terms, issue: Issue, now: datetime) -> tuple[GiftCard, str]:
-    """A new card with ``issue.amount_minor`` on it, and its code (shown once, stored only hashed)."""
+def issue(session: Session, terms: Terms, issue: Issue, now: datetime) -> tuple[GiftCard, str, GiftCardIssued]:
+    """A new card with ``issue.amount_minor`` on it, its code (shown once, stored only hashed) and its event, for the
+    caller to publish (the event path publishes a mechanic's events itself)."""
     if issue.currency != terms.currency:
         raise CurrencyMismatch(
             f"gift cards of this program are in {terms.currency}",
@@ -163,15 +165,15 @@ def issue(session: Session, terms: Terms, issue: Issue, now: datetime) -> tuple[
         order_id=issue.order_id,
         source=issue.source,
     )
-    outbox.publish(session, [event], now)
-    return card, code
+    return card, code, event
 
 
 def issue_once(session: Session, terms: Terms, asked: Asked, spec: Issue, now: datetime) -> Outcome:
     """``issue`` exactly once per ``Idempotency-Key``: a retry gets the same card and code."""
     if (found := replayed(session, terms.program_id, asked)) is not None:
         return found
-    card, code = issue(session, terms, spec, now)
+    card, code, event = issue(session, terms, spec, now)
+    outbox.publish(session, [event], now)
     body = {**view(card, Card(spec.amount_minor, card.expires_at, False), now), "code": grouped(code)}
     return remember(session, terms.program_id, asked, Outcome(201, body), now, code=code)
 

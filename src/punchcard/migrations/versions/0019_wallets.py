@@ -1,4 +1,4 @@
-"""money wallets: gift cards, wallet operations, failed code lookups, cashback; gift cards' ledger accounts
+"""money wallets: gift cards, their sales, wallet operations, failed code lookups, cashback; gift cards' ledger accounts
 
 A gift card's money is on a ledger account of its own, ``gift_card:<id>``, with no member: the CHECK that member
 accounts have a member, and only they, admits it. Its legs are found through a partial index that holds only them,
@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("sale_ref", sa.String(length=300), nullable=True),
         sa.Column("recipient_email", sa.String(length=320), nullable=True),
         sa.Column("message", sa.String(length=1000), nullable=True),
+        sa.Column("delivery_code", sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_gift_cards_member_id_members")),
         sa.ForeignKeyConstraint(["program_id"], ["programs.id"], name=op.f("fk_gift_cards_program_id_programs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gift_cards")),
@@ -139,8 +140,35 @@ def upgrade() -> None:
         sqlite_where=sa.text("vested_at IS NULL AND available_at IS NOT NULL"),
     )
 
+    op.create_table(
+        "gift_card_sales",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.String(length=200), nullable=False),
+        sa.Column("sku", sa.String(length=200), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("refunded", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_gift_card_sales_member_id_members")),
+        sa.ForeignKeyConstraint(["program_id"], ["programs.id"], name=op.f("fk_gift_card_sales_program_id_programs")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_gift_card_sales")),
+        sa.UniqueConstraint("program_id", "order_id", "sku", name=op.f("uq_gift_card_sales_program_id")),
+    )
+    op.create_index(
+        "ix_gift_card_sales_due",
+        "gift_card_sales",
+        ["program_id", "due_at"],
+        postgresql_where=sa.text("issued_at IS NULL"),
+        sqlite_where=sa.text("issued_at IS NULL"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_gift_card_sales_due", table_name="gift_card_sales")
+    op.drop_table("gift_card_sales")
     op.drop_index("ix_cashback_credits_vesting", table_name="cashback_credits")
     op.drop_table("cashback_credits")
     op.drop_table("gift_card_lookup_failures")
