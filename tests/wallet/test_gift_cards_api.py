@@ -286,3 +286,23 @@ def test_a_card_of_one_program_is_unknown_to_another(api: ApiClient, make_progra
     error_of(other.get(f"/api/v1/gift-cards/{code}"), 404, "gift_card_not_found")
     error_of(move(other, code, "redemptions", "1.00", "order-1", "pay-1"), 404, "gift_card_not_found")
     assert balance(api, code) == "25.00"
+
+
+def test_verify_names_a_card_taken_below_zero_behind_the_services_back(api: ApiClient, engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from punchcard.ledger import money
+    from punchcard.ledger.domain import EntryKind, gift_card_account
+    from punchcard.ledger.posting import MoneyPosting
+
+    card = issue(api, "5.00")
+    moment = datetime(2026, 11, 25, tzinfo=UTC)
+    with Session(engine) as session:
+        posting = MoneyPosting(api.program_id, 1, "EUR", moment, moment, "test")
+        money.post(session, posting, gift_card_account(card["id"]), EntryKind.SPEND, -700)  # balanced, but below zero
+        problems = verify(session, api.program_id).problems
+        session.rollback()
+
+    assert [(problem.check, problem.detail) for problem in problems] == [
+        ("money_not_negative", f"gift_card:{card['id']} holds -200 EUR")
+    ]

@@ -1,6 +1,6 @@
 """Proving the ledger adds up: every transfer sums to zero per asset, every lot equals the entries that explain it,
-and every member account's stored totals (``ledger_accounts``, what balances are read from) equal its entries and
-lots. ``punchcard ledger verify`` runs it; the tests run it after every sequence of operations.
+every member account's stored totals (``ledger_accounts``, what balances are read from) equal its entries and
+lots, and no money (a gift card, store credit) is below zero. ``punchcard ledger verify`` runs it; the tests run it after every sequence of operations.
 """
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, exists, func, select, true
+from sqlalchemy import and_, case, exists, func, select, text, true
 from sqlalchemy.orm import Session
 
-from punchcard.ledger.domain import Account
-from punchcard.ledger.models import LedgerAccount, LedgerEntry, Lot
+from punchcard.ledger.domain import Account, MoneyAccount
+from punchcard.ledger.models import CARD_LEGS, LedgerAccount, LedgerEntry, Lot
 
 SPENDABLE = (Account.POINTS.value, Account.PENDING_POINTS.value)
 
@@ -89,8 +89,31 @@ def verify(session: Session, program_id: int | None = None, limit: int = 20) -> 
         for lot_id, member_id, remaining, is_pending, total, in_pending in wrong
     ]
     problems += _accounts(session, program_id, limit)
+    problems += _money(session, program_id, limit)
     checked = int(session.execute(select(func.count()).select_from(Lot).where(lots)).scalar_one())
     return Report(transfers, checked, problems)
+
+
+def _money(session: Session, program_id: int | None, limit: int) -> list[Problem]:
+    """Money never goes below zero: no gift card's account, and no member's store credit (spendable or pending)."""
+    entries = LedgerEntry.program_id == program_id if program_id is not None else true()
+    cards = session.execute(
+        select(LedgerEntry.account, LedgerEntry.asset, func.sum(LedgerEntry.amount))
+        .where(entries, text(CARD_LEGS))
+        .group_by(LedgerEntry.account, LedgerEntry.asset)
+        .having(func.sum(LedgerEntry.amount) < 0)
+        .limit(limit)
+    ).all()
+    accounts = LedgerAccount.program_id == program_id if program_id is not None else true()
+    credit = session.execute(
+        select(LedgerAccount.member_id, LedgerAccount.account, LedgerAccount.balance)
+        .where(accounts, LedgerAccount.account.in_([money.value for money in MoneyAccount]), LedgerAccount.balance < 0)
+        .limit(limit)
+    ).all()
+    return [Problem("money_not_negative", f"{account} holds {total} {asset}") for account, asset, total in cards] + [
+        Problem("money_not_negative", f"{name} of member {member_id} holds {balance}")
+        for member_id, name, balance in credit
+    ]
 
 
 def _accounts(session: Session, program_id: int | None, limit: int) -> list[Problem]:
