@@ -23,9 +23,11 @@ from punchcard.demo import sample, setup
 from punchcard.event.models import Event, Order
 from punchcard.kit.db import get_engine
 from punchcard.kit.settings import Settings
+from punchcard.ledger import money
 from punchcard.ledger import repository as ledger_queries
 from punchcard.ledger.domain import Account, EntryKind
 from punchcard.ledger.models import LedgerEntry, Lot
+from punchcard.ledger.verify import verify
 from punchcard.mailing.models import MemberMail
 from punchcard.member.models import Member
 from punchcard.membership.models import MembershipChange, MembershipRow
@@ -35,6 +37,7 @@ from punchcard.referral.models import Referral
 from punchcard.reward.models import Redemption
 from punchcard.survey.models import SurveyInvitation
 from punchcard.tier.models import TierChange
+from punchcard.wallet.models import GiftCard
 
 NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
 ANCHOR = datetime(2026, 3, 14, tzinfo=UTC)
@@ -215,6 +218,23 @@ def test_the_year_has_bean_club_members_in_every_state_and_anna_among_them(built
     assert (hers.plan, hers.period, hers.status) == ("bean-club", "year", "active")
     bonus = _count(engine, select(func.count()).where(LedgerEntry.rule_code == "plan:bean-club"))
     assert bonus > 0  # members of the club earned twice
+
+
+def test_the_year_has_gift_cards_sold_gold_cashback_on_merch_and_store_credit_for_anna(built: Built) -> None:
+    engine = built.engine
+    with Session(engine) as session:
+        sold = session.execute(select(GiftCard.amount_minor).where(GiftCard.source == "sale")).scalars().all()
+        cashback = session.execute(
+            select(func.count()).where(
+                LedgerEntry.kind == "earn", LedgerEntry.account.in_(["store_credit", "pending_store_credit"])
+            )
+        ).scalar_one()
+        anna = session.execute(select(Member).where(Member.external_id == "demo-anna")).scalar_one()
+        hers = money.credit(session, anna.id)
+        assert verify(session).is_balanced
+    assert set(sold) == {2500, 5000}  # GIFT-25 and GIFT-50, a card per unit sold
+    assert cashback > 0  # gold members bought merch
+    assert hers.available >= 500  # the shop's goodwill for a late delivery
 
 
 def test_every_balance_is_what_its_entries_add_up_to_and_no_lot_is_negative(built: Built) -> None:

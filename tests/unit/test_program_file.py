@@ -54,7 +54,14 @@ def test_the_demo_program_file_parses_into_the_documented_program() -> None:
     assert program.points == PointsPolicy(expire_after_months=12, pending_days=0, return_policy=ReturnPolicy.UNLIMITED)
 
     rules = {rule.code: rule for rule in program.rules}
-    assert list(rules) == ["coffee-beans", "everything-else", "tier-multiplier", "welcome", "review"]
+    assert list(rules) == [
+        "coffee-beans",
+        "everything-else",
+        "tier-multiplier",
+        "gold-merch-cashback",
+        "welcome",
+        "review",
+    ]
     assert rules["coffee-beans"].action == AwardPerCurrencyUnit(
         Decimal(2), LineFilter(categories=frozenset({"coffee-beans"}))
     )
@@ -213,6 +220,17 @@ code = "tier-multiplier"
 name = { en = "Tier bonus", et = "Taseme boonus", fi = "Tasobonus", sv = "Nivåbonus", ru = "Бонус уровня" }
 when = "purchase"
 then = { multiply_by = "tier" }
+
+[[earning_rules]]
+code = "gold-merch-cashback"
+name.en = "2% back on merch for Gold"
+name.et = "Kuldliikmetele 2% tagasi kaupadelt"
+name.fi = "Kultajäsenille 2 % takaisin tuotteista"
+name.sv = "2 % tillbaka på produkter för Guld"
+name.ru = "2% кешбэка на товары для уровня «Золото»"
+when = "purchase"
+if = { tier = ["gold"] }
+then = { cashback_percent = 2, lines = { categories = ["merch"] } }
 
 [[earning_rules]]
 code = "welcome"
@@ -383,6 +401,14 @@ prices = { month = "4.99", year = "49.00" }
 trial_days = 14
 grace_days = 7
 perks = { earn_multiplier = 2, free_shipping = true, percent_off = { percent = 10, categories = ["coffee-beans"] } }
+
+[gift_cards]
+expire_after_months = 36
+minimum_validity_months = 12
+products = [{ sku = "GIFT-25", amount = "25.00" }, { sku = "GIFT-50", amount = "50.00" }]
+
+[store_credit]
+conversion = { points = 100, amount = "1.00", minimum_points = 500 }
 """
 
 
@@ -462,7 +488,7 @@ def test_toml_works_too_and_says_the_same_as_yaml() -> None:
             id="reward min_tier unknown",
         ),
         pytest.param(
-            lambda d: d.pop("tiers"),
+            lambda d: (d.pop("tiers"), d["earning_rules"].pop(3)),
             "rewards",
             "min_tier 'silver' is not one of the tiers",
             id="reward min_tier without tiers",
@@ -814,3 +840,17 @@ def test_an_invalid_challenge_badge_or_streak_names_the_field(change: Change, fi
         parse_text(demo_with(with_games(change)), "yaml")
     assert [detail["field"] for detail in raised.value.details] == [field]
     assert message_part in raised.value.details[0]["message"]
+
+
+def test_the_demo_program_sells_gift_cards_pays_gold_cashback_on_merch_and_converts_points() -> None:
+    from punchcard.rules.domain import TierIn
+    from punchcard.wallet.domain import Cashback, Conversion, GiftCardProduct
+
+    program = parse_text(DEMO_TEXT, "yaml").to_domain()
+
+    assert program.gift_cards.products == (GiftCardProduct("GIFT-25", 2500), GiftCardProduct("GIFT-50", 5000))
+    assert (program.gift_cards.expire_after_months, program.gift_cards.minimum_validity_months) == (36, 12)
+    [cashback] = program.cashback_rules
+    assert cashback.action == Cashback(Decimal(2), LineFilter(categories=frozenset({"merch"})))
+    assert cashback.conditions == (TierIn(frozenset({"gold"})),)
+    assert program.conversion == Conversion(100, 100, 500)

@@ -77,7 +77,7 @@ EQUIPMENT = _products(
     ("SCALE-TIMER", "49.00"),
     ("GRINDER-HAND", "89.00"),
 )
-GIFT_CARDS = _products("gift-cards", ("GIFT-CARD-25", "25.00"), ("GIFT-CARD-50", "50.00"))
+GIFT_CARDS = _products("gift-cards", ("GIFT-25", "25.00"), ("GIFT-50", "50.00"))
 FREE_DRINK = Product(FREE_DRINK_SKU, "drinks", FREE_DRINK_PRICE)
 
 

@@ -62,6 +62,8 @@ from punchcard.rules.domain import Line
 from punchcard.staff import service as staff
 from punchcard.staff.domain import Role
 from punchcard.survey import service as surveys
+from punchcard.wallet import credit
+from punchcard.wallet.operations import Asked
 from punchcard.webhook import service as webhooks
 
 PROGRAM_FILE = Path(__file__).resolve().parents[3] / "examples" / "demo" / "program.yaml"
@@ -138,6 +140,9 @@ def build(
         f"({time.monotonic() - clock:.1f} s)"
     )
 
+    with unit_of_work(engine) as session:
+        _goodwill(session, program_id, now)
+
     # The history goes to the outbox's consumers now (the activity log; mail only for the last days' events), so that
     # a webhook subscribed afterwards hears what happens from now on, not a year at once.
     Dispatcher(session_factory(engine), consumers(Settings(database_url=url)), FixedClock(now)).drain()
@@ -158,6 +163,19 @@ def build(
         staff_email=DEMO_STAFF_EMAIL,
         staff_password=DEMO_STAFF_PASSWORD,
     )
+
+
+GOODWILL = 500
+"""The store credit the shop gave the sample member for a late delivery (minor units), so the portal's wallet shows
+money as well as points."""
+
+
+def _goodwill(session: Session, program_id: int, now: datetime) -> None:
+    version = programs.current(session, program_id)
+    member = member_service.get(session, program_id, sample.SAMPLE_MEMBER)
+    movement = credit.Movement(GOODWILL, reason="Sorry about the late delivery")
+    asked = Asked.of("store_credit.grant", "demo-goodwill", {"member": member.external_id, "amount": GOODWILL})
+    credit.grant(session, version.wallet_terms, member, asked, movement, now - timedelta(days=3))
 
 
 def subscribe_receiver(url: str, slug: str, receiver_url: str) -> str:
