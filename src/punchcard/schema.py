@@ -1,6 +1,7 @@
 """Imports every feature's tables so ``Base.metadata`` describes the whole database (for Alembic)."""
 
 from punchcard.auth import models as auth_models
+from punchcard.cause import models as cause_models
 from punchcard.celebration import models as celebration_models
 from punchcard.challenge import models as challenge_models
 from punchcard.coupon import models as coupon_models
@@ -28,6 +29,7 @@ from punchcard.webhook import models as webhook_models
 metadata = Base.metadata
 FEATURE_MODELS = (
     auth_models,
+    cause_models,
     celebration_models,
     challenge_models,
     coupon_models,

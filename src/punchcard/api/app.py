@@ -14,6 +14,7 @@ from punchcard import __version__
 from punchcard.admin.routes import router as admin
 from punchcard.api import errors
 from punchcard.api.limits import BodyLimit, KeyFirst
+from punchcard.cause.endpoints import router as causes
 from punchcard.challenge.endpoints import router as challenges
 from punchcard.consumers import consumers
 from punchcard.coupon.endpoints import router as coupons
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers,
         memberships,
         wallets,
+        causes,
     )
     for router in features:
         app.include_router(router, dependencies=[Depends(require_json)])

@@ -80,6 +80,8 @@ class ProgramAccount(StrEnum):
     """The other side of staff corrections, both ways."""
     REVERSAL = "program:reversal"
     """Where points and tier credits taken back by refunds go."""
+    DONATIONS = "program:donations"
+    """Where points given to causes go: the shop owes the causes their value (``cause.service.settlement``)."""
     CONVERSION = "program:conversion"
     """Where points converted to store credit go, and where that credit comes from: in points and in money, each
     side of a conversion balancing on its own asset."""
@@ -96,6 +98,7 @@ class EntryKind(StrEnum):
     ISSUE = "issue"  # money put on a gift card or a member's store credit (sold, granted, refunded into)
     REFUND = "refund"  # money paid back onto the card or credit it was spent from
     CONVERT = "convert"  # points exchanged for store credit
+    DONATE = "donate"  # points given to a cause
 
 
 COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
@@ -107,6 +110,7 @@ COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
     EntryKind.ISSUE: ProgramAccount.ISSUANCE,
     EntryKind.REFUND: ProgramAccount.REDEMPTION,
     EntryKind.CONVERT: ProgramAccount.CONVERSION,
+    EntryKind.DONATE: ProgramAccount.DONATIONS,
     EntryKind.VEST: None,  # pending_points to points: the member's own accounts balance
     EntryKind.REPAY_DEBT: None,  # lots to the debt line: the member's own account balances
 }

@@ -1,6 +1,7 @@
 """Proving the ledger adds up: every transfer sums to zero per asset, every lot equals the entries that explain it,
 every member account's stored totals (``ledger_accounts``, what balances are read from) equal its entries and
-lots, and no money (a gift card, store credit) is below zero. ``punchcard ledger verify`` runs it; the tests run it after every sequence of operations.
+lots, and no money (a gift card, store credit) is below zero. ``punchcard ledger verify`` runs it; the tests run it
+after every sequence of operations.
 """
 
 from __future__ import annotations

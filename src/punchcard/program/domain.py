@@ -10,6 +10,8 @@ from enum import StrEnum
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from punchcard.cause.domain import Cause
+from punchcard.cause.domain import Terms as CauseTerms
 from punchcard.celebration.domain import Gift
 from punchcard.challenge.domain import Badge, Challenge, Streak
 from punchcard.i18n.catalogue import matching
@@ -89,6 +91,7 @@ class Program:
     gift_cards: GiftCardPolicy = field(default_factory=GiftCardPolicy)
     conversion: Conversion | None = None
     """The rate at which members may convert points to store credit; ``None``: they may not."""
+    causes: tuple[Cause, ...] = ()
     challenges: tuple[Challenge, ...] = ()
     badges: tuple[Badge, ...] = ()
     streaks: tuple[Streak, ...] = ()
@@ -122,8 +125,9 @@ class Program:
                 found.append((f"survey {survey.code}: question", survey.question))
             if survey.follow_up is not None and survey.follow_up.default:
                 found.append((f"survey {survey.code}: follow-up", survey.follow_up))
-        named: tuple[tuple[str, Sequence[Challenge | Badge | Streak | Offer | Plan]], ...] = (
+        named: tuple[tuple[str, Sequence[Challenge | Badge | Streak | Offer | Plan | Cause]], ...] = (
             ("membership plan", self.plans),
+            ("cause", self.causes),
             ("challenge", self.challenges),
             ("badge", self.badges),
             ("streak", self.streaks),
@@ -197,6 +201,12 @@ class ProgramVersion:
     program_id: int
     version: int
     program: Program
+
+    @property
+    def cause_terms(self) -> CauseTerms:
+        """What donating to causes needs of this version (``punchcard.cause``)."""
+        program = self.program
+        return CauseTerms(self.program_id, self.version, program.currency, program.zone, program.causes)
 
     @property
     def wallet_terms(self) -> WalletTerms:

@@ -30,6 +30,7 @@ from punchcard.i18n.text import Text
 from punchcard.kit.money import exponent
 from punchcard.ledger.domain import PointsPolicy, ReturnPolicy
 from punchcard.offer.domain import gated
+from punchcard.program.cause_schemas import CauseSpec, check_causes
 from punchcard.program.celebration_schemas import AnniversarySpec, BirthdaySpec
 from punchcard.program.challenge_schemas import BadgeSpec, ChallengeSpec, StreakSpec, check_prizes
 from punchcard.program.domain import Email, Program, Survey, SurveyKind
@@ -293,6 +294,7 @@ class ProgramFile(Strict):
     membership_plans: list[PlanSpec] = []
     gift_cards: GiftCardsSpec = GiftCardsSpec()
     store_credit: StoreCreditSpec = StoreCreditSpec()
+    causes: list[CauseSpec] = []
     badges: list[BadgeSpec] = []
     challenges: list[ChallengeSpec] = []
     streaks: list[StreakSpec] = []
@@ -368,6 +370,12 @@ class ProgramFile(Strict):
         check_plans(plans, _reward_codes(info))
         return plans
 
+    @field_validator("causes")
+    @classmethod
+    def _causes_unique(cls, causes: list[CauseSpec]) -> list[CauseSpec]:
+        check_causes(causes)
+        return causes
+
     @field_validator("badges")
     @classmethod
     def _badges_unique(cls, badges: list[BadgeSpec]) -> list[BadgeSpec]:
@@ -442,6 +450,7 @@ class ProgramFile(Strict):
             plan_rules=tuple(rule for plan in self.membership_plans if (rule := plan.bonus_rule(language))),
             gift_cards=self.gift_cards.to_domain(self.currency),
             conversion=self.store_credit.conversion_of(self.currency),
+            causes=tuple(cause.to_domain(self.currency, language) for cause in self.causes),
             challenges=tuple(challenge.to_domain(self.currency, language) for challenge in self.challenges),
             badges=tuple(badge.to_domain(language) for badge in self.badges),
             streaks=tuple(streak.to_domain(self.currency, language) for streak in self.streaks),

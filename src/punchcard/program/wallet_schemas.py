@@ -17,7 +17,7 @@ Amount = Annotated[Decimal, Field(gt=0, le=1_000_000, allow_inf_nan=False)]
 Months = Annotated[int, Field(ge=1, le=1200)]
 
 
-def _minor(amount: Decimal, currency: str, where: str) -> int:
+def minor(amount: Decimal, currency: str, where: str) -> int:
     """``amount`` in minor units; refused when it has more digits than the currency (0.001 EUR is no amount)."""
     if amount != amount.quantize(Decimal(1).scaleb(-exponent(currency))):
         raise ValueError(f"{where}: {amount} has more decimals than {currency} has")
@@ -58,7 +58,7 @@ class GiftCardsSpec(Strict):
             expire_after_months=self.expire_after_months,
             minimum_validity_months=self.minimum_validity_months,
             products=tuple(
-                GiftCardProduct(product.sku, _minor(product.amount, currency, f"gift card {product.sku}"))
+                GiftCardProduct(product.sku, minor(product.amount, currency, f"gift card {product.sku}"))
                 for product in self.products
             ),
             limits=LookupLimits(limits.per_key, limits.per_address, timedelta(minutes=limits.window_minutes)),
@@ -80,4 +80,4 @@ class StoreCreditSpec(Strict):
         rate = self.conversion
         if rate is None:
             return None
-        return Conversion(rate.points, _minor(rate.amount, currency, "store_credit.conversion"), rate.minimum_points)
+        return Conversion(rate.points, minor(rate.amount, currency, "store_credit.conversion"), rate.minimum_points)

@@ -1,0 +1,210 @@
+"""Giving points to a cause: a donation spends the member's points (soonest-expiring first, under their row lock),
+values them for the cause, draws the shop's matching from the period's budget (its row locked after the member's:
+the one lock order), and publishes ``cause.donated``; exactly once per ``Idempotency-Key``. Standing gifts give
+after an earning, in the event's own transaction. Nothing here commits.
+
+A donated point never comes back: a refund of the order that earned it takes back what is left, and what is not
+left becomes debt as the program's return policy says (``ledger.account.MemberAccount.reverse``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from punchcard.cause import repository
+from punchcard.cause.domain import (
+    Cause,
+    CauseDonated,
+    CauseRefused,
+    GiftKind,
+    StandingGift,
+    Terms,
+    Totals,
+    open_cause,
+)
+from punchcard.cause.errors import as_error
+from punchcard.kit.errors import IdempotencyConflict
+from punchcard.kit.money import format_amount, from_minor
+from punchcard.ledger.account import open_account
+from punchcard.ledger.domain import EntryKind
+from punchcard.ledger.posting import Posting
+from punchcard.member import service as members
+from punchcard.member.errors import MemberBlocked
+from punchcard.member.service import Member
+from punchcard.outbox import service as outbox
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+
+
+class Spending(Protocol):
+    """What a donation spends points through: the member's account, locked and settled (``MemberAccount``)."""
+
+    def spend(self, points: int, *, kind: EntryKind, description: str) -> int: ...
+
+
+def money(minor: int, currency: str) -> str:
+    return format_amount(from_minor(minor, currency), currency)
+
+
+def _cause(terms: Terms, code: str, now: datetime) -> Cause:
+    try:
+        return open_cause(terms.causes, code, now, terms.zone)
+    except CauseRefused as refused:
+        raise as_error(refused) from None
+
+
+def give(
+    session: Session,
+    terms: Terms,
+    account: Spending,
+    member_id: int,
+    cause: Cause,
+    points: int,
+    *,
+    source: str,
+    key: str | None,
+    digest: str | None,
+    now: datetime,
+) -> tuple[CauseDonated, int]:
+    """Spend ``points`` of the member's (their account already locked and settled), value them, match them; the event
+    and the donation row's id. Raises ``InsufficientPoints`` when the member has fewer available."""
+    account.spend(points, kind=EntryKind.DONATE, description=f"Donated to {cause.name.default}"[:500])
+    value = cause.worth(points, terms.currency)
+    matched = 0
+    period = "all"
+    if cause.matching is not None:
+        period = cause.matching.period_key(now, terms.zone)
+        budget = repository.locked_budget(session, terms.program_id, cause.code, period)
+        matched = cause.matching.matched(value, budget.used_minor)
+        budget.used_minor += matched
+    row = repository.add(
+        session,
+        program_id=terms.program_id,
+        member_id=member_id,
+        cause=cause.code,
+        points=points,
+        value_minor=value,
+        matched_minor=matched,
+        currency=terms.currency,
+        period_key=period,
+        source=source,
+        idempotency_key=key,
+        request_hash=digest,
+        response=None,
+        donated_at=now,
+    )
+    event = CauseDonated(
+        program_id=terms.program_id,
+        member_id=member_id,
+        occurred_at=now,
+        cause=cause.code,
+        points=points,
+        value_minor=value,
+        matched_minor=matched,
+        currency=terms.currency,
+        source=source,
+    )
+    return event, row.id
+
+
+def _replayed(session: Session, terms: Terms, member_id: int, key: str, digest: str) -> Outcome | None:
+    found = repository.by_key(session, terms.program_id, member_id, key)
+    if found is None:
+        return None
+    if found.request_hash != digest:
+        raise IdempotencyConflict("this Idempotency-Key was already used with a different request")
+    return Outcome(200, dict(found.response or {}))
+
+
+def donate(
+    session: Session,
+    terms: Terms,
+    member: Member,
+    code: str,
+    points: int,
+    *,
+    key: str,
+    digest: str,
+    source: str,
+    now: datetime,
+) -> Outcome:
+    """A member's donation of ``points`` to the cause ``code``, exactly once per ``key``."""
+    if (found := _replayed(session, terms, member.id, key, digest)) is not None:
+        return found
+    if member.status == members.BLOCKED:
+        raise MemberBlocked(f"member {member.external_id!r} is blocked")
+    cause = _cause(terms, code, now)
+    posting = Posting(terms.program_id, member.id, terms.version, now, now, operation=f"donation:{cause.code}"[:64])
+    account = open_account(session, posting)  # the member's lock; their points settled (expiry) first
+    if (found := _replayed(session, terms, member.id, key, digest)) is not None:
+        return found
+    event, row_id = give(
+        session, terms, account, member.id, cause, points, source=source, key=key, digest=digest, now=now
+    )
+    outbox.publish(session, [event], now)
+    body = {
+        "donation_id": row_id,
+        "cause": cause.code,
+        "points": points,
+        "value": money(event.value_minor, terms.currency),
+        "matched": money(event.matched_minor, terms.currency),
+        "currency": terms.currency,
+        "balance": account.balance().available,
+    }
+    repository.record_response(session, row_id, body)
+    return Outcome(201, body)
+
+
+def standing(session: Session, member_id: int) -> StandingGift | None:
+    row = repository.standing(session, member_id)
+    return StandingGift(row.cause, GiftKind(row.kind), row.value) if row is not None else None
+
+
+def set_standing(
+    session: Session, terms: Terms, member: Member, gift: StandingGift | None, now: datetime
+) -> StandingGift | None:
+    """Set (or, with ``None``, stop) the member's standing gift; the cause must take donations now."""
+    if gift is None:
+        repository.clear_standing(session, member.id)
+        return None
+    _cause(terms, gift.cause, now)
+    repository.set_standing(session, terms.program_id, member.id, gift.cause, gift.kind.value, gift.value, now)
+    return gift
+
+
+def totals(session: Session, terms: Terms, since: datetime | None, until: datetime | None) -> dict[str, Totals]:
+    """Every cause's totals in ``[since, until)`` (all time without bounds), causes without donations included."""
+    found = repository.totals(session, terms.program_id, since, until)
+    return {cause.code: Totals(*found.get(cause.code, (0, 0, 0, 0))) for cause in terms.causes}
+
+
+def member_given(session: Session, member_id: int) -> dict[str, tuple[int, int]]:
+    return repository.member_given(session, member_id)
+
+
+def settlement(
+    session: Session, terms: Terms, code: str, since: datetime | None, until: datetime | None
+) -> list[dict[str, Any]]:
+    """The cause's donations in ``[since, until)``, one line each, for the settlement CSV the shop pays from."""
+    return [
+        {
+            "donation_id": row.id,
+            "donated_at": row.donated_at.isoformat(),
+            "member_id": row.member_id,
+            "points": row.points,
+            "value": money(row.value_minor, row.currency),
+            "matched": money(row.matched_minor, row.currency),
+            "total": money(row.value_minor + row.matched_minor, row.currency),
+            "currency": row.currency,
+            "source": row.source,
+        }
+        for row in repository.of_cause(session, terms.program_id, code, since, until)
+    ]
