@@ -7,11 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from punchcard.ledger.verify import verify
 from tests.factories import ApiClient, ProgramMaker, error_of, ledger_items, line
+from tests.mailing.test_member_mails import mails_to, member, send, subjects, text_of
+from tests.smtp import Mailbox
 
 BALTIC_SEA = {
     "code": "baltic-sea",
@@ -173,3 +176,20 @@ def test_the_settlement_lists_every_donation_for_the_accountant(api: ApiClient) 
     assert as_csv.text.splitlines()[0] == "donation_id,donated_at,member_id,points,value,matched,total,currency,source"
     error_of(api.as_integration().get("/api/v1/causes/baltic-sea/settlement"), 403, "forbidden")
     error_of(api.get("/api/v1/causes/nope/settlement"), 404, "cause_not_found")
+
+
+def test_the_donor_gets_a_receipt_in_their_language_and_a_standing_gift_sends_none(
+    make_program: ProgramMaker, client: TestClient, mailbox: Mailbox
+) -> None:
+    api = make_program({"causes": [BALTIC_SEA]})
+    mari, address = member(api, "mari", language="et")
+    api.request("PUT", f"/api/v1/members/{mari}/standing-gift", {"cause": "baltic-sea", "kind": "percent", "value": 10})
+    api.purchase(mari, [line("BEANS", "coffee-beans", "50.00")], order_id="O-1")  # gives 10 of its 100 points
+
+    donate(api, mari, 40, "give-1")
+    send(client)
+
+    assert subjects(mailbox, address) == ["Aitäh, et toetasid: Läänemere Sihtasutus"]
+    assert text_of(mails_to(mailbox, address)[0]).startswith(
+        "Tere, Mari!\n\nAitäh: andsid 40 punkti heategevuseks „Läänemere Sihtasutus”, väärtusega 0,40\xa0€."
+    )

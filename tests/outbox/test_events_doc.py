@@ -202,7 +202,13 @@ def wallet_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[
         "when": "purchase",
         "then": {"cashback_percent": 2, "lines": {"categories": ["merch"]}},
     }
-    api = make_program({"store_credit": {"conversion": {"points": 100, "amount": "1.00"}}, "earning_rules": [cashback]})
+    api = make_program(
+        {
+            "store_credit": {"conversion": {"points": 100, "amount": "1.00", "minimum_points": 0}},
+            "earning_rules": [cashback],
+            "gift_cards": {"minimum_validity_months": 0},  # a card that expires within the scenario
+        }
+    )
     member = api.member("c-46")
     api.purchase(member, [line("TEE", "merch", "25.00", 2)], order_id="O-T", occurred_at=NOW.isoformat())
     api.refund(member, "O-T", refund_lines=[{"sku": "TEE", "quantity": 1}], occurred_at=NOW.isoformat())
@@ -227,6 +233,17 @@ def wallet_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[
     return first_of_each(engine, api, member)
 
 
+def cause_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[str, Any]]:
+    """A donation to a cause, matched by the shop."""
+    cause = {"code": "baltic-sea", "name": "Baltic Sea Foundation", "point_value": "0.01", "match": {"budget": "5.00"}}
+    api = make_program({"causes": [cause]})
+    member = api.member("c-47")
+    body = {"cause": "baltic-sea", "points": 40}
+    answer = api.post(f"/api/v1/members/{member}/donations", body, headers={"Idempotency-Key": "give"})
+    assert answer.status_code == 201, answer.text
+    return first_of_each(engine, api, member)
+
+
 def test_every_event_type_is_documented_and_nothing_else() -> None:
     assert sorted(documented()) == sorted(EVENT_TYPES)
 
@@ -239,6 +256,7 @@ def test_each_documented_example_has_the_fields_and_types_of_a_real_event(
         | referral_events(make_program, engine)
         | membership_events(make_program, engine)
         | wallet_events(make_program, engine)
+        | cause_events(make_program, engine)
         | real_events(api, engine)
     )
     examples = documented()

@@ -158,7 +158,7 @@ def test_a_conversion_that_cannot_be_made_changes_nothing(api: ApiClient, points
 
 
 def test_a_program_without_a_conversion_rate_does_not_convert(make_program: ProgramMaker) -> None:
-    api = make_program()
+    api = make_program({"store_credit": {"conversion": None}})
     anna = api.member()
 
     error_of(post(api, f"/api/v1/members/{anna}/conversions", {"points": 50}, "c"), 409, "conversion_not_offered")

@@ -44,7 +44,7 @@ credit_moves = st.lists(
 
 @pytest.fixture
 def api(make_program: ProgramMaker) -> ApiClient:
-    return make_program({"store_credit": {"conversion": {"points": 3, "amount": "0.02"}}})
+    return make_program({"store_credit": {"conversion": {"points": 3, "amount": "0.02", "minimum_points": 0}}})
 
 
 def euros(minor: int) -> str:

@@ -18,7 +18,7 @@ from punchcard.wallet.models import WalletOperation
 from tests.factories import ApiClient, ProgramMaker
 from tests.invariants.test_races import at_once, auth, codes, http, server, statuses  # noqa: F401 (fixtures, found by name)
 
-CONVERSION = {"store_credit": {"conversion": {"points": 100, "amount": "1.00"}}}
+CONVERSION = {"store_credit": {"conversion": {"points": 100, "amount": "1.00", "minimum_points": 0}}}
 """A program where 100 points buy 1.00 EUR of store credit."""
 
 

@@ -136,12 +136,27 @@ def values(
     kind = MailKind(mail.kind)
     if kind in MEMBERSHIP:
         found |= _membership(session, kind, facts, member, program, ui)
+    if kind is MailKind.DONATION_RECEIPT:
+        found |= _donation(facts, program, ui)
     if kind is MailKind.GIFT_CARD_SOLD:
         found["amount"] = ui.money(
             from_minor(int(facts["amount_minor"]), str(facts["currency"])), str(facts["currency"])
         )
         found["code"] = grouped(gift_card_sales.delivery_code(session, mail.program_id, int(facts["card_id"])) or "")
     return found
+
+
+def _donation(facts: dict[str, Any], program: Program, ui: Translator) -> dict[str, str]:
+    """The cause's name, the points given, their value and the shop's matching (empty when none)."""
+    cause = next((cause for cause in program.causes if cause.code == facts["cause"]), None)
+    currency = str(facts["currency"])
+    matched = int(facts["matched_minor"])
+    return {
+        "cause": cause.name.in_language(ui.language) if cause is not None else str(facts["cause"]),
+        "points": ui.n("points", int(facts["points"])),
+        "amount": ui.money(from_minor(int(facts["value_minor"]), currency), currency),
+        "matched": ui.money(from_minor(matched, currency), currency) if matched else "",
+    }
 
 
 def _membership(

@@ -28,6 +28,7 @@ class MailKind(StrEnum):
     MEMBERSHIP_PAYMENT_FAILED = "membership_payment_failed"
     MEMBERSHIP_ENDED = "membership_ended"
     GIFT_CARD_SOLD = "gift_card_sold"
+    DONATION_RECEIPT = "donation_receipt"
 
 
 FOR_EVENT = {
@@ -46,18 +47,20 @@ FOR_EVENT = {
     "membership.payment_failed": MailKind.MEMBERSHIP_PAYMENT_FAILED,
     "membership.ended": MailKind.MEMBERSHIP_ENDED,
     "gift_card.issued": MailKind.GIFT_CARD_SOLD,
+    "cause.donated": MailKind.DONATION_RECEIPT,
 }
 """The domain event each mail answers."""
 
 MEMBERSHIP = frozenset({MailKind.MEMBERSHIP_STARTED, MailKind.MEMBERSHIP_PAYMENT_FAILED, MailKind.MEMBERSHIP_ENDED})
 """The mails about the member's paid membership."""
 
-TRANSACTIONAL = frozenset({MailKind.COUPON_ISSUED, *MEMBERSHIP, MailKind.GIFT_CARD_SOLD})
+TRANSACTIONAL = frozenset({MailKind.COUPON_ISSUED, *MEMBERSHIP, MailKind.GIFT_CARD_SOLD, MailKind.DONATION_RECEIPT})
 """Mails about something the member did and needs to know: their coupon, the paid membership they took (its
 start, a payment that failed, its end), which is a service they pay for, told as any subscription's seller tells
-it, and the code of a gift card they bought. They are sent to every member with an address, at any hour, outside
-the weekly cap and without an unsubscribe link. Every other mail is marketing, sent only with the member's
-marketing consent, counted by the cap, kept out of the quiet hours, and carries a one-click unsubscribe."""
+it, the code of a gift card they bought, and the receipt of a donation they made. They are sent to every member
+with an address, at any hour, outside the weekly cap and without an unsubscribe link. Every other mail is
+marketing, sent only with the member's marketing consent, counted by the cap, kept out of the quiet hours, and
+carries a one-click unsubscribe."""
 
 COMMON = ("greeting", "name", "program", "portal_url", "balance")
 PLACEHOLDERS: dict[MailKind, tuple[str, ...]] = {
@@ -76,6 +79,7 @@ PLACEHOLDERS: dict[MailKind, tuple[str, ...]] = {
     MailKind.MEMBERSHIP_PAYMENT_FAILED: (*COMMON, "plan", "date"),
     MailKind.MEMBERSHIP_ENDED: (*COMMON, "plan", "date", "lapsed"),
     MailKind.GIFT_CARD_SOLD: (*COMMON, "amount", "code", "date"),
+    MailKind.DONATION_RECEIPT: (*COMMON, "cause", "points", "amount", "matched"),
 }
 """What each mail's subject and body may name (``{{ points }}``); every value is already written in the member's
 language (``40 points``, ``40 punkti``, ``4,99 € kuus``), so a template never formats or counts. Two are switches

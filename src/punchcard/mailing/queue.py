@@ -45,6 +45,8 @@ def queue(session: Session, message: Message, now: datetime, with_devices: Colle
     kind = FOR_EVENT[message.type]
     if message.member_id is None or message.occurred_at < now - STALE_AFTER:
         return []
+    if kind is MailKind.DONATION_RECEIPT and message.payload.get("source") == "standing":
+        return []  # a standing gift gives with every earning: the portal shows those, a receipt each would be noise
     member = members.by_id(session, message.program_id, message.member_id)
     marketing = kind not in TRANSACTIONAL
     if member is None or (marketing and not member.marketing_consent):
