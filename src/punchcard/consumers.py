@@ -9,6 +9,7 @@ from __future__ import annotations
 from punchcard.kit.settings import Settings
 from punchcard.mailing.queue import MailQueue
 from punchcard.mechanics.referral_payouts import ReferralPayouts
+from punchcard.mechanics.standing_gifts import StandingGifts
 from punchcard.outbox.dispatcher import Consumer
 from punchcard.portal.consumers import SignInMail
 from punchcard.staff.activity import ActivityLog
@@ -17,4 +18,12 @@ from punchcard.webhook.consumer import WebhookFanout
 
 
 def consumers(settings: Settings) -> list[Consumer]:
-    return [ActivityLog(), SignInMail(settings), WebhookFanout(), MailQueue(), SurveyScheduler(), ReferralPayouts()]
+    return [
+        ActivityLog(),
+        SignInMail(settings),
+        WebhookFanout(),
+        MailQueue(),
+        SurveyScheduler(),
+        ReferralPayouts(),
+        StandingGifts(),
+    ]

@@ -110,7 +110,6 @@ def test_an_unregistered_mechanic_does_nothing(api: ApiClient) -> None:
         "referrals",
         "challenges",
         "cashback",
-        "standing_gifts",
         "tiers",
         "affordability",
         "gift_card_sales",

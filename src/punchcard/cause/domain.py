@@ -122,6 +122,8 @@ class StandingGift:
     cause: str
     kind: GiftKind
     value: int
+    after_event: int = 0
+    """The newest outbox event when the member set it: earnings told before then are not its business."""
 
     def points_to_give(self, earned: int, available: int) -> int:
         """What to give after an earning of ``earned`` points that left ``available`` spendable: never more than is

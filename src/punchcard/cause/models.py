@@ -63,4 +63,6 @@ class StandingGiftRow(Base):
     cause: Mapped[str] = mapped_column(String(63))
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[int] = mapped_column(Integer)
+    after_event: Mapped[int] = mapped_column(Integer)
+    """The newest outbox event when it was set: the gift follows the earnings told after it."""
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -89,22 +89,24 @@ def member_given(session: Session, member_id: int) -> dict[str, tuple[int, int]]
     return {cause: (int(points), int(value)) for cause, points, value in rows}
 
 
+def standing_of(session: Session, member_ids: Collection[int]) -> Sequence[StandingGiftRow]:
+    query = select(StandingGiftRow).where(StandingGiftRow.member_id.in_(list(member_ids)))
+    return session.execute(query).scalars().all()
+
+
 def standing(session: Session, member_id: int) -> StandingGiftRow | None:
     return session.execute(select(StandingGiftRow).where(StandingGiftRow.member_id == member_id)).scalar_one_or_none()
 
 
-def set_standing(
-    session: Session, program_id: int, member_id: int, cause: str, kind: str, value: int, now: datetime
-) -> None:
+def set_standing(session: Session, program_id: int, member_id: int, gift: dict[str, Any], now: datetime) -> None:
+    """Write the member's standing gift (``cause``, ``kind``, ``value``, ``after_event``), replacing any."""
     row = standing(session, member_id)
     if row is None:
-        session.add(
-            StandingGiftRow(
-                program_id=program_id, member_id=member_id, cause=cause, kind=kind, value=value, updated_at=now
-            )
-        )
+        session.add(StandingGiftRow(program_id=program_id, member_id=member_id, updated_at=now, **gift))
     else:
-        row.cause, row.kind, row.value, row.updated_at = cause, kind, value, now
+        for name, value in gift.items():
+            setattr(row, name, value)
+        row.updated_at = now
     session.flush()
 
 

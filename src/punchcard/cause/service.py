@@ -1,7 +1,7 @@
 """Giving points to a cause: a donation spends the member's points (soonest-expiring first, under their row lock),
 values them for the cause, draws the shop's matching from the period's budget (its row locked after the member's:
 the one lock order), and publishes ``cause.donated``; exactly once per ``Idempotency-Key``. Standing gifts give
-after an earning, in the event's own transaction. Nothing here commits.
+just after an earning (``mechanics.standing_gifts``, an outbox consumer). Nothing here commits.
 
 A donated point never comes back: a refund of the order that earned it takes back what is left, and what is not
 left becomes debt as the program's return policy says (``ledger.account.MemberAccount.reverse``).
@@ -9,6 +9,7 @@ left becomes debt as the program's return policy says (``ledger.account.MemberAc
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -163,6 +164,34 @@ def donate(
     return Outcome(201, body)
 
 
+def give_standing(
+    session: Session, terms: Terms, member_id: int, gift: StandingGift, *, earned: int, key: str, now: datetime
+) -> CauseDonated | None:
+    """What the member's standing ``gift`` gives after they earned ``earned`` points (heard from the outbox, keyed by
+    the event so a delivery made twice gives once): from the points available now, under the member's lock."""
+    cause = next((cause for cause in terms.causes if cause.code == gift.cause), None)
+    if cause is None or not cause.is_open(now, terms.zone):
+        return None
+    posting = Posting(terms.program_id, member_id, terms.version, now, now, operation=f"donation:{cause.code}"[:64])
+    account = open_account(session, posting)
+    if repository.by_key(session, terms.program_id, member_id, key) is not None:
+        return None
+    points = gift.points_to_give(earned, account.balance().available)
+    if points <= 0:
+        return None
+    event, _ = give(session, terms, account, member_id, cause, points, source="standing", key=key, digest=None, now=now)
+    outbox.publish(session, [event], now)
+    return event
+
+
+def standing_of(session: Session, member_ids: Collection[int]) -> dict[int, StandingGift]:
+    """The standing gifts of those of ``member_ids`` who set one."""
+    return {
+        row.member_id: StandingGift(row.cause, GiftKind(row.kind), row.value, row.after_event)
+        for row in repository.standing_of(session, member_ids)
+    }
+
+
 def standing(session: Session, member_id: int) -> StandingGift | None:
     row = repository.standing(session, member_id)
     return StandingGift(row.cause, GiftKind(row.kind), row.value) if row is not None else None
@@ -176,7 +205,9 @@ def set_standing(
         repository.clear_standing(session, member.id)
         return None
     _cause(terms, gift.cause, now)
-    repository.set_standing(session, terms.program_id, member.id, gift.cause, gift.kind.value, gift.value, now)
+    since = outbox.last_id(session)
+    fields = {"cause": gift.cause, "kind": gift.kind.value, "value": gift.value, "after_event": since}
+    repository.set_standing(session, terms.program_id, member.id, fields, now)
     return gift
 
 

@@ -76,10 +76,6 @@ class LiveAccount(Account, Protocol):
         """Take back ``due`` points (lot ``lot_id`` first) as ``policy`` allows; returns what was taken."""
         ...
 
-    def spend(self, points: int, *, kind: EntryKind, description: str) -> int:
-        """Spend ``points`` of the available ones, soonest-expiring first (a standing gift to a cause)."""
-        ...
-
 
 def live_account(turn: Turn) -> LiveAccount:
     """``turn.account`` as a live event's (only ``live_only`` mechanics may ask, since only live events have it)."""

@@ -12,7 +12,6 @@ from punchcard.mechanics.earning import Earning
 from punchcard.mechanics.gift_card_sales import GiftCardSales
 from punchcard.mechanics.memberships import Memberships
 from punchcard.mechanics.referrals import ReferralMechanic
-from punchcard.mechanics.standing_gifts import StandingGifts
 from punchcard.mechanics.tiers import Tiers
 
 MECHANICS = Registry()
@@ -29,5 +28,3 @@ MECHANICS.add(Memberships(), before="earning", live_only=True)
 MECHANICS.add(CashbackMechanic(), before="tiers", live_only=True)
 # Last among the live ones: a gift card a purchase sells changes nothing the others decide.
 MECHANICS.add(GiftCardSales(), live_only=True)
-# After earning and before tiers: what a member gives as they earn leaves the balance the event answers with.
-MECHANICS.add(StandingGifts(), before="tiers", live_only=True)

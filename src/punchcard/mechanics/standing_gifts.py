@@ -1,72 +1,45 @@
-"""The standing-gifts mechanic: a member who asked to give as they earn (``PUT /members/{id}/standing-gift``) gives
-after each earning, in the event's own transaction: the share of the points earned, or what takes the available
-balance down to a multiple (``cause.domain.StandingGift``). Live only.
+"""Standing gifts to causes, given just after the earning that triggers them: an outbox consumer that hears
+``points.earned`` and, for a member who set a standing gift (``PUT /members/{id}/standing-gift``), gives its share
+(``cause.service.give_standing``: under the member's lock, keyed by the event, so a delivery made twice gives once).
 
-Cost on the event path: nothing for programs without causes; for those, one indexed read of the member's standing
-gift per earning event.
+Why after the commit and not inside the event: the event path would pay a read of the member's standing gift on every
+earning of a program with causes; here it is one read per batch of events, and a purchase's answer does not wait.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from punchcard.cause import service as causes
-from punchcard.cause.domain import Cause, StandingGift
-from punchcard.kit.events import DomainEvent
-from punchcard.mechanics import earning
-from punchcard.mechanics.base import Turn, live_account
-from punchcard.program.domain import ProgramVersion
-from punchcard.rules.domain import MEMBER_ENROLLED, REFUND, EventFacts
-
-
-@dataclass(frozen=True)
-class Seen:
-    gift: StandingGift | None
-    cause: Cause | None
-    earned: int
-    available: int
+from punchcard.ledger.domain import PointsEarned
+from punchcard.outbox.domain import Message
+from punchcard.program import service as programs
 
 
 class StandingGifts:
-    name = "standing_gifts"
+    name = "cause.standing_gifts"
 
-    def section(self, version: ProgramVersion, event_type: str) -> ProgramVersion | None:
-        if event_type in (REFUND, MEMBER_ENROLLED) or not version.program.causes:
-            return None
-        return version
+    def wants(self, event_type: str) -> bool:
+        return event_type == PointsEarned.type
 
-    def load(self, turn: Turn, version: ProgramVersion) -> Seen:
-        found: earning.Earned | None = turn.notes.get(earning.NOTE)
-        earned = found.evaluation.points if found is not None and found.lot_id is not None else 0
-        gift = causes.standing(turn.session, turn.member.id) if earned > 0 else None
-        if gift is None:
-            return Seen(None, None, earned, 0)
-        terms = version.cause_terms
-        cause = next((cause for cause in terms.causes if cause.code == gift.cause), None)
-        open_now = cause is not None and cause.is_open(turn.facts.occurred_at, terms.zone)
-        return Seen(gift, cause if open_now else None, earned, turn.account.balance().available)
-
-    def decide(self, facts: EventFacts, seen: Seen, version: ProgramVersion) -> tuple[Cause, int] | None:
-        if seen.gift is None or seen.cause is None:
-            return None
-        points = seen.gift.points_to_give(seen.earned, seen.available)
-        return (seen.cause, points) if points > 0 else None
-
-    def apply(self, turn: Turn, decision: tuple[Cause, int] | None) -> Sequence[DomainEvent]:
-        if decision is None:
-            return []
-        cause, points = decision
-        event, _ = causes.give(
-            turn.session,
-            turn.version.cause_terms,
-            live_account(turn),
-            turn.member.id,
-            cause,
-            points,
-            source="standing",
-            key=f"standing:{turn.event}"[:255] if turn.event else None,
-            digest=None,
-            now=turn.facts.occurred_at,
-        )
-        return [event]
+    def handle(self, session: Session, messages: Sequence[Message], now: datetime) -> None:
+        heard = [message for message in messages if message.member_id is not None]
+        gifts = causes.standing_of(session, {message.member_id for message in heard if message.member_id})
+        for message in sorted(heard, key=lambda message: (message.member_id or 0, message.id)):  # one lock order
+            assert message.member_id is not None
+            gift = gifts.get(message.member_id)
+            if gift is None or message.id <= gift.after_event:
+                continue  # no gift, or an earning told before the member set it
+            terms = programs.current(session, message.program_id).cause_terms
+            causes.give_standing(
+                session,
+                terms,
+                message.member_id,
+                gift,
+                earned=int(str(message.payload["points"])),
+                key=f"standing:{message.id}",
+                now=now,
+            )

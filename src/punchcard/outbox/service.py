@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Insert, Integer, Select, func, insert, literal
+from sqlalchemy import Boolean, Insert, Integer, Select, func, insert, literal, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -43,6 +43,12 @@ def publish(session: Session, events: Iterable[DomainEvent], recorded_at: dateti
     transaction = session.get_nested_transaction() or session.get_transaction()
     pending: list[_Pending] = session.info.setdefault(_PENDING, [])
     pending.extend(_Pending(event, recorded_at, transaction) for event in events)
+
+
+def last_id(session: Session) -> int:
+    """The newest committed event's id (0 for none): a consumer that starts caring about a member's events now can
+    tell the events from before it from those after."""
+    return int(session.execute(select(func.coalesce(func.max(OutboxEvent.id), 0))).scalar_one())
 
 
 def row(event: DomainEvent, recorded_at: datetime) -> dict[str, Any]:

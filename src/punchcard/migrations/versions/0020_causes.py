@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("cause", sa.String(length=63), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
+        sa.Column("after_event", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_standing_gifts_member_id_members")),
         sa.ForeignKeyConstraint(["program_id"], ["programs.id"], name=op.f("fk_standing_gifts_program_id_programs")),
