@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from punchcard.api.app import create_app
+from punchcard.cause import service as causes
 from punchcard.celebration.models import CelebrationGift
 from punchcard.challenge.models import BadgeAward, ChallengeProgress
 from punchcard.cli.main import app as cli
@@ -235,6 +236,13 @@ def test_the_year_has_gift_cards_sold_gold_cashback_on_merch_and_store_credit_fo
     assert set(sold) == {2500, 5000}  # GIFT-25 and GIFT-50, a card per unit sold
     assert cashback > 0  # gold members bought merch
     assert hers.available >= 500  # the shop's goodwill for a late delivery
+
+
+def test_anna_gave_to_the_baltic_sea_and_the_shop_matched_it(built: Built) -> None:
+    with Session(built.engine) as session:
+        anna = session.execute(select(Member).where(Member.external_id == "demo-anna")).scalar_one()
+        given = causes.member_given(session, anna.id)
+    assert given == {"baltic-sea": (150, 150)}
 
 
 def test_every_balance_is_what_its_entries_add_up_to_and_no_lot_is_negative(built: Built) -> None:

@@ -409,6 +409,21 @@ products = [{ sku = "GIFT-25", amount = "25.00" }, { sku = "GIFT-50", amount = "
 
 [store_credit]
 conversion = { points = 100, amount = "1.00", minimum_points = 500 }
+
+[[causes]]
+code = "baltic-sea"
+name.en = "Baltic Sea Foundation"
+name.et = "Läänemere Sihtasutus"
+name.fi = "Itämeri-säätiö"
+name.sv = "Östersjöstiftelsen"
+name.ru = "Фонд Балтийского моря"
+description.en = "Cleaner water for the sea our coffee crosses. Every point you give is a cent; we match it."
+description.et = "Puhtam vesi merele, mille meie kohv ületab. Iga antud punkt on sent ja meie lisame sama palju."
+description.fi = "Puhtaampaa vettä merelle, jonka yli kahvimme kulkee. Jokainen antamasi piste on sentti, ja me tuplaamme sen."
+description.sv = "Renare vatten i havet som vårt kaffe korsar. Varje poäng du ger är en cent, och vi dubblar den."
+description.ru = "Чистая вода для моря, через которое идёт наш кофе. Каждый подаренный балл — цент, и мы добавляем столько же."
+point_value = "0.01"
+match = { ratio = 1, budget = "500.00", per = "month" }
 """
 
 
@@ -842,7 +857,8 @@ def test_an_invalid_challenge_badge_or_streak_names_the_field(change: Change, fi
     assert message_part in raised.value.details[0]["message"]
 
 
-def test_the_demo_program_sells_gift_cards_pays_gold_cashback_on_merch_and_converts_points() -> None:
+def test_the_demo_program_sells_gift_cards_pays_gold_cashback_on_merch_converts_points_and_gives_to_the_sea() -> None:
+    from punchcard.cause.domain import Matching, MatchPeriod
     from punchcard.rules.domain import TierIn
     from punchcard.wallet.domain import Cashback, Conversion, GiftCardProduct
 
@@ -854,3 +870,9 @@ def test_the_demo_program_sells_gift_cards_pays_gold_cashback_on_merch_and_conve
     assert cashback.action == Cashback(Decimal(2), LineFilter(categories=frozenset({"merch"})))
     assert cashback.conditions == (TierIn(frozenset({"gold"})),)
     assert program.conversion == Conversion(100, 100, 500)
+    [baltic] = program.causes
+    assert (baltic.code, baltic.point_value, baltic.matching) == (
+        "baltic-sea",
+        Decimal("0.01"),
+        Matching(Decimal(1), 50000, MatchPeriod.MONTH),
+    )

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from punchcard.auth.service import Scope, create_key
+from punchcard.cause import service as causes
 from punchcard.challenge import service as challenges
 from punchcard.consumers import consumers
 from punchcard.coupon import service as coupons
@@ -168,6 +169,8 @@ def build(
 GOODWILL = 500
 """The store credit the shop gave the sample member for a late delivery (minor units), so the portal's wallet shows
 money as well as points."""
+DONATED = 150
+"""The points the sample member gave to the demo's cause."""
 
 
 def _goodwill(session: Session, program_id: int, now: datetime) -> None:
@@ -176,6 +179,18 @@ def _goodwill(session: Session, program_id: int, now: datetime) -> None:
     movement = credit.Movement(GOODWILL, reason="Sorry about the late delivery")
     asked = Asked.of("store_credit.grant", "demo-goodwill", {"member": member.external_id, "amount": GOODWILL})
     credit.grant(session, version.wallet_terms, member, asked, movement, now - timedelta(days=3))
+    # ...and she gave some of her points to the Baltic Sea, which the shop matched.
+    causes.donate(
+        session,
+        version.cause_terms,
+        member,
+        "baltic-sea",
+        DONATED,
+        key="demo-baltic-sea",
+        digest="demo",
+        source="portal",
+        now=now - timedelta(days=2),
+    )
 
 
 def subscribe_receiver(url: str, slug: str, receiver_url: str) -> str:
