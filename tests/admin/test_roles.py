@@ -58,6 +58,7 @@ class Scene:
         return {
             "audit": audited,
             "points": member["points"],
+            "credit": self.api.get(f"/api/v1/members/{self.member}/store-credit").json(),
             "status": member["status"],
             "version": version,
             "keys": sorted(keys),
@@ -86,9 +87,17 @@ ACTIONS: dict[str, tuple[Action, frozenset[Role]]] = {
     "view the audit log": (lambda c, s: c.get(f"{s.base}/audit"), EVERYONE),
     "view the referrals": (lambda c, s: c.get(f"{s.base}/referrals"), EVERYONE),
     "view the engagement overview": (lambda c, s: c.get(f"{s.base}/challenges"), EVERYONE),
+    "view the gift cards and credit": (lambda c, s: c.get(f"{s.base}/wallet"), EVERYONE),
     "adjust points": (
         lambda c, s: c.post(
             f"{s.base}/members/{s.member}/adjustments", {"points": "10", "reason": "role test", "form_key": "b" * 32}
+        ),
+        frozenset({Role.OWNER, Role.SUPPORT}),
+    ),
+    "grant store credit": (
+        lambda c, s: c.post(
+            f"{s.base}/members/{s.member}/store-credit/grants",
+            {"amount": "5.00", "reason": "role test", "form_key": "c" * 32},
         ),
         frozenset({Role.OWNER, Role.SUPPORT}),
     ),
@@ -193,6 +202,7 @@ def test_every_console_route_but_signing_in_needs_a_signed_in_staff_member(
         "index": "0",
         "step": "switch",
         "referral_id": "1",
+        "card_id": "1",
     }
     checked = 0
     for route in router.routes:

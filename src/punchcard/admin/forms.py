@@ -9,12 +9,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from punchcard.analytics.domain import Period
 from punchcard.kit.calendar import add_months, local_date
+from punchcard.kit.money import exponent, to_minor
 from punchcard.member.schemas import AdjustmentIn
 
 Errors = dict[str, str]
@@ -83,3 +85,42 @@ def adjustment(points: str, reason: str) -> tuple[AdjustmentIn | None, Errors]:
         return AdjustmentIn(points=whole, reason=reason.strip()), {}
     except ValidationError as error:
         return None, field_errors(error)
+
+
+MOST_CREDIT = Decimal(1_000_000)
+"""The most store credit one console grant gives, in the currency's units: a typo of a few zeros is refused."""
+REASON_LENGTH = (3, 500)
+
+
+@dataclass(frozen=True)
+class CreditGrant:
+    amount_minor: int
+    reason: str
+
+
+def credit_grant(amount: str, reason: str, currency: str) -> tuple[CreditGrant | None, Errors]:
+    """Store credit to grant: an amount more than zero with at most the currency's decimals (never rounded), and a
+    reason; the errors are keyed ``credit_amount`` and ``credit_reason`` (the member page's other forms have theirs)."""
+    errors: Errors = {}
+    places = exponent(currency)
+    try:
+        value: Decimal | None = Decimal(amount.strip())
+    except InvalidOperation:
+        value = None
+    example = f"5.{'0' * places}" if places else "5"
+    if value is None or not value.is_finite():
+        errors["credit_amount"] = f"enter an amount in {currency}, such as {example}"
+    elif value <= 0:
+        errors["credit_amount"] = "the amount must be more than zero"
+    elif value > MOST_CREDIT:
+        errors["credit_amount"] = f"at most {MOST_CREDIT:,} {currency} at a time"
+    elif value != value.quantize(Decimal(1).scaleb(-places)):
+        errors["credit_amount"] = f"{currency} has {places} decimals: enter an amount such as {example}"
+    said = reason.strip()
+    if not REASON_LENGTH[0] <= len(said) <= REASON_LENGTH[1]:
+        errors["credit_reason"] = (
+            f"say why, in {REASON_LENGTH[0]} to {REASON_LENGTH[1]} characters (it goes to the ledger and the audit log)"
+        )
+    if errors or value is None:
+        return None, errors
+    return CreditGrant(to_minor(value, currency), said), {}

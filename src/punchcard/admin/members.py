@@ -1,6 +1,6 @@
-"""The members' pages — search, and a member with their ledger, coupons, events and staff actions — and what staff do
-to members: adjust points with a reason, block and unblock, send a portal sign-in link; each is written to the audit log
-in the same transaction.
+"""The members' pages — search, and a member with their ledger, store credit, coupons, events and staff actions — and
+what staff do to members: adjust points with a reason, block and unblock, send a portal sign-in link (granting store
+credit is ``admin.wallet.grant``); each is written to the audit log in the same transaction.
 
 Adjustments are ``ledger.adjustments.adjust``, exactly the API's: member row lock, settle what is due, then adjust.
 The form carries a one-time key, so a double click or a resent form adjusts once.
@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from punchcard.admin import forms, queries
+from punchcard.admin import wallet as console_wallet
 from punchcard.admin.frame import Frame
 from punchcard.admin.guard import Staff
 from punchcard.coupon import service as coupons
@@ -209,6 +210,7 @@ NOTICES = {
     "link_sent": "A sign-in link for the member portal is on its way to the member's e-mail address.",
     "blocked": "The member is blocked: their events are refused until they are unblocked.",
     "unblocked": "The member is unblocked.",
+    "credit_granted": "The store credit was granted.",
 }
 
 
@@ -231,15 +233,19 @@ def page(
     notice: str = "",
 ) -> HTMLResponse:
     """The member page; ``view`` is the API's member view (balance, tier and progress, expiring points)."""
+    assert frame.version is not None
     return frame.page(
         "member.html",
         status,
         member=member,
         view=view,
         activity=activity(frame.session, member, before, now),
+        credit=console_wallet.member_credit(frame.session, frame.version, member),
         errors=errors or {},
         form=form or {},
         form_key=forms.form_key(),
+        credit_key=forms.form_key(),
+        credit_moves=console_wallet.CREDIT_MOVES,
         notice=NOTICES.get(notice, ""),
         Action=Action,
     )

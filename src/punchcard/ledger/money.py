@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, and_, case, func, select, text
 from sqlalchemy.orm import Session
 
 from punchcard.ledger import service
-from punchcard.ledger.domain import POINT_ASSETS, EntryKind, MoneyAccount, gift_card_account
+from punchcard.ledger.domain import GIFT_CARD_ACCOUNT, POINT_ASSETS, EntryKind, MoneyAccount, gift_card_account
 from punchcard.ledger.models import CARD_LEGS, LedgerAccount, LedgerEntry
 from punchcard.ledger.posting import MoneyPosting as MoneyPosting
 
@@ -112,3 +114,63 @@ def card_history(session: Session, card_id: int) -> Sequence[LedgerEntry]:
     """The card's legs, oldest first."""
     query = select(LedgerEntry).where(_card_legs(card_id)).order_by(LedgerEntry.id)
     return session.execute(query).scalars().all()
+
+
+def card_balances(session: Session, card_ids: Sequence[int]) -> dict[int, int]:
+    """What is left on each of ``card_ids`` that has legs, in one grouped query (a page of the console's list)."""
+    if not card_ids:
+        return {}
+    accounts = {gift_card_account(card_id): card_id for card_id in card_ids}
+    query = (
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.account.in_(list(accounts)), text(CARD_LEGS))
+        .group_by(LedgerEntry.account)
+    )
+    return {accounts[account]: int(total) for account, total in session.execute(query).all()}
+
+
+GIFT_CARDS = "gift_card"
+"""What ``flows`` calls all gift cards' accounts together."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The legs of one kind on one holder's accounts: what they put on (``added``, positive) and took off
+    (``removed``, negative or zero), in all and since a moment."""
+
+    added: int = 0
+    removed: int = 0
+    added_since: int = 0
+    removed_since: int = 0
+
+
+def flows(session: Session, program_id: int, currency: str, since: datetime) -> dict[tuple[str, str], Flow]:
+    """The program's money legs in ``currency`` summed by holder and kind, in one grouped query over the legs of the
+    holders' side (the program's accounts only mirror them): the holder is ``GIFT_CARDS`` for every card's account,
+    else the member account (``store_credit``, ``pending_store_credit``)."""
+    entry = LedgerEntry
+    holder = case((entry.account.like(f"{GIFT_CARD_ACCOUNT}%"), GIFT_CARDS), else_=entry.account).label("holder")
+    inner = (
+        select(holder, entry.kind, entry.amount, entry.occurred_at)
+        .where(entry.program_id == program_id, entry.asset == currency, entry.account.not_like("program:%"))
+        .subquery()
+    )
+    amount, recent = inner.c.amount, inner.c.occurred_at >= since
+
+    def total(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.coalesce(func.sum(case((condition, amount), else_=0)), 0)
+
+    rows = session.execute(
+        select(
+            inner.c.holder,
+            inner.c.kind,
+            total(amount > 0),
+            total(amount < 0),
+            total((amount > 0) & recent),
+            total((amount < 0) & recent),
+        ).group_by(inner.c.holder, inner.c.kind)
+    ).all()
+    return {
+        (str(holder_name), str(kind)): Flow(int(added), int(removed), int(added_since), int(removed_since))
+        for holder_name, kind, added, removed, added_since, removed_since in rows
+    }

@@ -40,11 +40,16 @@ def add_card(session: Session, **fields: Any) -> GiftCard:
     return card
 
 
-def cards(session: Session, program_id: int, *, last4: str | None, limit: int) -> Sequence[GiftCard]:
-    """The program's cards, newest first; those ending in ``last4`` when given."""
+def cards(
+    session: Session, program_id: int, *, last4: str | None, limit: int, before: int | None = None
+) -> Sequence[GiftCard]:
+    """The program's cards, newest first; those ending in ``last4`` when given, older than the card ``before`` when
+    given."""
     query = select(GiftCard).where(GiftCard.program_id == program_id)
     if last4:
         query = query.where(GiftCard.last4 == last4)
+    if before is not None:
+        query = query.where(GiftCard.id < before)
     return session.execute(query.order_by(GiftCard.id.desc()).limit(limit)).scalars().all()
 
 

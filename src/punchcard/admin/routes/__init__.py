@@ -25,6 +25,7 @@ from punchcard.admin.routes import (
     staff,
     start,
     static,
+    wallet,
 )
 from punchcard.admin.routes.common import console_router
 
@@ -37,6 +38,7 @@ GROUPS = (
     referrals,
     engagement,
     memberships,
+    wallet,
     audit,
     program,
     editor,

@@ -1,5 +1,5 @@
-"""The members' pages (search, one member) and what staff do to a member: adjust points, block and unblock, send a
-portal sign-in link; each needs its own permission."""
+"""The members' pages (search, one member) and what staff do to a member: adjust points, grant store credit, block and
+unblock, send a portal sign-in link; each needs its own permission (a grant, that of adjusting points)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import Response
 
-from punchcard.admin import forms, members, render
+from punchcard.admin import forms, members, render, wallet
 from punchcard.admin.frame import Frame, redirect
 from punchcard.admin.guard import Staff
 from punchcard.admin.routes.common import Note, ProgramDep, SignInLinksDep, Viewer, acting, console_router
@@ -72,6 +72,36 @@ def adjust_points(
         return members.page(frame, member, view, now, 422, errors=errors, form=form)
     session.commit()
     return redirect(f"{frame.base}/members/{render.path_part(external_id)}", notice="adjusted")
+
+
+@router.post("/p/{slug}/members/{external_id}/store-credit/grants")
+def grant_store_credit(
+    session: SessionDep,
+    staff: Adjuster,
+    version: ProgramDep,
+    now: NowDep,
+    external_id: str,
+    amount: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=1000)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Give the member store credit with a reason: money, as an adjustment is points, so the same permission; once per
+    form, however often it is sent."""
+    frame = Frame(session, staff, version, "members")
+    member = member_service.get(session, version.program_id, external_id)
+    given, errors = forms.credit_grant(amount, reason, version.program.currency)
+    if given is not None:
+        try:
+            wallet.grant(session, staff, version, member, given, form_key, now)
+        except PunchcardError as error:
+            session.rollback()
+            errors = {"credit_amount": error.message}
+    if errors:
+        view = member_view(session, version, member, now, version.program.language)
+        form = {"credit_amount": amount, "credit_reason": reason}
+        return members.page(frame, member, view, now, 422, errors=errors, form=form)
+    session.commit()
+    return redirect(f"{frame.base}/members/{render.path_part(external_id)}", notice="credit_granted")
 
 
 @router.post("/p/{slug}/members/{external_id}/status")
