@@ -230,6 +230,13 @@ def balance(session: Session, terms: Terms, prober: Prober, typed: str, now: dat
     return view(card, _state(session, card), now)
 
 
+def bought_by(session: Session, terms: Terms, member_id: int, now: datetime) -> list[dict[str, Any]]:
+    """The gift cards the member bought (a sale's cards, the member their buyer), newest first, as ``view`` shows
+    them: never their codes."""
+    found = repository.cards_of_member(session, terms.program_id, member_id)
+    return [view(card, _state(session, card), now) for card in found]
+
+
 # --- moving money ----------------------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from punchcard.portal.routes import (
     rewards,
     sign_in,
     surveys,
+    wallet,
 )
 from punchcard.portal.routes.common import portal_router
 
@@ -29,6 +30,7 @@ GROUPS = (
     home,
     rewards,
     coupons,
+    wallet,
     referrals,
     challenges,
     membership,

@@ -43,6 +43,7 @@ NAVIGATION = (
     ("history", "/history", "nav.history"),
     ("rewards", "/rewards", "nav.rewards"),
     ("coupons", "/coupons", "nav.coupons"),
+    ("wallet", "/wallet", "nav.wallet"),
     ("card", "/card", "nav.card"),
     ("profile", "/profile", "nav.profile"),
 )
