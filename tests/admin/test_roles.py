@@ -88,6 +88,11 @@ ACTIONS: dict[str, tuple[Action, frozenset[Role]]] = {
     "view the referrals": (lambda c, s: c.get(f"{s.base}/referrals"), EVERYONE),
     "view the engagement overview": (lambda c, s: c.get(f"{s.base}/challenges"), EVERYONE),
     "view the gift cards and credit": (lambda c, s: c.get(f"{s.base}/wallet"), EVERYONE),
+    "view the causes": (lambda c, s: c.get(f"{s.base}/causes", month="2026-11"), EVERYONE),
+    "download a cause's settlement": (
+        lambda c, s: c.get(f"{s.base}/causes/baltic-sea/settlement.csv", month="2026-11"),
+        EVERYONE,
+    ),
     "adjust points": (
         lambda c, s: c.post(
             f"{s.base}/members/{s.member}/adjustments", {"points": "10", "reason": "role test", "form_key": "b" * 32}
@@ -203,6 +208,7 @@ def test_every_console_route_but_signing_in_needs_a_signed_in_staff_member(
         "step": "switch",
         "referral_id": "1",
         "card_id": "1",
+        "code": "baltic-sea",
     }
     checked = 0
     for route in router.routes:

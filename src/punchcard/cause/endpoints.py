@@ -3,8 +3,6 @@ and standing gift, and a cause's settlement (admin)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
@@ -167,18 +165,6 @@ def settlement(
         raise CauseNotFound(f"the program has no cause {code!r}", [{"cause": code}])
     lines = service.settlement(session, terms, code, since, until)
     if format == "csv":
-        return Response(as_csv(lines), media_type="text/csv; charset=utf-8")
+        return Response(service.settlement_csv(lines), media_type="text/csv; charset=utf-8")
     totals = service.totals(session, terms, since, until)[code]
     return {"cause": code, "lines": lines, "totals": _shown_totals(totals, terms.currency)}
-
-
-COLUMNS = ("donation_id", "donated_at", "member_id", "points", "value", "matched", "total", "currency", "source")
-
-
-def as_csv(lines: list[dict[str, Any]]) -> str:
-    """The settlement as CSV, one donation a row (the console's download is the same)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(lines)
-    return out.getvalue()

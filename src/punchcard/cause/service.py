@@ -9,11 +9,14 @@ left becomes debt as the program's return policy says (``ledger.account.MemberAc
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from punchcard.cause import repository
@@ -28,6 +31,7 @@ from punchcard.cause.domain import (
     open_cause,
 )
 from punchcard.cause.errors import as_error
+from punchcard.cause.models import MatchBudget
 from punchcard.kit.errors import IdempotencyConflict
 from punchcard.kit.money import format_amount, from_minor
 from punchcard.ledger.account import open_account
@@ -221,6 +225,23 @@ def member_given(session: Session, member_id: int) -> dict[str, tuple[int, int]]
     return repository.member_given(session, member_id)
 
 
+def matching_now(session: Session, terms: Terms, cause: Cause, value_minor: int, now: datetime) -> int:
+    """What the shop would add to a donation worth ``value_minor`` made at ``now``: its share, within what is left
+    of the period's budget. A quote (the member's confirmation step): the budget is read, not locked, so another
+    donation may use it up first; the donation itself draws on it under its lock (``give``)."""
+    if cause.matching is None:
+        return 0
+    period = cause.matching.period_key(now, terms.zone)
+    used = session.execute(
+        select(MatchBudget.used_minor).where(
+            MatchBudget.program_id == terms.program_id,
+            MatchBudget.cause == cause.code,
+            MatchBudget.period_key == period,
+        )
+    ).scalar_one_or_none()
+    return cause.matching.matched(value_minor, used or 0)
+
+
 def settlement(
     session: Session, terms: Terms, code: str, since: datetime | None, until: datetime | None
 ) -> list[dict[str, Any]]:
@@ -239,3 +260,26 @@ def settlement(
         }
         for row in repository.of_cause(session, terms.program_id, code, since, until)
     ]
+
+
+SETTLEMENT_COLUMNS = (
+    "donation_id",
+    "donated_at",
+    "member_id",
+    "points",
+    "value",
+    "matched",
+    "total",
+    "currency",
+    "source",
+)
+"""The settlement CSV's columns, in order: the API's (``format=csv``) and the console's download are the same."""
+
+
+def settlement_csv(lines: list[dict[str, Any]]) -> str:
+    """The settlement (``settlement``'s lines) as CSV, one donation a row under a header row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=SETTLEMENT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(lines)
+    return out.getvalue()

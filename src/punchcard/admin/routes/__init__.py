@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from punchcard.admin.routes import (
     audit,
+    causes,
     dashboard,
     editor,
     emails,
@@ -39,6 +40,7 @@ GROUPS = (
     engagement,
     memberships,
     wallet,
+    causes,
     audit,
     program,
     editor,
