@@ -192,6 +192,7 @@ def test_the_nav_has_the_engagement_pages_only_when_the_program_has_them(
         "My coupons",
         "Challenges",
         "Invite friends",
+        "Causes",
         "Wallet",
         "Card",
         "Profile",
@@ -199,7 +200,7 @@ def test_the_nav_has_the_engagement_pages_only_when_the_program_has_them(
 
     signed_in_anna(browser, make_program, {})
     tabs = re.findall(r'<li><a href="[^"]+"[^>]*>([^<]+)</a></li>', browser.get().text)
-    assert tabs == ["Home", "History", "Rewards", "My coupons", "Wallet", "Card", "Profile"]
+    assert tabs == ["Home", "History", "Rewards", "My coupons", "Causes", "Wallet", "Card", "Profile"]
     for path in ("/referral", "/challenges", "/join?ref=ABCDEFGH"):
         page = browser.get(path)
         assert (page.status_code, "Page not found" in page.text) == (404, True), path

@@ -210,7 +210,17 @@ def test_the_home_page_sums_the_membership_up_and_links_to_it(browser: Browser, 
     assert "Membership Bean Club Free trial until June 19, 2026 See your membership" in text
     assert f'<a href="{browser.url("/membership")}">See your membership</a>' in page.text
     tabs = re.findall(r'<li><a href="[^"]+"[^>]*>([^<]+)</a></li>', page.text)
-    assert tabs == ["Home", "History", "Rewards", "My coupons", "Membership", "Wallet", "Card", "Profile"]
+    assert tabs == [
+        "Home",
+        "History",
+        "Rewards",
+        "My coupons",
+        "Membership",
+        "Causes",
+        "Wallet",
+        "Card",
+        "Profile",
+    ]
     ended = page_at(browser, "2026-06-27T09:00:00+00:00", "")
     assert "Membership Bean Club Ended on June 26, 2026: the payment did not come through See the plans" in ended
 
@@ -219,7 +229,7 @@ def test_a_program_without_plans_has_no_membership_page_tab_or_summary(browser: 
     club_member(browser, make_program, [])
     home = browser.get()
     tabs = re.findall(r'<li><a href="[^"]+"[^>]*>([^<]+)</a></li>', home.text)
-    assert tabs == ["Home", "History", "Rewards", "My coupons", "Wallet", "Card", "Profile"]
+    assert tabs == ["Home", "History", "Rewards", "My coupons", "Causes", "Wallet", "Card", "Profile"]
     assert "Membership" not in visible(home.text)
     page = browser.get("/membership")
     assert (page.status_code, "Page not found" in page.text) == (404, True)

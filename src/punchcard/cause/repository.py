@@ -49,6 +49,14 @@ def locked_budget(session: Session, program_id: int, cause: str, period_key: str
     return session.execute(query).scalar_one()
 
 
+def budget_used(session: Session, program_id: int, cause: str, period_key: str) -> int:
+    """What the period's budget has matched so far (0 before its first donation), read without a lock."""
+    query = select(MatchBudget.used_minor).where(
+        MatchBudget.program_id == program_id, MatchBudget.cause == cause, MatchBudget.period_key == period_key
+    )
+    return int(session.execute(query).scalar_one_or_none() or 0)
+
+
 def totals(
     session: Session, program_id: int, since: datetime | None, until: datetime | None
 ) -> dict[str, tuple[int, int, int, int]]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from punchcard.cause import repository
@@ -31,7 +30,6 @@ from punchcard.cause.domain import (
     open_cause,
 )
 from punchcard.cause.errors import as_error
-from punchcard.cause.models import MatchBudget
 from punchcard.kit.errors import IdempotencyConflict
 from punchcard.kit.money import format_amount, from_minor
 from punchcard.ledger.account import open_account
@@ -231,15 +229,8 @@ def matching_now(session: Session, terms: Terms, cause: Cause, value_minor: int,
     donation may use it up first; the donation itself draws on it under its lock (``give``)."""
     if cause.matching is None:
         return 0
-    period = cause.matching.period_key(now, terms.zone)
-    used = session.execute(
-        select(MatchBudget.used_minor).where(
-            MatchBudget.program_id == terms.program_id,
-            MatchBudget.cause == cause.code,
-            MatchBudget.period_key == period,
-        )
-    ).scalar_one_or_none()
-    return cause.matching.matched(value_minor, used or 0)
+    used = repository.budget_used(session, terms.program_id, cause.code, cause.matching.period_key(now, terms.zone))
+    return cause.matching.matched(value_minor, used)
 
 
 def settlement(

@@ -20,7 +20,7 @@ import psycopg
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -315,6 +315,20 @@ def retry_on_conflict(
             before_retry()
         sleep(random.uniform(0, CONFLICT_BACKOFF * 2 ** (attempt - 1)))
         attempt += 1
+
+
+def committed_once(session: Session, work: Callable[[], T]) -> T:
+    """``work()``, committed. When the commit meets a unique key another request committed meanwhile without
+    waiting on the same lock (the same ``Idempotency-Key`` used on another card, another member), roll back and run
+    ``work`` once more: it then finds what the other committed, and answers as it did (or refuses the reuse)."""
+    try:
+        outcome = work()
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        outcome = work()
+        session.commit()
+    return outcome
 
 
 class InsertUnlessTaken:

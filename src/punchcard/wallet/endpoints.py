@@ -17,9 +17,9 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import EmailStr, Field
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from punchcard.kit.db import committed_once
 from punchcard.kit.errors import ValidationFailed
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.kit.money import exponent, to_minor
@@ -95,17 +95,8 @@ def _answer(outcome: Outcome) -> JSONResponse:
 
 
 def _once(session: Session, work: Callable[[], Outcome]) -> JSONResponse:
-    """Run ``work`` and commit; when the same ``Idempotency-Key`` was committed meanwhile by a request that did not
-    queue on the same lock (another card, another member), run it again: it then answers as the first did, or with
-    ``idempotency_conflict``."""
-    try:
-        outcome = work()
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        outcome = work()
-        session.commit()
-    return _answer(outcome)
+    """``work`` exactly once per key however the same key arrives (``kit.db.committed_once``), as a response."""
+    return _answer(committed_once(session, work))
 
 
 def _with_code(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from punchcard.portal.routes import (
     app,
     card,
+    causes,
     challenges,
     coupons,
     fallback,
@@ -34,6 +35,7 @@ GROUPS = (
     referrals,
     challenges,
     membership,
+    causes,
     card,
     profile,
     push,

@@ -62,6 +62,11 @@ def has_plans(program: Program) -> bool:
     return bool(program.plans)
 
 
+def has_causes(program: Program) -> bool:
+    """Whether the program lists causes (open now or not): the causes page is shown."""
+    return bool(program.causes)
+
+
 def navigation_of(program: Program) -> tuple[tuple[str, str, str], ...]:
     """The tabs: every portal's, and the engagement pages of a program that has their mechanics."""
     extra = []
@@ -71,6 +76,8 @@ def navigation_of(program: Program) -> tuple[tuple[str, str, str], ...]:
         extra.append(("referral", "/referral", "referral.nav"))
     if has_plans(program):
         extra.append(("membership", "/membership", "membership.nav"))
+    if has_causes(program):
+        extra.append(("causes", "/causes", "causes.nav"))
     cut = next(index for index, (name, _, _) in enumerate(NAVIGATION) if name == ENGAGEMENT_AFTER) + 1
     return (*NAVIGATION[:cut], *extra, *NAVIGATION[cut:])
 

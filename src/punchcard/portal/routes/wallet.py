@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from punchcard.kit.db import committed_once
 from punchcard.kit.errors import PunchcardError
 from punchcard.kit.http import NowDep, SessionDep
 from punchcard.member.service import Member
@@ -33,7 +32,7 @@ from punchcard.wallet import credit as store_credit
 from punchcard.wallet import service as gift_cards
 from punchcard.wallet.domain import WalletRefused
 from punchcard.wallet.errors import GiftCardNotFound, LookupsLimited
-from punchcard.wallet.operations import Asked, Outcome
+from punchcard.wallet.operations import Asked
 
 router = portal_router()
 
@@ -158,19 +157,6 @@ def confirm_conversion(
     )
 
 
-def _once(session: Session, work: Callable[[], Outcome]) -> Outcome:
-    """``work()`` committed; when the same form was committed meanwhile by a request that did not wait on the same
-    lock, once more: it then answers as the first did (``wallet.endpoints._once``)."""
-    try:
-        outcome = work()
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        outcome = work()
-        session.commit()
-    return outcome
-
-
 @router.post("/wallet/convert")
 def convert(
     request: Request,
@@ -194,7 +180,7 @@ def convert(
         "store_credit.convert", PORTAL_KEY_PREFIX + key, {"member": member.external_id, "points": asked}
     )
     try:
-        _once(session, lambda: store_credit.convert(session, terms, member, operation, asked, now))
+        committed_once(session, lambda: store_credit.convert(session, terms, member, operation, asked, now))
     except PunchcardError as error:
         session.rollback()
         return _refused(request, visitor, session, member, now, error.status, error.code, points)
