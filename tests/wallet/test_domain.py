@@ -23,18 +23,10 @@ from punchcard.wallet.domain import (
     CODE_LENGTH,
     Card,
     Conversion,
-    GiftCardDisabled,
-    GiftCardExpired,
-    GiftCardIssued,
     GiftCardPolicy,
     GiftCardProduct,
-    GiftCardRedeemed,
-    GiftCardRefunded,
     LookupLimits,
-    PointsConverted,
     Refusal,
-    StoreCreditGranted,
-    StoreCreditSpent,
     WalletRefused,
     check_symbol,
     code_hash,
@@ -43,6 +35,16 @@ from punchcard.wallet.domain import (
     new_code,
     normalised,
     spend_credit,
+)
+from punchcard.wallet.events import (
+    GiftCardDisabled,
+    GiftCardExpired,
+    GiftCardIssued,
+    GiftCardRedeemed,
+    GiftCardRefunded,
+    PointsConverted,
+    StoreCreditGranted,
+    StoreCreditSpent,
 )
 
 TALLINN = ZoneInfo("Europe/Tallinn")

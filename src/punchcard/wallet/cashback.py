@@ -19,7 +19,8 @@ from punchcard.ledger.domain import EntryKind, MoneyAccount
 from punchcard.ledger.posting import MoneyPosting
 from punchcard.member import service as members
 from punchcard.wallet import repository
-from punchcard.wallet.domain import CashbackEarned, CashbackLine, CashbackReversed, Terms, cashback_due
+from punchcard.wallet.domain import CashbackLine, Terms, cashback_due
+from punchcard.wallet.events import CashbackEarned, CashbackReversed
 from punchcard.wallet.models import CashbackCredit
 
 

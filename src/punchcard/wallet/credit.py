@@ -23,16 +23,9 @@ from punchcard.member import service as members
 from punchcard.member.errors import MemberBlocked
 from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
-from punchcard.wallet.domain import (
-    PointsConverted,
-    Refusal,
-    StoreCreditGranted,
-    StoreCreditSpent,
-    Terms,
-    WalletRefused,
-    spend_credit,
-)
+from punchcard.wallet.domain import Refusal, Terms, WalletRefused, spend_credit
 from punchcard.wallet.errors import as_error
+from punchcard.wallet.events import PointsConverted, StoreCreditGranted, StoreCreditSpent
 from punchcard.wallet.operations import Asked, Outcome, remember, replayed
 from punchcard.wallet.service import money_text
 

@@ -26,12 +26,6 @@ from punchcard.outbox import service as outbox
 from punchcard.wallet import repository
 from punchcard.wallet.domain import (
     Card,
-    GiftCardDisabled,
-    GiftCardEvent,
-    GiftCardExpired,
-    GiftCardIssued,
-    GiftCardRedeemed,
-    GiftCardRefunded,
     LookupLimits,
     Terms,
     WalletRefused,
@@ -42,6 +36,14 @@ from punchcard.wallet.domain import (
     normalised,
 )
 from punchcard.wallet.errors import GiftCardNotFound, LookupsLimited, as_error
+from punchcard.wallet.events import (
+    GiftCardDisabled,
+    GiftCardEvent,
+    GiftCardExpired,
+    GiftCardIssued,
+    GiftCardRedeemed,
+    GiftCardRefunded,
+)
 from punchcard.wallet.models import GiftCard
 from punchcard.wallet.operations import Asked, Outcome, remember, replayed
 
