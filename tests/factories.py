@@ -155,14 +155,17 @@ ENGAGEMENT = (
     "membership_plans",
 )
 """The demo's engagement mechanics (issue 12) and paid memberships (issue 13). A test that is about one of them adds
-it (``changes``), so that the sums of every other test stay those of earning, tiers and rewards alone."""
+it (``changes``), so that the sums of every other test stay those of earning, tiers and rewards alone. The demo's
+cashback rule goes too (``without_engagement``); its gift cards, store credit and causes stay, since they change
+nothing a purchase answers unless a test buys a gift-card sku."""
 
 
 def without_engagement(definition: dict[str, Any]) -> dict[str, Any]:
-    """The demo program without ``ENGAGEMENT`` and without the rewards only its offers give."""
+    """The demo program without ``ENGAGEMENT``, its cashback rule, and the rewards only its offers give."""
     offered = {offer.get("reward") for offer in definition.get("offers", [])}
     kept = {key: value for key, value in definition.items() if key not in ENGAGEMENT}
     kept["rewards"] = [reward for reward in definition.get("rewards", []) if reward["code"] not in offered]
+    kept["earning_rules"] = [rule for rule in kept.get("earning_rules", []) if "cashback_percent" not in rule["then"]]
     return kept
 
 

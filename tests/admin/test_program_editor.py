@@ -240,16 +240,15 @@ def test_moving_a_rule_writes_priorities_so_the_order_shown_is_the_order_run(
 ) -> None:
     page = marketer.page(f"/admin/p/{api.slug}/program/editor")
     shown = re.findall(r'<tr data-rule="([^"]+)">', page)
-    assert shown == ["coffee-beans", "everything-else", "gold-merch-cashback", "review", "tier-multiplier", "welcome"]
+    assert shown == ["coffee-beans", "everything-else", "review", "tier-multiplier", "welcome"]
     # When "everything-else" (index 1 in the file) moves up
     review = reviewed(_step(marketer, api, "rules", 1, "up"))
     assert heading(review) == "Review: Move the earning rule “1 point per €” up"
     assert save(marketer, api, review).status_code == 303
     rules = current_file(api, engine)["earning_rules"]
     assert [(rule["code"], rule["priority"]) for rule in rules] == [
-        ("everything-else", 60),
-        ("coffee-beans", 50),
-        ("gold-merch-cashback", 40),
+        ("everything-else", 50),
+        ("coffee-beans", 40),
         ("review", 30),
         ("tier-multiplier", 20),
         ("welcome", 10),

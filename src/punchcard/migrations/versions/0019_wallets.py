@@ -23,6 +23,7 @@ CHECK = "member_accounts_have_a_member"
 BEFORE = "(member_id IS NULL) = (account LIKE 'program:%')"
 AFTER = "(member_id IS NULL) = (account LIKE 'program:%' OR account LIKE 'gift_card:%')"
 CARD_LEGS = "account LIKE 'gift_card:%'"
+POINT_ASSETS = "'points', 'tier_credits'"
 
 
 def _member_accounts(condition: str) -> None:
@@ -177,8 +178,15 @@ def downgrade() -> None:
     op.drop_index("ix_gift_cards_expiring", table_name="gift_cards")
     op.drop_table("gift_cards")
     op.drop_index("ix_ledger_entries_gift_cards", table_name="ledger_entries")
+    # Money did not exist before: its transfers (cards', store credit's, cashback's) go with the tables that explained
+    # them, and points converted to credit stay spent, as a spend of the program's redemption account.
     op.execute(
         "DELETE FROM ledger_entries WHERE transfer_id IN"
-        " (SELECT transfer_id FROM ledger_entries WHERE account LIKE 'gift_card:%')"
+        f" (SELECT transfer_id FROM ledger_entries WHERE asset NOT IN ({POINT_ASSETS}))"
+    )
+    op.execute(f"DELETE FROM ledger_accounts WHERE asset NOT IN ({POINT_ASSETS})")
+    op.execute(
+        "UPDATE ledger_entries SET kind = 'spend', account = CASE WHEN account = 'program:conversion'"
+        " THEN 'program:redemption' ELSE account END WHERE kind = 'convert'"
     )
     _member_accounts(BEFORE)

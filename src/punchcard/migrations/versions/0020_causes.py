@@ -71,6 +71,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Donated points stay given: a spend into the program's redemption account, which the schema before knew.
+    op.execute(
+        "UPDATE ledger_entries SET kind = 'spend', account = CASE WHEN account = 'program:donations'"
+        " THEN 'program:redemption' ELSE account END WHERE kind = 'donate'"
+    )
     op.drop_table("standing_gifts")
     op.drop_table("cause_match_budgets")
     op.drop_index("ix_donations_member", table_name="donations")
