@@ -45,6 +45,17 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin.dispose()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In the PostgreSQL pass, skip the tests that make their own SQLite database (``own_sqlite``): they would run
+    exactly as they did in the SQLite pass, and they are among the slowest (the demo, the README's commands)."""
+    if not os.environ.get("PUNCHCARD_TEST_DATABASE_URL", "").startswith("postgres"):
+        return
+    skip = pytest.mark.skip(reason="makes its own SQLite database: it ran the same in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("own_sqlite") is not None:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Engine:
     engine = get_engine(database_url)
