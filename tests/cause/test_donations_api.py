@@ -196,3 +196,14 @@ def test_the_donor_gets_a_receipt_in_their_language_and_a_standing_gift_sends_no
     assert text_of(mails_to(mailbox, address)[0]).startswith(
         "Tere, Mari!\n\nAitäh: andsid 40 punkti heategevuseks „Läänemere Sihtasutus”, väärtusega 0,40\xa0€."
     )
+
+
+def test_a_standing_share_over_all_of_an_earning_is_refused(api: ApiClient) -> None:
+    anna = api.member()
+
+    answer = api.request(
+        "PUT", f"/api/v1/members/{anna}/standing-gift", {"cause": "baltic-sea", "kind": "percent", "value": 101}
+    )
+
+    error_of(answer, 422, "validation_error")
+    assert api.get(f"/api/v1/members/{anna}/donations").json()["standing_gift"] is None

@@ -3,11 +3,11 @@ and standing gift, and a cause's settlement (admin)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from punchcard.cause import service
 from punchcard.cause.domain import Cause, GiftKind, StandingGift, Totals
@@ -35,6 +35,12 @@ class StandingGiftIn(RequestBody):
     kind: GiftKind
     value: Annotated[int, Field(ge=1, le=10_000)]
     """``round_down``: the multiple the balance is kept at (100); ``percent``: the share of every earning (1–100)."""
+
+    @model_validator(mode="after")
+    def _a_share_is_at_most_all(self) -> Self:
+        if self.kind is GiftKind.PERCENT and self.value > 100:
+            raise ValueError("a percentage is at most 100")
+        return self
 
 
 def _shown(cause: Cause, totals: Totals, currency: str, language: str) -> dict[str, Any]:
@@ -129,8 +135,6 @@ def set_standing_gift(
 ) -> dict[str, Any]:
     """Give to ``cause`` as points are earned: keep the balance at a multiple of ``value`` (``round_down``) or give
     ``value`` per cent of each earning (``percent``)."""
-    if body.kind is GiftKind.PERCENT and body.value > 100:
-        raise ValidationFailed("a percentage is at most 100", [{"field": "value", "message": "more than 100"}])
     member = members.get(session, version.program_id, external_id)
     gift = service.set_standing(
         session, version.cause_terms, member, StandingGift(body.cause, body.kind, body.value), now

@@ -13,13 +13,13 @@ class PunchcardError(Exception):
 
     code: ClassVar[str] = "bad_request"
     status: ClassVar[int] = 400
-    headers: dict[str, str] = {}
-    """Headers the answer carries (``Retry-After``); an instance sets its own."""
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.headers: dict[str, str] = {}
+        """Headers the answer carries (``Retry-After``)."""
 
     def envelope(self) -> dict[str, Any]:
         """The error as the API shows it (``docs/errors.md``)."""
