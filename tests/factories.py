@@ -161,9 +161,10 @@ nothing a purchase answers unless a test buys a gift-card sku."""
 
 
 def without_engagement(definition: dict[str, Any]) -> dict[str, Any]:
-    """The demo program without ``ENGAGEMENT``, its cashback rule, and the rewards only its offers give."""
+    """The demo program without ``ENGAGEMENT``, its cashback rule, the rewards only its offers give, and its coalition
+    (each copy would claim to found the demo's)."""
     offered = {offer.get("reward") for offer in definition.get("offers", [])}
-    kept = {key: value for key, value in definition.items() if key not in ENGAGEMENT}
+    kept = {key: value for key, value in definition.items() if key not in (*ENGAGEMENT, "coalition")}
     kept["rewards"] = [reward for reward in definition.get("rewards", []) if reward["code"] not in offered]
     kept["earning_rules"] = [rule for rule in kept.get("earning_rules", []) if "cashback_percent" not in rule["then"]]
     return kept

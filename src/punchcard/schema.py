@@ -4,6 +4,7 @@ from punchcard.auth import models as auth_models
 from punchcard.cause import models as cause_models
 from punchcard.celebration import models as celebration_models
 from punchcard.challenge import models as challenge_models
+from punchcard.coalition import models as coalition_models
 from punchcard.coupon import models as coupon_models
 from punchcard.event import models as event_models
 from punchcard.intake import models as intake_models
@@ -32,6 +33,7 @@ FEATURE_MODELS = (
     cause_models,
     celebration_models,
     challenge_models,
+    coalition_models,
     coupon_models,
     event_models,
     intake_models,

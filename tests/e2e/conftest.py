@@ -99,7 +99,11 @@ def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
 
 
 def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
-    """Run axe-core in the page; the violations of the given impacts (empty means accessible enough)."""
+    """Run axe-core in the page; the violations of the given impacts (empty means accessible enough).
+
+    The caller waits for what it navigated to; the page's own load is waited for here, so the script has a
+    document to go into."""
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [

@@ -38,8 +38,10 @@ def test_a_marketer_edits_a_mail_with_a_preview_in_every_language(
     sign_in(page, live_server, staff(engine, Role.MARKETER))
     page.goto(f"{shop.console}/dashboard")
     page.get_by_role("link", name="E-mails").click()
+    expect(page.get_by_role("link", name="Points earned")).to_be_visible()
     checked(page)
     page.get_by_role("link", name="Points earned").click()
+    expect(page.get_by_label("Body (sv)")).to_be_visible()
     checked(page)
     previews = {
         "en": "You earned 40 points",

@@ -41,6 +41,7 @@ def test_a_marketer_changes_the_program_in_the_editor(
 
     # A new rule, refused first: the amount is not a number, and the input says so
     page.get_by_role("link", name="Add an earning rule").click()
+    expect(page.get_by_label("Code")).to_be_visible()
     checked(page)
     page.get_by_label("Code").fill("pastry-bonus")
     page.get_by_label("Name (en)").fill("Pastry bonus")
@@ -94,6 +95,7 @@ def test_a_marketer_changes_the_program_in_the_editor(
 
     # Silver from 250 points: the review counts the members who would move up
     page.locator('tr[data-tier="silver"]').get_by_role("link").click()
+    expect(page.get_by_label("Threshold")).to_be_visible()
     checked(page)
     page.get_by_label("Threshold").fill("250")
     page.get_by_role("button", name="Review this change").click()
@@ -105,6 +107,7 @@ def test_a_marketer_changes_the_program_in_the_editor(
     # A free croissant for 120 points, then withdrawn
     open_editor(page, shop)
     page.get_by_role("link", name="Add a reward").click()
+    expect(page.get_by_label("Code")).to_be_visible()
     checked(page)
     page.get_by_label("Code").fill("free-croissant")
     page.get_by_label("Name (en)").first.fill("A free croissant")

@@ -16,6 +16,7 @@ from punchcard.api import errors
 from punchcard.api.limits import BodyLimit, KeyFirst
 from punchcard.cause.endpoints import router as causes
 from punchcard.challenge.endpoints import router as challenges
+from punchcard.coalition.endpoints import router as coalitions
 from punchcard.consumers import consumers
 from punchcard.coupon.endpoints import router as coupons
 from punchcard.event.accepted import AcceptCommit
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         memberships,
         wallets,
         causes,
+        coalitions,
     )
     for router in features:
         app.include_router(router, dependencies=[Depends(require_json)])

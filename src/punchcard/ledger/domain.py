@@ -82,6 +82,10 @@ class ProgramAccount(StrEnum):
     """Where points and tier credits taken back by refunds go."""
     DONATIONS = "program:donations"
     """Where points given to causes go: the shop owes the causes their value (``cause.service.settlement``)."""
+    COALITION = "program:coalition"
+    """Where points a member moves to a partner brand go, and where points moved in from one come from: each brand's
+    side of a coalition exchange balances on its own, and the coalition's settlement says what one owes the other
+    (``punchcard.coalition``)."""
     CONVERSION = "program:conversion"
     """Where points converted to store credit go, and where that credit comes from: in points and in money, each
     side of a conversion balancing on its own asset."""
@@ -99,6 +103,7 @@ class EntryKind(StrEnum):
     REFUND = "refund"  # money paid back onto the card or credit it was spent from
     CONVERT = "convert"  # points exchanged for store credit
     DONATE = "donate"  # points given to a cause
+    EXCHANGE = "exchange"  # points moved between a member's accounts at two brands of a coalition
 
 
 COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
@@ -111,6 +116,7 @@ COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
     EntryKind.REFUND: ProgramAccount.REDEMPTION,
     EntryKind.CONVERT: ProgramAccount.CONVERSION,
     EntryKind.DONATE: ProgramAccount.DONATIONS,
+    EntryKind.EXCHANGE: ProgramAccount.COALITION,
     EntryKind.VEST: None,  # pending_points to points: the member's own accounts balance
     EntryKind.REPAY_DEBT: None,  # lots to the debt line: the member's own account balances
 }

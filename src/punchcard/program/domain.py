@@ -65,6 +65,23 @@ class Survey:
 
 
 @dataclass(frozen=True)
+class CoalitionFounding:
+    """What the founder of a coalition of brands says in its program file: the unit's worth and the brands it admits."""
+
+    unit_minor: int
+    partners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CoalitionMembership:
+    """A program file's ``coalition`` section: the coalition it joins, its rate, and (for the owner) the founding."""
+
+    code: str
+    points_per_unit: int
+    founding: CoalitionFounding | None = None
+
+
+@dataclass(frozen=True)
 class Program:
     slug: str
     name: Text
@@ -92,6 +109,8 @@ class Program:
     conversion: Conversion | None = None
     """The rate at which members may convert points to store credit; ``None``: they may not."""
     causes: tuple[Cause, ...] = ()
+    coalition: CoalitionMembership | None = None
+    """The coalition of brands this program joins (or founds), and its exchange rate; ``None``: none."""
     challenges: tuple[Challenge, ...] = ()
     badges: tuple[Badge, ...] = ()
     streaks: tuple[Streak, ...] = ()

@@ -17,6 +17,8 @@ class ProgramRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
     current_version: Mapped[int] = mapped_column(Integer)
+    coalition: Mapped[str | None] = mapped_column(String(63), index=True, default=None)
+    """The coalition the version in force joins (its file's ``coalition.code``), so its partners find it."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -33,6 +33,7 @@ from punchcard.offer.domain import gated
 from punchcard.program.cause_schemas import CauseSpec, check_causes
 from punchcard.program.celebration_schemas import AnniversarySpec, BirthdaySpec
 from punchcard.program.challenge_schemas import BadgeSpec, ChallengeSpec, StreakSpec, check_prizes
+from punchcard.program.coalition_schemas import CoalitionSpec
 from punchcard.program.domain import Email, Program, Survey, SurveyKind
 from punchcard.program.file_types import Code as Code
 from punchcard.program.file_types import FollowUp, unique
@@ -295,6 +296,7 @@ class ProgramFile(Strict):
     gift_cards: GiftCardsSpec = GiftCardsSpec()
     store_credit: StoreCreditSpec = StoreCreditSpec()
     causes: list[CauseSpec] = []
+    coalition: CoalitionSpec | None = None
     badges: list[BadgeSpec] = []
     challenges: list[ChallengeSpec] = []
     streaks: list[StreakSpec] = []
@@ -416,6 +418,16 @@ class ProgramFile(Strict):
         return offers
 
     @model_validator(mode="after")
+    def _coalition_partners_are_others(self) -> Self:
+        if (
+            self.coalition is not None
+            and self.coalition.owner is not None
+            and self.slug in self.coalition.owner.partners
+        ):
+            raise ValueError("coalition: owner.partners names this program itself; it is in its coalition already")
+        return self
+
+    @model_validator(mode="after")
     def _rules_name_known_plans(self) -> Self:
         """A rule's ``plan`` condition names plans of ``membership_plans`` (checked once both are read)."""
         plans = {plan.code for plan in self.membership_plans}
@@ -451,6 +463,7 @@ class ProgramFile(Strict):
             gift_cards=self.gift_cards.to_domain(self.currency),
             conversion=self.store_credit.conversion_of(self.currency),
             causes=tuple(cause.to_domain(self.currency, language) for cause in self.causes),
+            coalition=self.coalition.to_domain(self.currency) if self.coalition else None,
             challenges=tuple(challenge.to_domain(self.currency, language) for challenge in self.challenges),
             badges=tuple(badge.to_domain(language) for badge in self.badges),
             streaks=tuple(streak.to_domain(self.currency, language) for streak in self.streaks),

@@ -99,6 +99,7 @@ def apply(session: Session, program_file: ProgramFile, text: str, source_format:
         )
     row.current_version += 1
     row.name = program_file.title
+    row.coalition = program_file.coalition.code if program_file.coalition else None
     invalidation.announce(session)  # keys cached with the old version read it again once this commits
     session.add(
         ProgramVersionRow(
@@ -125,6 +126,12 @@ def slugs(session: Session, only: Collection[str] | None = None) -> list[tuple[i
     if only is not None:
         query = query.where(ProgramRow.slug.in_(list(only)))
     return [(int(row.id), str(row.slug)) for row in session.execute(query)]
+
+
+def in_coalition(session: Session, code: str) -> list[tuple[ProgramRow, ProgramVersion]]:
+    """Every program whose version in force names the coalition ``code``, with that version, in id order."""
+    rows = session.execute(select(ProgramRow).where(ProgramRow.coalition == code).order_by(ProgramRow.id)).scalars()
+    return [(row, _load(session, row.id, row.current_version)) for row in rows]
 
 
 def versions(session: Session, program_id: int) -> Sequence[ProgramVersionRow]:
