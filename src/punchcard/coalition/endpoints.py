@@ -16,10 +16,9 @@ from punchcard.coalition.errors import NotInCoalition
 from punchcard.kit.errors import ValidationFailed
 from punchcard.kit.http import NowDep, SessionDep, retried_when_busy
 from punchcard.kit.idempotency import request_hash
-from punchcard.kit.schemas import Moment
+from punchcard.kit.schemas import Identifier, Moment
 from punchcard.kit.schemas import Request as RequestBody
 from punchcard.member import service as members
-from punchcard.member.schemas import Identifier
 from punchcard.offer import http as offers
 from punchcard.program.domain import ProgramVersion
 from punchcard.program.http import CallerDep, VersionDep
