@@ -1,1 +1,2 @@
-"""Coalitions of brands: members link their accounts across brands and move points between them at published rates; the brands settle what they owe each other."""
+"""Coalitions of brands: members link their accounts across brands and move points between them at published
+rates; the brands settle what they owe each other."""
