@@ -19,6 +19,7 @@ from punchcard.cause import service as causes
 from punchcard.celebration.models import CelebrationGift
 from punchcard.challenge.models import BadgeAward, ChallengeProgress
 from punchcard.cli.main import app as cli
+from punchcard.coalition import service as coalitions
 from punchcard.coupon.models import Coupon, CouponUse
 from punchcard.demo import sample, setup
 from punchcard.event.models import Event, Order
@@ -44,6 +45,8 @@ pytestmark = pytest.mark.own_sqlite  # the demo makes its own SQLite database
 
 NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
 ANCHOR = datetime(2026, 3, 14, tzinfo=UTC)
+ROASTER = select(ProgramRow.id).where(ProgramRow.slug == "bean-there").scalar_subquery()
+"""The demo program's id; the partner brand's members and orders are counted apart."""
 MEMBERS = 60  # the default is 300; a smaller sample keeps these tests quick and has every kind of activity
 
 
@@ -140,7 +143,7 @@ def test_the_sample_ends_at_its_anchor_so_the_demo_looks_current() -> None:
 
 def test_the_demo_program_is_applied_as_its_first_version(built: Built) -> None:
     with Session(built.engine) as session:
-        row = session.execute(select(ProgramRow)).scalar_one()
+        row = session.execute(select(ProgramRow).order_by(ProgramRow.id).limit(1)).scalar_one()
         program = programs.current(session, row.id).program
 
     assert built.result.slug == row.slug == "bean-there"
@@ -156,7 +159,7 @@ def test_the_demo_program_is_applied_as_its_first_version(built: Built) -> None:
 
 def test_the_demo_has_the_requested_members_with_their_profiles(built: Built) -> None:
     with Session(built.engine) as session:
-        members = session.execute(select(Member)).scalars().all()
+        members = session.execute(select(Member).where(Member.program_id == ROASTER)).scalars().all()
 
     assert built.result.members == len(members) == MEMBERS
     assert all(member.email and member.email.endswith("@example.com") for member in members)
@@ -168,7 +171,12 @@ def test_the_year_has_orders_refunds_reviews_redemptions_expiries_and_tier_chang
     engine = built.engine
     with Session(engine) as session:
         events = Counter(
-            {kind: int(n) for kind, n in session.execute(select(Event.type, func.count()).group_by(Event.type))}
+            {
+                kind: int(n)
+                for kind, n in session.execute(
+                    select(Event.type, func.count()).where(Event.program_id == ROASTER).group_by(Event.type)
+                )
+            }
         )
         fractions = {Decimal(f) for f in session.execute(select(Order.refunded_fraction)).scalars()}
         unused_expired = session.execute(
@@ -247,6 +255,25 @@ def test_anna_gave_to_the_baltic_sea_and_the_shop_matched_it(built: Built) -> No
     assert given == {"baltic-sea": (150, 150)}
 
 
+def test_anna_linked_her_tea_house_account_and_the_roaster_owes_the_tea_house_for_what_moved(built: Built) -> None:
+    with Session(built.engine) as session:
+        coalition = coalitions.coalition(session, "bean-and-leaf")
+        anna = session.execute(select(Member).where(Member.external_id == "demo-anna")).scalar_one()
+        accounts = coalitions.accounts(session, coalition, anna.id)
+        moved = coalitions.movements(session, coalition, anna.id)
+        settled = coalitions.settlement(session, coalition, None, None)
+        assert verify(session).is_balanced
+    assert [brand.slug for brand in coalition.brands] == ["bean-there", "leaf-and-cup"]
+    assert [account.brand.slug for account in accounts] == ["bean-there", "leaf-and-cup"]
+    assert {movement.reason for movement in moved} == {"transfer", "reward"}
+    units = {(flow.sender, flow.receiver): flow.units for flow in settled.flows}
+    owed = units[("bean-there", "leaf-and-cup")] - units.get(("leaf-and-cup", "bean-there"), 0)
+    assert [(line.debtor, line.creditor, line.value_minor) for line in settled.owed] == [
+        ("bean-there", "leaf-and-cup", owed)  # a unit is a cent
+    ]
+    assert any("'leaf-and-cup'" in line for line in built.progress)
+
+
 def test_every_balance_is_what_its_entries_add_up_to_and_no_lot_is_negative(built: Built) -> None:
     with Session(built.engine) as session:
         points = LedgerEntry.account == Account.POINTS.value
@@ -316,8 +343,8 @@ def test_rebuilding_in_place_starts_from_an_empty_database(tmp_path: Path) -> No
 
     setup.build(url, path, echo=lambda _: None, members=5, now=NOW)
 
-    assert _count(get_engine(url), select(func.count()).select_from(Member)) == 5
-    assert _count(get_engine(url), select(func.count()).select_from(ProgramRow)) == 1
+    assert _count(get_engine(url), select(func.count()).where(Member.program_id == ROASTER)) == 5
+    assert _count(get_engine(url), select(func.count()).select_from(ProgramRow)) == 2  # and the partner brand
 
 
 def test_a_missing_program_file_fails_before_the_database_is_touched(

@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from punchcard.coalition import service as coalitions
 from punchcard.jobs import service as jobs
 from punchcard.kit.db import unit_of_work
 from punchcard.kit.events import EVENT_TYPES
+from punchcard.member import service as members
 from punchcard.outbox.models import OutboxEvent
 from punchcard.portal import service as portal
 from punchcard.program import service as programs
@@ -23,6 +25,7 @@ from punchcard.survey import service as surveys
 from punchcard.survey.models import SurveyInvitation
 from tests.challenge.games import with_games
 from tests.clock import NOW
+from tests.coalition.test_coalition_api import both, found, transfer
 from tests.factories import ApiClient, ProgramMaker, deliver_outbox, line
 from tests.membership.test_memberships_api import BEAN_CLUB
 
@@ -244,6 +247,17 @@ def cause_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[s
     return first_of_each(engine, api, member)
 
 
+def coalition_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[str, Any]]:
+    """A member linked at two brands of a coalition moves points from the owner to the partner, then unlinks."""
+    brands = found(make_program)
+    sender, receiver = both(brands, engine)
+    assert transfer(brands.roaster, sender, brands.tea.slug, 40, "move").status_code == 201  # of the 50 for joining
+    with unit_of_work(engine) as session:
+        coalition = coalitions.coalition(session, brands.code)
+        coalitions.unlink(session, coalition, members.get(session, brands.roaster.program_id, sender), NOW)
+    return first_of_each(engine, brands.tea, receiver) | first_of_each(engine, brands.roaster, sender)
+
+
 def test_every_event_type_is_documented_and_nothing_else() -> None:
     assert sorted(documented()) == sorted(EVENT_TYPES)
 
@@ -257,6 +271,7 @@ def test_each_documented_example_has_the_fields_and_types_of_a_real_event(
         | membership_events(make_program, engine)
         | wallet_events(make_program, engine)
         | cause_events(make_program, engine)
+        | coalition_events(make_program, engine)
         | real_events(api, engine)
     )
     examples = documented()

@@ -452,5 +452,27 @@ def settlement_body(result: Settlement, since: datetime | None, until: datetime 
     }
 
 
-def history(session: Session, found: Coalition, member_id: int, limit: int = 50) -> list[CoalitionMovement]:
-    return list(repository.of_member(session, found.code, member_id, limit))
+@dataclass(frozen=True)
+class Movement:
+    """One of a member's movements as their account at one brand sees it."""
+
+    movement_id: int
+    occurred_at: datetime
+    other: Brand | None
+    """The brand at the other end; ``None`` when it has left the coalition since."""
+    points: int
+    """Points here: negative for points that left, positive for points that arrived."""
+    units: int
+    reason: str
+
+
+def movements(session: Session, found: Coalition, member_id: int, limit: int = 20) -> list[Movement]:
+    """The member's movements in and out of their account here, newest first."""
+    brands = {brand.program_id: brand for brand in found.brands}
+    shown = []
+    for row in repository.of_member(session, found.code, member_id, limit):
+        sent = row.sender_member_id == member_id
+        other = brands.get(row.receiver_program_id if sent else row.sender_program_id)
+        points = -row.points_sent if sent else row.points_received
+        shown.append(Movement(row.id, row.occurred_at, other, points, row.units, row.reason))
+    return shown

@@ -29,6 +29,7 @@ from punchcard.challenge import service as challenges
 from punchcard.consumers import consumers
 from punchcard.coupon import service as coupons
 from punchcard.coupon.domain import Order
+from punchcard.demo import coalition as partner
 from punchcard.demo import sample
 from punchcard.demo.memberships import MembershipMove
 from punchcard.demo.sample import (
@@ -143,6 +144,7 @@ def build(
 
     with unit_of_work(engine) as session:
         _goodwill(session, program_id, now)
+    echo(partner.build(engine, the_sample.people, sample.SAMPLE_MEMBER, started, now, seed))
 
     # The history goes to the outbox's consumers now (the activity log; mail only for the last days' events), so that
     # a webhook subscribed afterwards hears what happens from now on, not a year at once.
