@@ -1,5 +1,6 @@
-"""Coalitions of brands: which programs form one, a member's linked accounts at its brands, moving points between
-them, paying a partner brand's reward with them, and the settlement between the brands. Nothing here commits.
+"""Coalitions of brands: which programs form one, moving points between a member's accounts at two of them, and paying
+a partner brand's reward with them; with what other features use of the links (``links``) and the settlement
+(``settlement``). Nothing here commits.
 
 Every movement locks both members in id order (the one lock order, so two movements between the same accounts in
 opposite directions cannot deadlock), settles both, spends the sender's points (soonest-expiring first) and opens a
@@ -10,7 +11,6 @@ per ``Idempotency-Key``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,22 +24,27 @@ from punchcard.coalition.domain import (
     Coalition,
     CoalitionRefused,
     Exchange,
-    Flow,
-    Linked,
-    Owed,
     PointsReceived,
     PointsSent,
-    Reason,
-    Unlinked,
     covering,
     form,
     sending,
-    settle,
 )
 from punchcard.coalition.errors import CoalitionNotFound, NotCoalitionOwner, as_error
+from punchcard.coalition.links import Account as Account
+from punchcard.coalition.links import accounts as accounts
+from punchcard.coalition.links import link as link
+from punchcard.coalition.links import linked_account
+from punchcard.coalition.links import person_of as person_of
+from punchcard.coalition.links import unlink as unlink
 from punchcard.coalition.models import CoalitionMovement
+from punchcard.coalition.settlement import Movement as Movement
+from punchcard.coalition.settlement import Settlement as Settlement
+from punchcard.coalition.settlement import money as money
+from punchcard.coalition.settlement import movements as movements
+from punchcard.coalition.settlement import settlement as settlement
+from punchcard.coalition.settlement import settlement_body as settlement_body
 from punchcard.kit.errors import IdempotencyConflict
-from punchcard.kit.money import format_amount, from_minor
 from punchcard.ledger import service as ledger
 from punchcard.ledger.account import open_account
 from punchcard.ledger.domain import EntryKind
@@ -58,16 +63,6 @@ _T = TypeVar("_T")
 class Outcome:
     status: int
     body: dict[str, Any]
-
-
-def money(minor: int, currency: str) -> str:
-    return format_amount(from_minor(minor, currency), currency)
-
-
-def person_of(email: str) -> str:
-    """Who a link belongs to: the e-mail address the member proved by signing in, hashed (links compare it, nothing
-    needs to read it back)."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def _refused(action: Callable[[], _T]) -> _T:
@@ -119,100 +114,6 @@ def require_owner(found: Coalition, program_id: int) -> None:
         raise CoalitionNotFound(f"no coalition {found.code!r}", [{"coalition": found.code}])
     if found.owner.program_id != program_id:
         raise NotCoalitionOwner(f"only the owner of the coalition {found.code!r} reads its settlement")
-
-
-@dataclass(frozen=True)
-class Account:
-    """A member's account at one brand of the coalition, as the member's view shows it."""
-
-    brand: Brand
-    member_id: int
-    available: int
-
-    @property
-    def units(self) -> int:
-        """The whole coalition units the available points make."""
-        return self.available // self.brand.points_per_unit
-
-
-def accounts(session: Session, found: Coalition, member_id: int) -> list[Account]:
-    """The member's linked accounts at every brand (theirs first, then in the coalition's order); empty when they
-    have not linked."""
-    link = repository.link_of(session, found.code, member_id)
-    if link is None:
-        return []
-    linked = {row.program_id: row.member_id for row in repository.links_of(session, found.code, link.person)}
-    found_accounts = [
-        Account(brand, linked[brand.program_id], ledger.balances(session, linked[brand.program_id]).available)
-        for brand in found.brands
-        if brand.program_id in linked
-    ]
-    return sorted(found_accounts, key=lambda account: account.member_id != member_id)
-
-
-def link(session: Session, found: Coalition, member: Member, now: datetime) -> list[str]:
-    """Link the member's account to the accounts at the coalition's other brands that have the same e-mail address:
-    the one each brand's own portal signs that address in to. The member's portal sign-in proved the address is
-    theirs, and their asking is their consent. Returns the brands linked (theirs included); linking again adds what
-    is new (a brand joined since, an account opened since)."""
-    if not member.email:
-        raise as_error(CoalitionRefused(Reason.NO_EMAIL, "the member has no e-mail address to link by"))
-    person = person_of(member.email)
-    existing = repository.link_of(session, found.code, member.id)
-    if existing is not None and existing.person != person:  # the address changed since: link under the new one
-        repository.remove_links(session, found.code, existing.person)
-    brands = []
-    for brand in found.brands:
-        other = (
-            member
-            if brand.program_id == member.program_id
-            else members.by_email(session, brand.program_id, member.email)
-        )
-        if other is None or other.status == members.BLOCKED:
-            continue
-        repository.add_link(session, found.code, person, brand.program_id, other.id, now)
-        brands.append(brand.slug)
-    outbox.publish(
-        session,
-        [
-            Linked(
-                program_id=member.program_id,
-                member_id=member.id,
-                occurred_at=now,
-                coalition=found.code,
-                brands=tuple(brands),
-            )
-        ],
-        now,
-    )
-    return brands
-
-
-def unlink(session: Session, found: Coalition, member: Member, now: datetime) -> bool:
-    """Undo the person's links at every brand of the coalition; ``False`` when there were none. Points already moved
-    stay where they went."""
-    link_row = repository.link_of(session, found.code, member.id)
-    if link_row is None:
-        return False
-    repository.remove_links(session, found.code, link_row.person)
-    outbox.publish(
-        session,
-        [Unlinked(program_id=member.program_id, member_id=member.id, occurred_at=now, coalition=found.code)],
-        now,
-    )
-    return True
-
-
-def _partner(session: Session, found: Coalition, member: Member, brand: Brand) -> Member:
-    """The member's linked account at ``brand``."""
-    linked = {account.brand.program_id: account.member_id for account in accounts(session, found, member.id)}
-    if member.id not in linked.values() or brand.program_id not in linked:
-        raise as_error(
-            CoalitionRefused(Reason.NOT_LINKED, f"the member has no linked account at {brand.slug!r} in {found.code!r}")
-        )
-    partner = members.by_id(session, brand.program_id, linked[brand.program_id])
-    assert partner is not None
-    return partner
 
 
 def _replayed(session: Session, found: Coalition, sender_id: int, key: str, digest: str) -> Outcome | None:
@@ -361,7 +262,7 @@ def transfer(
     exchange = _refused(lambda: sending(found, sender_brand, receiver_brand, points))
     if (replay := _replayed(session, found, member.id, key, digest)) is not None:
         return replay
-    partner = _partner(session, found, member, receiver_brand)
+    partner = linked_account(session, found, member, receiver_brand)
     _lock_both(session, member, partner)
     if (replay := _replayed(session, found, member.id, key, digest)) is not None:
         return replay
@@ -391,7 +292,7 @@ def pay_reward(
     receiver_brand = _refused(lambda: found.brand_of(member.program_id))
     sender_brand = _refused(lambda: found.brand(from_brand))
     exchange = _refused(lambda: covering(found, sender_brand, receiver_brand, cost))
-    partner = _partner(session, found, member, sender_brand)
+    partner = linked_account(session, found, member, sender_brand)
     if (replay := _replayed(session, found, partner.id, key, digest)) is not None:
         return replay
     _lock_both(session, member, partner)
@@ -403,76 +304,3 @@ def pay_reward(
     row.response = {**redeemed, "paid_with": _movement_body(found, row, sender, receiver)}
     session.flush()
     return Outcome(201, row.response)
-
-
-@dataclass(frozen=True)
-class Settlement:
-    coalition: Coalition
-    flows: list[Flow]
-    """Per sending and receiving brand (slugs)."""
-    owed: list[Owed]
-
-
-def settlement(session: Session, found: Coalition, since: datetime | None, until: datetime | None) -> Settlement:
-    """What moved between the brands in ``[since, until)`` and, netted per pair, what each brand owes another. A
-    brand that has left the coalition since still appears for what moved while it was in."""
-    names = {str(program_id): slug for program_id, slug in programs.slugs(session)}
-    flows = [
-        Flow(names[flow.sender], names[flow.receiver], flow.movements, flow.units, flow.value_minor)
-        for flow in repository.flows(session, found.code, since, until)
-    ]
-    return Settlement(found, flows, settle(flows))
-
-
-def settlement_body(result: Settlement, since: datetime | None, until: datetime | None) -> dict[str, Any]:
-    found = result.coalition
-    currency = found.currency
-    return {
-        "coalition": found.code,
-        "owner": found.owner.slug,
-        "currency": currency,
-        "unit_value": money(found.unit_minor, currency),
-        "brands": [{"brand": brand.slug, "points_per_unit": brand.points_per_unit} for brand in found.brands],
-        "from": since.isoformat() if since else None,
-        "to": until.isoformat() if until else None,
-        "flows": [
-            {
-                "from": flow.sender,
-                "to": flow.receiver,
-                "movements": flow.movements,
-                "units": flow.units,
-                "amount": money(flow.value_minor, currency),
-            }
-            for flow in result.flows
-        ],
-        "owed": [
-            {"debtor": owed.debtor, "creditor": owed.creditor, "amount": money(owed.value_minor, currency)}
-            for owed in result.owed
-        ],
-    }
-
-
-@dataclass(frozen=True)
-class Movement:
-    """One of a member's movements as their account at one brand sees it."""
-
-    movement_id: int
-    occurred_at: datetime
-    other: Brand | None
-    """The brand at the other end; ``None`` when it has left the coalition since."""
-    points: int
-    """Points here: negative for points that left, positive for points that arrived."""
-    units: int
-    reason: str
-
-
-def movements(session: Session, found: Coalition, member_id: int, limit: int = 20) -> list[Movement]:
-    """The member's movements in and out of their account here, newest first."""
-    brands = {brand.program_id: brand for brand in found.brands}
-    shown = []
-    for row in repository.of_member(session, found.code, member_id, limit):
-        sent = row.sender_member_id == member_id
-        other = brands.get(row.receiver_program_id if sent else row.sender_program_id)
-        points = -row.points_sent if sent else row.points_received
-        shown.append(Movement(row.id, row.occurred_at, other, points, row.units, row.reason))
-    return shown
