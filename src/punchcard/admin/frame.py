@@ -4,6 +4,7 @@ them do — and the redirect every successful form answers with (post/redirect/g
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from punchcard.admin import render
 from punchcard.admin.guard import Staff
+from punchcard.coalition import service as coalitions
+from punchcard.coalition.domain import Coalition
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 from punchcard.staff.domain import Permission
@@ -31,6 +34,12 @@ class Frame:
         assert self.version is not None
         return f"/admin/p/{self.version.program.slug}"
 
+    @cached_property
+    def coalition(self) -> Coalition | None:
+        """The coalition the program is in: the navigation offers its page only then (a file that names a coalition
+        whose owner does not admit the program is not in one), and the page reads it once per request."""
+        return None if self.version is None else coalitions.of_program(self.session, self.version)
+
     def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         return render.page(
             template,
@@ -41,6 +50,7 @@ class Frame:
             program=self.version.program if self.version else None,
             version=self.version,
             section=self.section,
+            in_coalition=self.coalition is not None,
             **context,
         )
 

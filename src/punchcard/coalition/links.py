@@ -73,8 +73,10 @@ def link(session: Session, found: Coalition, member: Member, now: datetime) -> l
         )
         if other is None or other.status == members.BLOCKED:
             continue
-        repository.add_link(session, found.code, person, brand.program_id, other.id, now)
-        brands.append(brand.slug)
+        if repository.add_link(session, found.code, person, brand.program_id, other.id, now) or _linked_to(
+            session, found.code, other.id, person
+        ):
+            brands.append(brand.slug)  # not an account already linked under another address: that is someone else's
     outbox.publish(
         session,
         [
@@ -104,6 +106,11 @@ def unlink(session: Session, found: Coalition, member: Member, now: datetime) ->
         now,
     )
     return True
+
+
+def _linked_to(session: Session, coalition: str, member_id: int, person: str) -> bool:
+    found = repository.link_of(session, coalition, member_id)
+    return found is not None and found.person == person
 
 
 def linked_account(session: Session, found: Coalition, member: Member, brand: Brand) -> Member:

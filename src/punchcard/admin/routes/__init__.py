@@ -13,6 +13,7 @@ from __future__ import annotations
 from punchcard.admin.routes import (
     audit,
     causes,
+    coalition,
     dashboard,
     editor,
     emails,
@@ -41,6 +42,7 @@ GROUPS = (
     memberships,
     wallet,
     causes,
+    coalition,
     audit,
     program,
     editor,
