@@ -9,7 +9,7 @@ from punchcard.portal.history import Movement, movements
 
 AT = datetime.fromisoformat("2026-06-01T12:00:00+00:00")
 RULES = {"coffee-beans": "2 points per € on coffee beans", "tier-multiplier": "Tier bonus"}
-REWARDS = {"redemption:7": "A free drink"}
+NAMES = {"redemption:7": "A free drink", "donation:baltic-sea": "Läänemere Sihtasutus"}
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Entry:
 
 
 def said(entries: list[Entry]) -> list[tuple[str, int, int | None, dict[str, str]]]:
-    found: list[Movement] = movements(entries, RULES, REWARDS)
+    found: list[Movement] = movements(entries, RULES, NAMES)
     return [(movement.message, movement.count, movement.change, movement.params) for movement in found]
 
 
@@ -91,3 +91,29 @@ def test_adjustments_show_the_reason_and_their_direction() -> None:
 def test_a_rule_since_removed_from_the_program_is_named_by_the_entry() -> None:
     entries = [Entry(1, "points", "earn", 25, event_id=9, rule_code="review", description="Thanks: 25 points")]
     assert said(entries) == [("history.earn", 25, 25, {"rule": "Thanks: 25 points"})]
+
+
+def test_a_donation_names_the_cause_in_the_members_language_and_falls_back_to_the_entry() -> None:
+    given = [
+        Entry(i, "points", "donate", -75, operation="donation:baltic-sea", description="Donated to B") for i in (2, 1)
+    ]
+    gone = [Entry(3, "points", "donate", -10, operation="donation:closed", description="Donated to Old Cause")]
+    assert said(gone + given) == [
+        ("history.donate", 10, -10, {"cause": "Old Cause"}),
+        ("history.donate", 150, -150, {"cause": "Läänemere Sihtasutus"}),
+    ]
+
+
+def test_a_conversion_to_store_credit_says_so() -> None:
+    assert said([Entry(1, "points", "convert", -500, operation="conversion:1")]) == [("history.convert", 500, -500, {})]
+
+
+def test_points_moved_between_brands_of_a_coalition_name_the_other_brand() -> None:
+    entries = [
+        Entry(2, "points", "exchange", 200, operation="coalition:8", description="Moved from Bean There"),
+        Entry(1, "points", "exchange", -60, operation="coalition:7", description="Moved to Leaf & Cup"),
+    ]
+    assert said(entries) == [
+        ("history.exchange_in", 200, 200, {"brand": "Bean There"}),
+        ("history.exchange_out", 60, -60, {"brand": "Leaf & Cup"}),
+    ]

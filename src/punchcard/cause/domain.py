@@ -20,6 +20,9 @@ from punchcard.kit.calendar import local_date
 from punchcard.kit.events import JSON, DomainEvent
 from punchcard.kit.money import exponent
 
+DONATED = "Donated to "
+"""How the ledger describes a donation, before the cause's name (the portal's history reads the name back)."""
+
 
 class Refusal(StrEnum):
     """Why a donation or a standing gift is refused; each is an error code (``cause.errors``, docs/errors.md)."""

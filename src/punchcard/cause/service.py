@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.cause import repository
 from punchcard.cause.domain import (
+    DONATED,
     Cause,
     CauseDonated,
     CauseRefused,
@@ -79,7 +80,7 @@ def give(
 ) -> tuple[CauseDonated, int]:
     """Spend ``points`` of the member's (their account already locked and settled), value them, match them; the event
     and the donation row's id. Raises ``InsufficientPoints`` when the member has fewer available."""
-    account.spend(points, kind=EntryKind.DONATE, description=f"Donated to {cause.name.default}"[:500])
+    account.spend(points, kind=EntryKind.DONATE, description=f"{DONATED}{cause.name.default}"[:500])
     value = cause.worth(points, terms.currency)
     matched = 0
     period = "all"

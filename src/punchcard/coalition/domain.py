@@ -21,6 +21,11 @@ from typing import ClassVar
 from punchcard.kit.events import DomainEvent
 from punchcard.program.domain import CoalitionFounding, CoalitionMembership
 
+SENT = "Moved to "
+RECEIVED = "Moved from "
+"""How the ledger describes each side of a movement, before the other brand's name (the portal's history reads the
+name back)."""
+
 
 class Reason(StrEnum):
     """Why an exchange or a link is refused; each is an error code of its own (docs/errors.md)."""

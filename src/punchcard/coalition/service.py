@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from punchcard.coalition import repository
 from punchcard.coalition.domain import (
+    RECEIVED,
+    SENT,
     Brand,
     Coalition,
     CoalitionRefused,
@@ -175,7 +177,7 @@ def _move(
         Posting(sender.brand.program_id, sender.member.id, sender.version.version, now, now, operation=operation),
         is_locked=True,
     )
-    spending.spend(exchange.sent, kind=EntryKind.EXCHANGE, description=f"Moved to {receiver.brand.name}"[:500])
+    spending.spend(exchange.sent, kind=EntryKind.EXCHANGE, description=f"{SENT}{receiver.brand.name}"[:500])
     receiving = open_account(
         session,
         Posting(receiver.brand.program_id, receiver.member.id, receiver.version.version, now, now, operation=operation),
@@ -183,7 +185,7 @@ def _move(
     )
     program = receiver.version.program
     receiving.credit(
-        [ledger.Credit(exchange.received, f"Moved from {sender.brand.name}"[:500])],
+        [ledger.Credit(exchange.received, f"{RECEIVED}{sender.brand.name}"[:500])],
         kind=EntryKind.EXCHANGE,
         policy=program.points,
         zone=program.zone,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from punchcard.cause.domain import DONATED
+from punchcard.coalition.domain import RECEIVED, SENT
 from punchcard.ledger.domain import Account, EntryKind
 
 
@@ -63,22 +65,23 @@ def group_key(entry: Entry) -> tuple[object, ...]:
 
 
 def movements(
-    entries: Sequence[Entry], rule_names: Mapping[str, str], reward_names: Mapping[str, str]
+    entries: Sequence[Entry], rule_names: Mapping[str, str], operation_names: Mapping[str, str]
 ) -> list[Movement]:
     """Group ``entries`` (newest first) into movements, newest first.
 
     ``rule_names`` maps rule codes to names (a rule since removed from the program falls back to the entry's own
-    description); ``reward_names`` maps a redemption's ledger operation (``redemption:12``) to the reward's name.
+    description); ``operation_names`` maps a ledger operation to the name of what it was for: a redemption's
+    (``redemption:12``) to the reward's, a donation's (``donation:baltic-sea``) to the cause's.
     """
     groups: dict[tuple[object, ...], list[Entry]] = {}
     for entry in entries:
         if entry.account == Account.TIER_CREDITS or (entry.kind == EntryKind.VEST and entry.account != Account.POINTS):
             continue
         groups.setdefault(group_key(entry), []).append(entry)
-    return [_movement(group, rule_names, reward_names) for group in groups.values()]
+    return [_movement(group, rule_names, operation_names) for group in groups.values()]
 
 
-def _movement(group: list[Entry], rule_names: Mapping[str, str], reward_names: Mapping[str, str]) -> Movement:
+def _movement(group: list[Entry], rule_names: Mapping[str, str], operation_names: Mapping[str, str]) -> Movement:
     first = group[0]
     total = sum(entry.amount for entry in group)
     pending = first.account == Account.PENDING_POINTS
@@ -96,8 +99,17 @@ def _movement(group: list[Entry], rule_names: Mapping[str, str], reward_names: M
     if kind is EntryKind.VEST:
         return line("history.vest")
     if kind is EntryKind.SPEND:
-        reward = reward_names.get(first.operation or "", first.description)
+        reward = operation_names.get(first.operation or "", first.description)
         return line("history.spend", reward=reward)
+    if kind is EntryKind.DONATE:
+        cause = operation_names.get(first.operation or "", first.description.removeprefix(DONATED))
+        return line("history.donate", cause=cause)
+    if kind is EntryKind.CONVERT:
+        return line("history.convert")
+    if kind is EntryKind.EXCHANGE:
+        if total < 0:
+            return line("history.exchange_out", brand=first.description.removeprefix(SENT))
+        return line("history.exchange_in", brand=first.description.removeprefix(RECEIVED))
     if kind is EntryKind.ADJUST:
         reason = first.description.removeprefix(ADJUSTMENT_PREFIX)
         return line("history.adjust_added" if total > 0 else "history.adjust_removed", reason=reason)

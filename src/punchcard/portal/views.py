@@ -179,11 +179,11 @@ def history(
         if entry.operation and entry.operation.startswith("redemption:") and entry.operation[11:].isdigit()
     ]
     codes = rewards.reward_codes(session, redemption_ids)
-    reward_names = {
+    operation_names = {
         f"redemption:{redemption_id}": _reward_name(version, code).in_language(language)
         for redemption_id, code in codes.items()
-    }
-    return movements(entries, rule_names, reward_names), cursor
+    } | {f"donation:{cause.code}": cause.name.in_language(language) for cause in version.program.causes}
+    return movements(entries, rule_names, operation_names), cursor
 
 
 def _reward_name(version: ProgramVersion, code: str) -> Text:

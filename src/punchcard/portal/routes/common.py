@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.routing import BaseRoute
 
+from punchcard.coalition import service as coalitions
+from punchcard.coalition.domain import Coalition
 from punchcard.i18n.catalogue import accepted, supported
 from punchcard.i18n.translator import Translator, language_name
 from punchcard.kit.http import NowDep, SessionDep
@@ -67,8 +69,9 @@ def has_causes(program: Program) -> bool:
     return bool(program.causes)
 
 
-def navigation_of(program: Program) -> tuple[tuple[str, str, str], ...]:
-    """The tabs: every portal's, and the engagement pages of a program that has their mechanics."""
+def navigation_of(program: Program, in_coalition: bool) -> tuple[tuple[str, str, str], ...]:
+    """The tabs: every portal's, the engagement pages of a program that has their mechanics, and the coalition page
+    of a program in a coalition."""
     extra = []
     if has_games(program):
         extra.append(("challenges", "/challenges", "challenge.nav"))
@@ -78,6 +81,8 @@ def navigation_of(program: Program) -> tuple[tuple[str, str, str], ...]:
         extra.append(("membership", "/membership", "membership.nav"))
     if has_causes(program):
         extra.append(("causes", "/causes", "causes.nav"))
+    if in_coalition:
+        extra.append(("coalition", "/coalition", "nav.coalition"))
     cut = next(index for index, (name, _, _) in enumerate(NAVIGATION) if name == ENGAGEMENT_AFTER) + 1
     return (*NAVIGATION[:cut], *extra, *NAVIGATION[cut:])
 
@@ -113,6 +118,9 @@ class Visitor:
     ui: Translator
     languages: tuple[str, ...]
     secure: bool
+    coalition: Coalition | None
+    """The coalition the program is in, looked up for a signed-in member only (its page and its tab are theirs); a
+    founder whose partners have not joined yet is in none a member could use."""
 
     @property
     def program(self) -> Program:
@@ -166,7 +174,9 @@ def get_visitor(request: Request, slug: str, session: SessionDep, settings: Sett
     offered = offered_languages(version.program)
     ui = Translator(_language(request, offered, member, secure))
     pending(request).translator = ui
-    return Visitor(version, member, token if member else None, browser_secret, ui, offered, secure)
+    found = coalitions.of_program(session, version) if member is not None else None
+    coalition = found if found is not None and len(found.brands) > 1 else None
+    return Visitor(version, member, token if member else None, browser_secret, ui, offered, secure, coalition)
 
 
 VisitorDep = Annotated[Visitor, Depends(get_visitor)]
@@ -185,7 +195,7 @@ def page(
         program=visitor.program,
         member=visitor.member,
         current=current,
-        navigation=navigation_of(visitor.program),
+        navigation=navigation_of(visitor.program, visitor.coalition is not None),
         languages=[(language, language_name(language)) for language in visitor.languages],
         **context,
     )
