@@ -13,18 +13,19 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from punchcard.i18n.catalogue import LANGUAGES, messages
+from punchcard.i18n.catalogue import LANGUAGES
 from punchcard.i18n.translator import Translator
 from tests.clock import NOW
 from tests.e2e.conftest import LiveServer, axe_violations, screenshot
-from tests.e2e.test_portal import fits_the_width
+from tests.e2e.portal_steps import ALL_IMPACTS, check, sign_in
 from tests.factories import ApiClient, ProgramMaker
-from tests.portal.conftest import link_in
 from tests.smtp import Mailbox
 
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 DONORS = (2500, 1200, 800)
 """What the other members gave: €45.00, matched one to one."""
+
+MESSAGES = ("causes.",)
+"""The keys of this page's messages, none of which may be left in English in another language."""
 
 
 @dataclass(frozen=True)
@@ -64,35 +65,6 @@ def causes(make_program: ProgramMaker, live_server: LiveServer) -> Causes:
     return Causes(api, f"{live_server.url}/portal/{api.slug}", email, dict(baltic_sea["name"]))
 
 
-def sign_in(page: Page, causes: Causes, mailbox: Mailbox, ui: Translator) -> None:
-    """Ask for a link on the sign-in page (in the language the browser chose) and open the one that arrives."""
-    page.goto(f"{causes.portal}/sign-in")
-    page.get_by_label(ui.t("sign_in.email")).fill(causes.email)
-    page.get_by_role("button", name=ui.t("sign_in.submit")).click()
-    expect(page.get_by_role("heading", name=ui.t("sign_in.sent.title"))).to_be_visible()
-    page.goto(link_in(mailbox.wait_for(causes.email)))
-    expect(page.get_by_role("heading", name=ui.t("home.greeting", name="Anna Tamm"), level=1)).to_be_visible()
-
-
-def english_left(text: str) -> list[str]:
-    """English forms of the causes page's messages (without placeholders) found in ``text``."""
-    english = [
-        form
-        for key, message in messages("en").items()
-        if key.startswith("causes.")
-        for form in ([message] if isinstance(message, str) else list(message.values()))
-        if "{" not in form
-    ]
-    return [form for form in english if form in text]
-
-
-def check(page: Page, language: str, where: str) -> None:
-    if language != "en":
-        assert english_left(page.inner_text("body")) == [], where
-    assert fits_the_width(page), where
-    assert axe_violations(page, ALL_IMPACTS) == [], where
-
-
 def euros(ui: Translator, amount: str) -> str:
     return ui.money(Decimal(amount), "EUR")
 
@@ -108,7 +80,7 @@ def test_the_causes_read_in_each_language_fitting_and_accessible(
 ) -> None:
     ui = Translator(language)
     page.goto(f"{causes.portal}/sign-in?lang={language}")  # the switch; a cookie keeps it
-    sign_in(page, causes, mailbox, ui)
+    sign_in(page, causes.portal, causes.email, mailbox, ui)
 
     page.get_by_role("navigation", name=ui.t("layout.navigation")).get_by_role(
         "link", name=ui.t("causes.nav"), exact=True
@@ -125,7 +97,7 @@ def test_the_causes_read_in_each_language_fitting_and_accessible(
     expect(card.locator("#cause-baltic-sea-mine")).to_have_text(
         said(ui.n("causes.mine", 150, amount=euros(ui, "1.50")))
     )
-    check(page, language, "causes")
+    check(page, language, "causes", MESSAGES)
     if language == "en":
         screenshot(page, "portal-causes")
 
@@ -133,14 +105,14 @@ def test_the_causes_read_in_each_language_fitting_and_accessible(
     card.get_by_role("button", name=ui.t("causes.give.next")).click()
     question = ui.n("causes.confirm.question", 200, value=euros(ui, "2.00"), cause=cause)
     expect(page.get_by_role("heading", name=said(question), level=1)).to_be_visible()
-    check(page, language, "confirmation")
+    check(page, language, "confirmation", MESSAGES)
 
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
 def test_points_are_given_once_through_the_confirmation_and_a_standing_gift_is_set(
     page: Page, live_server: LiveServer, mailbox: Mailbox, causes: Causes
 ) -> None:
-    sign_in(page, causes, mailbox, Translator("en"))
+    sign_in(page, causes.portal, causes.email, mailbox, Translator("en"))
     page.goto(f"{causes.portal}/causes")
     expect(page.locator("#causes-available")).to_have_text("You have 500 points to give.")
 

@@ -13,16 +13,16 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from punchcard.i18n.catalogue import LANGUAGES, messages
+from punchcard.i18n.catalogue import LANGUAGES
 from punchcard.i18n.translator import Translator
 from tests.clock import NOW
-from tests.e2e.conftest import LiveServer, axe_violations, screenshot
-from tests.e2e.test_portal import fits_the_width
+from tests.e2e.conftest import LiveServer, screenshot
+from tests.e2e.portal_steps import check, sign_in
 from tests.factories import ApiClient, ProgramMaker
-from tests.portal.conftest import link_in
 from tests.smtp import Mailbox
 
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
+MESSAGES = ("coalition.", "nav.coalition")
+"""The keys of this page's messages, none of which may be left in English in another language."""
 
 
 @dataclass(frozen=True)
@@ -62,35 +62,6 @@ def brands(make_program: ProgramMaker, live_server: LiveServer) -> Brands:
     return Brands(roaster, tea, f"{live_server.url}/portal/{roaster.slug}", email)
 
 
-def sign_in(page: Page, brands: Brands, mailbox: Mailbox, ui: Translator) -> None:
-    """Ask for a link on the sign-in page (in the language the browser chose) and open the one that arrives."""
-    page.goto(f"{brands.portal}/sign-in")
-    page.get_by_label(ui.t("sign_in.email")).fill(brands.email)
-    page.get_by_role("button", name=ui.t("sign_in.submit")).click()
-    expect(page.get_by_role("heading", name=ui.t("sign_in.sent.title"))).to_be_visible()
-    page.goto(link_in(mailbox.wait_for(brands.email)))
-    expect(page.get_by_role("heading", name=ui.t("home.greeting", name="Anna Tamm"), level=1)).to_be_visible()
-
-
-def english_left(text: str) -> list[str]:
-    """English forms of the coalition page's messages (without placeholders) found in ``text``."""
-    english = [
-        form
-        for key, message in messages("en").items()
-        if key.startswith("coalition.") or key == "nav.coalition"
-        for form in ([message] if isinstance(message, str) else list(message.values()))
-        if "{" not in form
-    ]
-    return [form for form in english if form in text]
-
-
-def check(page: Page, language: str, where: str) -> None:
-    if language != "en":
-        assert english_left(page.inner_text("body")) == [], where
-    assert fits_the_width(page), where
-    assert axe_violations(page, ALL_IMPACTS) == [], where
-
-
 def said(text: str) -> str:
     """A message as the page reads it: a no-break space is a space to ``inner_text``."""
     return " ".join(text.split())
@@ -102,7 +73,7 @@ def test_the_coalition_page_reads_in_each_language_fitting_and_accessible(
 ) -> None:
     ui = Translator(language)
     page.goto(f"{brands.portal}/sign-in?lang={language}")  # the switch; a cookie keeps it
-    sign_in(page, brands, mailbox, ui)
+    sign_in(page, brands.portal, brands.email, mailbox, ui)
 
     tab = page.get_by_role("navigation", name=ui.t("layout.navigation")).get_by_role(
         "link", name=ui.t("nav.coalition"), exact=True
@@ -113,13 +84,13 @@ def test_the_coalition_page_reads_in_each_language_fitting_and_accessible(
     expect(tab).to_have_attribute("aria-current", "page")
     rates = page.get_by_role("region", name=ui.t("coalition.brands.title"))
     expect(rates).to_contain_text(said(ui.n("coalition.rate", 2, brand="Leaf & Cup")))
-    check(page, language, "not linked")
+    check(page, language, "not linked", MESSAGES)
 
     page.get_by_role("button", name=ui.t("coalition.link.submit")).click()
     expect(page.locator("#done")).to_have_text(said(ui.t("coalition.linked")))
     expect(page.locator("#coalition-units")).to_have_text(said(ui.n("coalition.units", 350 + 75)))
     expect(page.locator("#account-" + brands.tea.slug)).to_contain_text(said(ui.n("points", 150)))
-    check(page, language, "linked")
+    check(page, language, "linked", MESSAGES)
 
     page.get_by_label(ui.t("coalition.move.points")).fill("100")
     page.get_by_role("button", name=ui.t("coalition.move.next")).click()
@@ -128,7 +99,7 @@ def test_the_coalition_page_reads_in_each_language_fitting_and_accessible(
     received = ui.n("coalition.points_of", 200, brand="Leaf & Cup")
     become = ui.n("coalition.confirm.become", 100, sender="Bean There", received=received)
     expect(page.locator("#move-become")).to_have_text(said(become))
-    check(page, language, "confirmation")
+    check(page, language, "confirmation", MESSAGES)
 
     page.get_by_role("button", name=ui.t("coalition.confirm.yes")).click()
     expect(page.locator("#done")).to_have_text(said(ui.t("coalition.moved")))
@@ -136,24 +107,24 @@ def test_the_coalition_page_reads_in_each_language_fitting_and_accessible(
     expect(page.get_by_role("region", name=ui.t("coalition.movements.title"))).to_contain_text(
         said(ui.t("coalition.movement.to", brand="Leaf & Cup"))
     )
-    check(page, language, "moved")
+    check(page, language, "moved", MESSAGES)
     if language == "en":
         screenshot(page, "portal-coalition")
 
     page.get_by_role("link", name=ui.t("coalition.unlink.button")).click()
     expect(page.get_by_role("heading", name=ui.t("coalition.unlink.question"), level=1)).to_be_visible()
-    check(page, language, "unlink")
+    check(page, language, "unlink", MESSAGES)
     page.get_by_role("button", name=ui.t("coalition.unlink.yes")).click()
     expect(page.locator("#done")).to_have_text(said(ui.t("coalition.unlinked")))
     expect(page.get_by_role("button", name=ui.t("coalition.link.submit"))).to_be_visible()
-    check(page, language, "unlinked")
+    check(page, language, "unlinked", MESSAGES)
 
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
 def test_the_movement_form_sent_twice_moves_once(
     page: Page, live_server: LiveServer, mailbox: Mailbox, brands: Brands
 ) -> None:
-    sign_in(page, brands, mailbox, Translator("en"))
+    sign_in(page, brands.portal, brands.email, mailbox, Translator("en"))
     page.goto(f"{brands.portal}/coalition")
     page.get_by_role("button", name="Link my accounts").click()
     expect(page.locator("#coalition-units")).to_have_text("425 units")

@@ -16,16 +16,14 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
-from punchcard.i18n.catalogue import LANGUAGES, messages
+from punchcard.i18n.catalogue import LANGUAGES
 from punchcard.i18n.translator import Translator
 from tests.clock import NOW
 from tests.e2e.conftest import LiveServer, axe_violations, screenshot
-from tests.e2e.test_portal import fits_the_width
+from tests.e2e.portal_steps import ALL_IMPACTS, check, sign_in
 from tests.factories import ApiClient, ProgramMaker, line, run_jobs
-from tests.portal.conftest import link_in
 from tests.smtp import Mailbox
 
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 CONVERSION = {"points": 100, "amount": "1.00", "minimum_points": 200}
 GIFT_CARDS = {
     "expire_after_months": 36,
@@ -38,6 +36,9 @@ CASHBACK = {
     "when": "purchase",
     "then": {"cashback_percent": 2, "lines": {"categories": ["mugs"]}},
 }
+
+MESSAGES = ("wallet.", "nav.wallet")
+"""The keys of this page's messages, none of which may be left in English in another language."""
 
 
 @dataclass(frozen=True)
@@ -86,35 +87,6 @@ def wallet(make_program: ProgramMaker, live_server: LiveServer, engine: Engine) 
     return Wallet(api, f"{live_server.url}/portal/{api.slug}", email, code)
 
 
-def sign_in(page: Page, wallet: Wallet, mailbox: Mailbox, ui: Translator) -> None:
-    """Ask for a link on the sign-in page (in the language the browser chose) and open the one that arrives."""
-    page.goto(f"{wallet.portal}/sign-in")
-    page.get_by_label(ui.t("sign_in.email")).fill(wallet.email)
-    page.get_by_role("button", name=ui.t("sign_in.submit")).click()
-    expect(page.get_by_role("heading", name=ui.t("sign_in.sent.title"))).to_be_visible()
-    page.goto(link_in(mailbox.wait_for(wallet.email)))
-    expect(page.get_by_role("heading", name=ui.t("home.greeting", name="Anna Tamm"), level=1)).to_be_visible()
-
-
-def english_left(text: str) -> list[str]:
-    """English forms of the wallet's messages (without placeholders) found in ``text``."""
-    english = [
-        form
-        for key, message in messages("en").items()
-        if key.startswith("wallet.") or key == "nav.wallet"
-        for form in ([message] if isinstance(message, str) else list(message.values()))
-        if "{" not in form
-    ]
-    return [form for form in english if form in text]
-
-
-def check(page: Page, language: str, where: str) -> None:
-    if language != "en":
-        assert english_left(page.inner_text("body")) == [], where
-    assert fits_the_width(page), where
-    assert axe_violations(page, ALL_IMPACTS) == [], where
-
-
 def euros(ui: Translator, amount: str) -> str:
     return ui.money(Decimal(amount), "EUR")
 
@@ -125,7 +97,7 @@ def test_the_wallet_reads_in_each_language_fitting_and_accessible(
 ) -> None:
     ui = Translator(language)
     page.goto(f"{wallet.portal}/sign-in?lang={language}")  # the switch; a cookie keeps it
-    sign_in(page, wallet, mailbox, ui)
+    sign_in(page, wallet.portal, wallet.email, mailbox, ui)
 
     page.get_by_role("navigation", name=ui.t("layout.navigation")).get_by_role(
         "link", name=ui.t("nav.wallet"), exact=True
@@ -142,7 +114,7 @@ def test_the_wallet_reads_in_each_language_fitting_and_accessible(
     bought = page.get_by_role("region", name=ui.t("wallet.bought.title"))
     ending = re.escape(ui.t("wallet.gift_card.ending", last4="@")).replace("@", "[2-9A-Z]{4}")
     expect(bought.get_by_role("heading", level=3)).to_have_text(re.compile(ending))
-    check(page, language, "wallet")
+    check(page, language, "wallet", MESSAGES)
     if language == "en":
         screenshot(page, "portal-wallet")
 
@@ -150,7 +122,7 @@ def test_the_wallet_reads_in_each_language_fitting_and_accessible(
     page.get_by_role("button", name=ui.t("wallet.convert.next")).click()
     question = ui.n("wallet.convert.question", 300, credit=euros(ui, "3.00"))
     expect(page.get_by_role("heading", name=question, level=1)).to_be_visible()
-    check(page, language, "confirmation")
+    check(page, language, "confirmation", MESSAGES)
 
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
@@ -158,7 +130,7 @@ def test_a_gift_card_is_checked_and_points_are_converted_once_through_the_confir
     page: Page, live_server: LiveServer, mailbox: Mailbox, wallet: Wallet
 ) -> None:
     ui = Translator("en")
-    sign_in(page, wallet, mailbox, ui)
+    sign_in(page, wallet.portal, wallet.email, mailbox, ui)
     page.goto(f"{wallet.portal}/wallet")
 
     # A gift card by its code, typed as people do
