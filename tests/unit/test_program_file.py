@@ -424,6 +424,11 @@ description.sv = "Renare vatten i havet som vårt kaffe korsar. Varje poäng du 
 description.ru = "Чистая вода для моря, через которое идёт наш кофе. Балл — это цент, и мы добавим столько же."
 point_value = "0.01"
 match = { ratio = 1, budget = "500.00", per = "month" }
+
+[coalition]
+code = "bean-and-leaf"
+points_per_unit = 1
+owner = { unit_value = "0.01", partners = ["leaf-and-cup"] }
 """
 
 
