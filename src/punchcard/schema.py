@@ -21,6 +21,7 @@ from punchcard.push import models as push_models
 from punchcard.referral import models as referral_models
 from punchcard.reminder import models as reminder_models
 from punchcard.reward import models as reward_models
+from punchcard.shops import models as shop_models
 from punchcard.staff import models as staff_models
 from punchcard.survey import models as survey_models
 from punchcard.tier import models as tier_models
@@ -48,6 +49,7 @@ FEATURE_MODELS = (
     push_models,
     reminder_models,
     reward_models,
+    shop_models,
     staff_models,
     referral_models,
     survey_models,

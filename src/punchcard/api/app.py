@@ -13,7 +13,10 @@ from fastapi_offline import FastAPIOffline
 from punchcard import __version__
 from punchcard.admin.routes import router as admin
 from punchcard.api import errors
+from punchcard.api.health import router as health
 from punchcard.api.limits import BodyLimit, KeyFirst
+from punchcard.api.metrics import router as metrics
+from punchcard.api.observed import Observed
 from punchcard.cause.endpoints import router as causes
 from punchcard.challenge.endpoints import router as challenges
 from punchcard.coalition.endpoints import router as coalitions
@@ -23,7 +26,7 @@ from punchcard.event.accepted import AcceptCommit
 from punchcard.event.endpoints import router as events
 from punchcard.event.group_commit import GroupCommit
 from punchcard.event.worker import Worker
-from punchcard.kit import invalidation
+from punchcard.kit import invalidation, logs
 from punchcard.kit.db import get_engine, session_factory
 from punchcard.kit.http import reject_nul, require_json
 from punchcard.kit.settings import Settings, get_settings
@@ -42,6 +45,7 @@ from punchcard.portal.routes import router as portal
 from punchcard.program.endpoints import router as program
 from punchcard.referral.endpoints import router as referrals
 from punchcard.reward.endpoints import router as rewards
+from punchcard.shops.endpoints import router as shops
 from punchcard.survey.endpoints import router as surveys
 from punchcard.wallet.endpoints import router as wallets
 from punchcard.webhook.demo_receiver import router as demo_receiver
@@ -61,6 +65,7 @@ Errors are always `{"error": {"code", "message", "details"}}`. Money is a decima
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    logs.stamp_request_ids()  # every log line written for a request carries its id (``api.observed``)
     engine = get_engine(settings.database_url, settings.database_pool_size)
     sessions = session_factory(engine)
     group_commit = GroupCommit(sessions, settings.group_commit_max, settings.group_commit_writers)
@@ -120,7 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sign_in_links = portal_service.request_link  # the console's way to the portal's links (admin.members)
     errors.install(app)
     app.add_middleware(KeyFirst, sessions=sessions)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last, so it runs first: size costs nothing
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # size costs nothing: before anything but Observed
+    app.add_middleware(Observed)  # added last, so it runs first: every answer gets an id and is counted
     features = (
         members,
         ledger,
@@ -137,9 +143,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wallets,
         causes,
         coalitions,
+        shops,
     )
     for router in features:
         app.include_router(router, dependencies=[Depends(require_json)])
+    app.include_router(health)  # no key, no JSON check: probes and scrapers send neither
+    app.include_router(metrics)
     app.include_router(payment_providers)  # signed by the provider, verified on the raw body whatever its type
     app.include_router(admin)
     app.include_router(portal)
@@ -152,10 +161,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for name, media_type in ICONS.items():
         app.add_api_route(f"/{name}", _icon(name, media_type), methods=["GET"], include_in_schema=False)
-
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 

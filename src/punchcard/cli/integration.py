@@ -31,15 +31,55 @@ def stripe(
     In Stripe, add that URL as a webhook endpoint for invoice.paid, invoice.payment_failed and
     customer.subscription.deleted, and set the subscription's metadata punchcard_member (the member's external id)
     and punchcard_plan (the plan's code)."""
+    _connect(program, Provider.STRIPE, secret, keep_previous, None)
+
+
+@app.command("shopify")
+def shopify(
+    program: Annotated[str, typer.Option(help="the program's slug")],
+    secret: Annotated[str, typer.Option(help="the app's client secret, which signs its webhooks")],
+    shop_domain: Annotated[
+        str | None, typer.Option(help="the shop's *.myshopify.com domain; deliveries from another are refused")
+    ] = None,
+    keep_previous: Annotated[bool, typer.Option(help="keep the previous secret valid too, while it is rolled")] = False,
+) -> None:
+    """Verify Shopify's deliveries to /integrations/shopify/<program>/webhooks with ``secret``.
+
+    Subscribe that URL to orders/paid (or orders/create), orders/cancelled, refunds/create, customers/create,
+    customers/update and the privacy topics customers/data_request, customers/redact and shop/redact."""
+    _connect(program, Provider.SHOPIFY, secret, keep_previous, shop_domain)
+
+
+@app.command("woocommerce")
+def woocommerce(
+    program: Annotated[str, typer.Option(help="the program's slug")],
+    secret: Annotated[str, typer.Option(help="the secret set on the shop's webhooks")],
+    site: Annotated[
+        str | None, typer.Option(help="the shop's address (https://shop.example); deliveries from another are refused")
+    ] = None,
+    keep_previous: Annotated[bool, typer.Option(help="keep the previous secret valid too, while it is rolled")] = False,
+) -> None:
+    """Verify WooCommerce's deliveries to /integrations/woocommerce/<program>/webhooks with ``secret``.
+
+    In WooCommerce (Settings → Advanced → Webhooks), add that URL with this secret for Order created, Order updated,
+    Customer created and Customer updated."""
+    _connect(program, Provider.WOOCOMMERCE, secret, keep_previous, site.rstrip("/") if site else None)
+
+
+def _connect(program: str, provider: Provider, secret: str, keep_previous: bool, account: str | None) -> None:
     engine = get_engine(Settings().database_url)
     upgrade(engine)
     try:
         with unit_of_work(engine) as session:
             program_id = programs.program_id_for(session, program)
             valid = service.set_secret(
-                session, program_id, Provider.STRIPE, secret, keep_previous=keep_previous, now=utc_now()
+                session, program_id, provider, secret, keep_previous=keep_previous, now=utc_now(), account=account
             )
     except PunchcardError as error:
         typer.secho(f"error [{error.code}]: {error.message}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from error
-    typer.echo(f"stripe: {program} verifies webhooks with {valid} secret{'s' if valid > 1 else ''}")
+    plural = "s" if valid > 1 else ""
+    typer.echo(
+        f"{provider.value}: {program} verifies webhooks with {valid} secret{plural}"
+        + (f" from {account}" if account else "")
+    )

@@ -1,14 +1,16 @@
 """What other features' endpoints share of the event path: recording an event they built (a membership started
-through its own endpoint, a payment provider's webhook) exactly as ``POST /api/v1/events`` records one."""
+through its own endpoint, a payment provider's webhook) exactly as ``POST /api/v1/events`` records one, or accepting
+events for later in the caller's own transaction (a shop platform's webhook: ``accept_later``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 
 from punchcard.event import repository
-from punchcard.event.accepted import Received
+from punchcard.event.accepted import Answers, Received, accept
 from punchcard.event.group_commit import GroupCommit
 from punchcard.event.schemas import EventIn
 from punchcard.event.service import Outcome
@@ -28,3 +30,10 @@ def told_at(request: Request, program_id: int, event_id: str) -> datetime | None
     with request.app.state.sessions() as session:
         found = repository.find_event(session, program_id, event_id)
         return found.occurred_at if found is not None else None
+
+
+def accept_later(session: Session, version: ProgramVersion, bodies: list[EventIn], now: datetime) -> Answers:
+    """Accept ``bodies`` for the intake's workers in ``session``'s transaction, which the caller commits with its own
+    writes: what a webhook stored and the events it owes are kept together or not at all. For each, in order, where
+    it stands or why it was refused (as ``Prefer: respond-async`` answers)."""
+    return accept(session, version, [Received.of(body) for body in bodies], now)

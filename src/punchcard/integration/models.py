@@ -18,4 +18,6 @@ class IntegrationSecret(Base):
     secrets: Mapped[list[str]] = mapped_column(JSON)
     """Newest first. While a provider rolls a secret it signs with both (Stripe sends a ``v1`` per secret), so the
     previous one is kept until the next change."""
+    account: Mapped[str | None] = mapped_column(String(255), default=None)
+    """The provider's account the deliveries must come from (a Shopify shop's domain); ``None``: any."""
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

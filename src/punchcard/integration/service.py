@@ -16,6 +16,8 @@ from punchcard.kit.errors import Unprocessable
 
 class Provider(StrEnum):
     STRIPE = "stripe"
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
 
 
 class SecretRefused(Unprocessable):
@@ -31,18 +33,39 @@ def secrets(session: Session, program_id: int, provider: Provider) -> list[str]:
     return list(row.secrets) if row is not None else []
 
 
+def account(session: Session, program_id: int, provider: Provider) -> str | None:
+    """The provider's account the program is connected to (a Shopify shop's ``*.myshopify.com`` domain, a
+    WooCommerce site's address), when the operator named one: deliveries from another are refused."""
+    row = repository.find(session, program_id, provider.value)
+    return row.account if row is not None else None
+
+
 def set_secret(
-    session: Session, program_id: int, provider: Provider, secret: str, *, keep_previous: bool, now: datetime
+    session: Session,
+    program_id: int,
+    provider: Provider,
+    secret: str,
+    *,
+    keep_previous: bool,
+    now: datetime,
+    account: str | None = None,
 ) -> int:
     """Make ``secret`` the program's secret for ``provider``; with ``keep_previous`` the one before stays valid too
-    (a rolled secret: the provider signs with both for a while). Returns how many secrets are valid now."""
+    (a rolled secret: the provider signs with both for a while); ``account``, when given, names the provider's
+    account the deliveries must come from. Returns how many secrets are valid now."""
     secret = secret.strip()
     if not MIN_LENGTH <= len(secret) <= MAX_LENGTH:
         raise SecretRefused(f"a signing secret has {MIN_LENGTH} to {MAX_LENGTH} characters")
     row = repository.find(session, program_id, provider.value, for_update=True)
     if row is None:
-        session.add(IntegrationSecret(program_id=program_id, provider=provider.value, secrets=[secret], updated_at=now))
+        session.add(
+            IntegrationSecret(
+                program_id=program_id, provider=provider.value, secrets=[secret], account=account, updated_at=now
+            )
+        )
         return 1
+    if account is not None:
+        row.account = account
     kept = [previous for previous in row.secrets[:1] if previous != secret] if keep_previous else []
     row.secrets = [secret, *kept]
     row.updated_at = now

@@ -64,6 +64,33 @@ class Survey:
     enabled: bool = True
 
 
+class CategoryBy(StrEnum):
+    """Which fact of a shop platform's order line names its category for the rules (``shops.<platform>.categories``)."""
+
+    NONE = "none"
+    PRODUCT_TYPE = "product_type"
+    VENDOR = "vendor"
+    SKU_PREFIX = "sku_prefix"
+    PRODUCT_ID = "product_id"
+
+
+@dataclass(frozen=True)
+class ShopConnection:
+    """What a program file says of one shop platform's orders (``shops.shopify``, ``shops.woocommerce``)."""
+
+    member_prefix: str
+    """A platform customer's member is ``<prefix><customer id>``."""
+    earn_on: tuple[str, ...]
+    """Shopify: ``paid`` or ``create`` (the topic that earns); WooCommerce: the order statuses that earn."""
+    category_by: CategoryBy = CategoryBy.NONE
+    categories: tuple[tuple[str, str], ...] = ()
+    """The value of ``category_by`` → the category; unmapped product types and vendors are their own category."""
+
+
+SHOPIFY_DEFAULT = ShopConnection("shopify:", ("paid",))
+WOOCOMMERCE_DEFAULT = ShopConnection("woocommerce:", ("completed",))
+
+
 @dataclass(frozen=True)
 class CoalitionFounding:
     """What the founder of a coalition of brands says in its program file: the unit's worth and the brands it admits."""
@@ -110,6 +137,8 @@ class Program:
     """The rate at which members may convert points to store credit; ``None``: they may not."""
     causes: tuple[Cause, ...] = ()
     coalition: CoalitionMembership | None = None
+    shopify: ShopConnection = SHOPIFY_DEFAULT
+    woocommerce: ShopConnection = WOOCOMMERCE_DEFAULT
     """The coalition of brands this program joins (or founds), and its exchange rate; ``None``: none."""
     challenges: tuple[Challenge, ...] = ()
     badges: tuple[Badge, ...] = ()

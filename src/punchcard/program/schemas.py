@@ -50,6 +50,7 @@ from punchcard.program.rule_schemas import Action as Action
 from punchcard.program.rule_schemas import AttributeCondition as AttributeCondition
 from punchcard.program.rule_schemas import Conditions as Conditions
 from punchcard.program.rule_schemas import EarningRule as EarningRule
+from punchcard.program.shop_schemas import ShopsSpec
 from punchcard.program.wallet_schemas import GiftCardsSpec, StoreCreditSpec
 from punchcard.reminder.domain import Reminders
 from punchcard.reward.domain import Reward
@@ -297,6 +298,7 @@ class ProgramFile(Strict):
     store_credit: StoreCreditSpec = StoreCreditSpec()
     causes: list[CauseSpec] = []
     coalition: CoalitionSpec | None = None
+    shops: ShopsSpec = ShopsSpec()
     badges: list[BadgeSpec] = []
     challenges: list[ChallengeSpec] = []
     streaks: list[StreakSpec] = []
@@ -464,6 +466,8 @@ class ProgramFile(Strict):
             conversion=self.store_credit.conversion_of(self.currency),
             causes=tuple(cause.to_domain(self.currency, language) for cause in self.causes),
             coalition=self.coalition.to_domain(self.currency) if self.coalition else None,
+            shopify=self.shops.shopify.to_domain(),
+            woocommerce=self.shops.woocommerce.to_domain(),
             challenges=tuple(challenge.to_domain(self.currency, language) for challenge in self.challenges),
             badges=tuple(badge.to_domain(language) for badge in self.badges),
             streaks=tuple(streak.to_domain(self.currency, language) for streak in self.streaks),
