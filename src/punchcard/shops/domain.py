@@ -165,7 +165,9 @@ def money(value: object, where: str) -> Decimal:
 
 def objects(payload: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """``payload[key]``, a list of objects (none when absent)."""
-    found = payload.get(key) or []
+    found = payload.get(key)
+    if found is None:
+        return []
     if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
         raise DeliveryUnreadable(f"{key} is not a list of objects")
     return found
