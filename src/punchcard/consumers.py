@@ -11,6 +11,7 @@ from punchcard.mailing.queue import MailQueue
 from punchcard.mechanics.referral_payouts import ReferralPayouts
 from punchcard.mechanics.standing_gifts import StandingGifts
 from punchcard.outbox.dispatcher import Consumer
+from punchcard.passes.consumer import PassRefresh
 from punchcard.portal.consumers import SignInMail
 from punchcard.staff.activity import ActivityLog
 from punchcard.survey.consumer import SurveyScheduler
@@ -26,4 +27,5 @@ def consumers(settings: Settings) -> list[Consumer]:
         SurveyScheduler(),
         ReferralPayouts(),
         StandingGifts(),
+        PassRefresh(),
     ]

@@ -15,6 +15,7 @@ from punchcard.mailing import models as mailing_models
 from punchcard.member import models as member_models
 from punchcard.membership import models as membership_models
 from punchcard.outbox import models as outbox_models
+from punchcard.passes import models as passes_models
 from punchcard.portal import models as portal_models
 from punchcard.program import models as program_models
 from punchcard.push import models as push_models
@@ -44,6 +45,7 @@ FEATURE_MODELS = (
     member_models,
     membership_models,
     outbox_models,
+    passes_models,
     portal_models,
     program_models,
     push_models,

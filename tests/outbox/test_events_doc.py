@@ -258,6 +258,15 @@ def coalition_events(make_program: ProgramMaker, engine: Engine) -> dict[str, di
     return first_of_each(engine, brands.tea, receiver) | first_of_each(engine, brands.roaster, sender)
 
 
+def privacy_events(make_program: ProgramMaker, engine: Engine) -> dict[str, dict[str, Any]]:
+    """A member erased at their request."""
+    api = make_program()
+    member = api.member("c-48", email=f"gone-{api.slug}@example.com", name="Kai")
+    erased = api.post(f"/api/v1/members/{member}/erase", {"reason": "the member asked"})
+    assert erased.status_code == 200, erased.text
+    return first_of_each(engine, api, erased.json()["member"])
+
+
 def test_every_event_type_is_documented_and_nothing_else() -> None:
     assert sorted(documented()) == sorted(EVENT_TYPES)
 
@@ -272,6 +281,7 @@ def test_each_documented_example_has_the_fields_and_types_of_a_real_event(
         | wallet_events(make_program, engine)
         | cause_events(make_program, engine)
         | coalition_events(make_program, engine)
+        | privacy_events(make_program, engine)
         | real_events(api, engine)
     )
     examples = documented()

@@ -289,3 +289,27 @@ def test_an_order_in_another_currency_is_acknowledged_and_refused_as_an_event(
 
     assert answer.status_code == 200  # Shopify would send it again for hours otherwise
     assert answer.json()["events"][0]["error"]["code"] == "currency_mismatch"
+
+
+def test_a_customers_redact_erases_the_customers_member_and_a_data_request_is_noted(shop: ApiClient) -> None:
+    deliver(shop, "orders/paid", sample("orders_paid.json"), "wh-1")
+    redact = json.loads(sample("customers_redact.json"))
+    redact["customer"]["id"] = 115310627314723954  # the sample order's customer (the sample names another)
+
+    asked = deliver(shop, "customers/data_request", sample("customers_data_request.json"), "wh-d")
+    erased = deliver(shop, "customers/redact", json.dumps(redact).encode(), "wh-e")
+
+    assert asked.json()["notes"][-1].startswith("data request for customer 191167")
+    assert erased.json()["notes"] == ["privacy request redact", "redact: 1 member erased"]
+    error_of(shop.get(f"/api/v1/members/{BUYER}"), 410, "member_erased")
+
+
+def test_a_shop_redact_erases_every_member_the_shop_brought(shop: ApiClient) -> None:
+    deliver(shop, "orders/paid", sample("orders_paid.json"), "wh-1")
+    deliver(shop, "customers/create", sample("customers_create.json"), "wh-2")
+    kept = shop.member("not-from-the-shop")
+
+    answer = deliver(shop, "shop/redact", sample("shop_redact.json"), "wh-s")
+
+    assert answer.json()["notes"] == ["privacy request shop_redact", "shop_redact: 2 members erased"]
+    assert shop.get(f"/api/v1/members/{kept}").status_code == 200

@@ -39,9 +39,13 @@ from punchcard.membership.endpoints import integrations_router as payment_provid
 from punchcard.membership.endpoints import router as memberships
 from punchcard.offer.endpoints import router as offers
 from punchcard.outbox.dispatcher import Dispatcher
+from punchcard.passes.endpoints import logos as pass_logos
+from punchcard.passes.endpoints import router as pass_web_service
+from punchcard.passes.sender import PassUpdates
 from punchcard.portal import rendering as portal_assets
 from punchcard.portal import service as portal_service
 from punchcard.portal.routes import router as portal
+from punchcard.privacy.endpoints import router as privacy
 from punchcard.program.endpoints import router as program
 from punchcard.referral.endpoints import router as referrals
 from punchcard.reward.endpoints import router as rewards
@@ -73,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     dispatcher = Dispatcher(sessions, consumers(settings), clock)
     webhooks = Sender(sessions, clock, allow_private=settings.webhooks_allow_private)
     mail = MailSender(sessions, clock, settings)
+    passes = PassUpdates(sessions, clock)
     listener = invalidation.Listener(engine.url) if engine.dialect.name == "postgresql" else None
     worker = Worker(sessions, clock, settings.intake_poll_seconds) if settings.intake_poll_seconds > 0 else None
     accept_commit = AcceptCommit(
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             webhooks.start(settings.webhook_poll_seconds)
         if settings.mail_poll_seconds > 0:
             mail.start(settings.mail_poll_seconds)
+            passes.start(settings.mail_poll_seconds)  # wallet passes are member messages too: the same schedule
         if worker is not None:
             worker.start()  # accepted events (``Prefer: respond-async``, the batch endpoint) are processed here too
         yield
@@ -99,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(dispatcher.stop)
         await run_in_threadpool(webhooks.stop)
         await run_in_threadpool(mail.stop)
+        await run_in_threadpool(passes.stop)
         if listener is not None:
             await run_in_threadpool(listener.stop)
 
@@ -118,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher = dispatcher
     app.state.webhooks = webhooks
     app.state.mail = mail
+    app.state.passes = passes
     app.state.sessions = sessions
     app.state.invalidation = listener
     app.state.group_commit = group_commit
@@ -143,16 +151,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wallets,
         causes,
         coalitions,
-        shops,
+        privacy,
     )
     for router in features:
         app.include_router(router, dependencies=[Depends(require_json)])
     app.include_router(health)  # no key, no JSON check: probes and scrapers send neither
     app.include_router(metrics)
     app.include_router(payment_providers)  # signed by the provider, verified on the raw body whatever its type
+    app.include_router(shops)  # the same: a shop platform's signed deliveries (and WooCommerce's unsigned form ping)
     app.include_router(admin)
     app.include_router(portal)
     app.include_router(unsubscribe)
+    app.include_router(pass_web_service)  # Apple's PassKit web service: the pass's token, no key
+    app.include_router(pass_logos)
     app.mount(portal_assets.STATIC_URL, StaticFiles(directory=portal_assets.STATIC), name="portal-assets")
     if settings.demo_mail_catcher:
         app.include_router(mail_catcher)

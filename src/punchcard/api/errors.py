@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from punchcard.kit.db import is_conflict, is_disconnect
 from punchcard.kit.errors import PunchcardError, body_failure
 from punchcard.kit.http import error_response, try_again
+from punchcard.kit.logs import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +49,26 @@ def install(app: FastAPI) -> None:
         return error_response(error.status_code, code, str(error.detail))
 
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, error: DBAPIError) -> JSONResponse:
+    async def _database(_: Request, error: DBAPIError) -> JSONResponse:
         """A transaction the database gave up (a deadlock, a serialization failure) or whose connection was lost (a
         restart) wrote nothing: the request can simply be sent again. Any other database error is a bug."""
         if not (is_conflict(error) or is_disconnect(error)):
-            return await _unexpected(request, error)
+            return _internal_error(error)
         log.warning("answered 503 for a transaction the database lost: %s", error.orig)
         cause = "lost its connection to the database" if is_disconnect(error) else "was given up for a conflicting one"
         return try_again(f"the request's transaction {cause}; nothing was done: send it again")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=error)
-        return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+        answer = _internal_error(error)
+        # Starlette answers an unhandled error from outside every middleware, past ``api.observed``: the id is added
+        # here (the handler runs in the request's context, which still holds it).
+        request_id = current_request_id()
+        if request_id is not None:
+            answer.headers["X-Request-Id"] = request_id
+        return answer
+
+
+def _internal_error(error: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=error)
+    return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")

@@ -37,7 +37,6 @@ from punchcard.ledger.account import open_account
 from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.posting import Posting
 from punchcard.member import service as members
-from punchcard.member.errors import MemberBlocked
 from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
 
@@ -143,8 +142,7 @@ def donate(
     """A member's donation of ``points`` to the cause ``code``, exactly once per ``key``."""
     if (found := _replayed(session, terms, member.id, key, digest)) is not None:
         return found
-    if member.status == members.BLOCKED:
-        raise MemberBlocked(f"member {member.external_id!r} is blocked")
+    members.check_active(member)
     cause = _cause(terms, code, now)
     posting = Posting(terms.program_id, member.id, terms.version, now, now, operation=f"donation:{cause.code}"[:64])
     account = open_account(session, posting)  # the member's lock; their points settled (expiry) first

@@ -39,7 +39,6 @@ from punchcard.challenge.state import record_json, record_of, standing_json, sta
 from punchcard.challenge.streaks import Record, StreakStatus, qualifying, run_of, streak_status
 from punchcard.member import service as members
 from punchcard.member.domain import shown_name
-from punchcard.member.errors import MemberBlocked
 from punchcard.outbox import service as outbox
 
 CHALLENGE = "challenge"
@@ -193,8 +192,7 @@ def join(
     """Join ``challenge`` for ``member`` at ``now``: a rolling window starts now, a recurring challenge is joined
     for all its periods. Joining again changes nothing. A challenge whose window is over is ``challenge_closed``."""
     members.lock(session, member)
-    if member.status == members.BLOCKED:
-        raise MemberBlocked(f"member {member.external_id!r} is blocked")
+    members.check_active(member)
     found = rows(session, member.id, _keys_now([challenge], zone, now))
     view = _view(found, challenge, zone, now)
     if view.status is not ChallengeStatus.AVAILABLE:

@@ -17,12 +17,13 @@ from sqlalchemy import Engine
 
 from punchcard.auth.service import Scope, create_key, revoke_by_value
 from punchcard.cli import integration as integration_cli
+from punchcard.cli import wallet as wallet_cli
 from punchcard.consumers import consumers
 from punchcard.event import worker as event_worker
 from punchcard.importer import cli as importer_cli
 from punchcard.jobs import scheduler
 from punchcard.jobs import service as jobs
-from punchcard.kit import ports
+from punchcard.kit import logs, metrics, ports
 from punchcard.kit.clock import utc_now
 from punchcard.kit.db import get_engine, session_factory, unit_of_work
 from punchcard.kit.errors import PunchcardError
@@ -31,7 +32,9 @@ from punchcard.kit.settings import Settings
 from punchcard.ledger.verify import verify
 from punchcard.mailing.sender import MailSender
 from punchcard.outbox.dispatcher import Dispatcher
+from punchcard.passes.sender import PassUpdates
 from punchcard.portal import cli as portal_cli
+from punchcard.privacy import cli as privacy_cli
 from punchcard.program import service as programs
 from punchcard.staff import cli as staff_cli
 from punchcard.webhook.sender import Sender
@@ -47,8 +50,10 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(importer_cli.app, name="import")
 app.add_typer(staff_cli.app, name="staff")
 app.add_typer(portal_cli.app, name="portal")
+app.add_typer(privacy_cli.app, name="member")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(integration_cli.app, name="integration")
+app.add_typer(wallet_cli.app, name="wallet")
 
 DEFAULT_URL = "sqlite:///punchcard.db"
 DEMO_MAIL_PORT = 1025
@@ -179,6 +184,14 @@ def _serve(
 ) -> None:
     import uvicorn
 
+    settings = Settings()
+    if workers > 1 and metrics.multiprocess_directory() is None:
+        typer.secho(
+            f"note: {workers} workers without {metrics.MULTIPROCESS_DIRECTORY}: each scrape of /metrics counts only "
+            "the worker that answers it (docs/deploy.md)",
+            err=True,
+        )
+    metrics.clear_multiprocess_directory()  # before any process of this server counts anything
     if jobs_every > 0:
         scheduler.start(engine, jobs_every)
     uvicorn.run(
@@ -189,6 +202,7 @@ def _serve(
         workers=workers,
         access_log=access_log,
         timeout_worker_healthcheck=healthcheck,
+        log_config=logs.logging_config(settings.log_format, settings.log_level),  # every worker: JSON or text
     )
 
 
@@ -203,6 +217,7 @@ def worker(
     the work by partition (docs/scaling.md). Stops on SIGTERM or Ctrl-C after the batch in hand."""
     engine = get_engine(_url())
     settings = Settings(database_url=_url())
+    logs.configure(settings.log_format, settings.log_level)
     sessions, clock = session_factory(engine), settings.clock()
     if until_idle:
         typer.echo(f"{event_worker.drain(sessions, clock)} events processed or rejected")
@@ -241,20 +256,24 @@ def run_jobs(
         moment = _parse_at(at)
     except ValueError as error:
         raise typer.BadParameter(f"not an ISO timestamp: {at}") from error
+    settings = Settings(database_url=_url())
+    logs.configure(settings.log_format, settings.log_level)
     engine = get_engine(_url())
     report = jobs.run(engine, at=moment, now=utc_now(), batch_size=batch_size, workers=workers)
-    settings = Settings(database_url=_url())
     # What the jobs (and anything before them) published is handed to the consumers now, not at a server's next poll.
     sessions = session_factory(engine)
     delivered = Dispatcher(sessions, consumers(settings), settings.clock()).drain()
     posted = Sender(sessions, settings.clock(), allow_private=settings.webhooks_allow_private).drain()
     mailed = MailSender(sessions, settings.clock(), settings).drain()
+    passes = PassUpdates(sessions, settings.clock()).drain()
     typer.echo(
         f"as of {moment.isoformat()}: {report.lots_vested} lots vested, {report.lots_expired} lots expired, "
         f"{report.members_reviewed} members reviewed, {report.reminders} reminders, "
         f"{report.survey_invitations} survey invitations, {report.memberships} memberships settled, "
-        f"{report.gift_cards_expired} gift cards expired in {len(report.programs)} program(s); "
-        f"{delivered} outbox deliveries made, {posted} webhook attempts, {mailed} member mails sent"
+        f"{report.gift_cards_expired} gift cards expired, {report.members_erased} inactive members erased "
+        f"in {len(report.programs)} program(s); "
+        f"{delivered} outbox deliveries made, {posted} webhook attempts, {mailed} member mails sent, "
+        f"{passes} wallet pass updates"
     )
 
 

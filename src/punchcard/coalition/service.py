@@ -52,7 +52,6 @@ from punchcard.ledger.account import open_account
 from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.posting import Posting
 from punchcard.member import service as members
-from punchcard.member.errors import MemberBlocked
 from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
 from punchcard.program import service as programs
@@ -151,8 +150,7 @@ def _move(
     """Spend ``exchange.sent`` of the sender's points and credit ``exchange.received`` to the receiver, each side a
     balanced transfer in its own program, and record what the sender owes. Both members are locked already."""
     for side in (sender, receiver):
-        if side.member.status == members.BLOCKED:
-            raise MemberBlocked(f"member {side.member.external_id!r} is blocked")
+        members.check_active(side.member)
     row = repository.add_movement(
         session,
         coalition=found.code,

@@ -30,6 +30,7 @@ from punchcard.consumers import consumers
 from punchcard.coupon import service as coupons
 from punchcard.coupon.domain import Order
 from punchcard.demo import coalition as partner
+from punchcard.demo import passes as wallet_passes
 from punchcard.demo import sample
 from punchcard.demo.memberships import MembershipMove
 from punchcard.demo.sample import (
@@ -154,6 +155,7 @@ def build(
         admin_key = create_key(session, program_id, Scope.ADMIN, now)
         integration_key = create_key(session, program_id, Scope.INTEGRATION, now)
         staff.create(session, DEMO_STAFF_EMAIL, Role.OWNER, now, actor_id=None, password=DEMO_STAFF_PASSWORD)
+        wallet_passes.configure(session, program_id, now)  # the card page offers both wallets
     echo("  members by tier: " + ", ".join(f"{tiers.get(code, 0)} {code}" for code in ("bronze", "silver", "gold")))
     echo(f"Integration API key (for a shop): {integration_key}")
     return DemoResult(

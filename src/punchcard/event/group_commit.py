@@ -30,6 +30,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from punchcard.event import metrics as event_metrics
 from punchcard.event import service
 from punchcard.event.schemas import EventIn
 from punchcard.kit.batching import Batcher
@@ -54,6 +55,14 @@ class _Event:
 
 
 Result = service.Outcome | BaseException
+
+
+def _count(event: _Event, result: Result) -> None:
+    """Count the event's outcome in the metrics, once, now that its transaction is over."""
+    if isinstance(result, BaseException):
+        event_metrics.count(event.body.type, event_metrics.outcome(None, result), "request")
+    else:
+        event_metrics.count(event.body.type, event_metrics.outcome(result.status), "request")
 
 
 class GroupCommit:
@@ -89,6 +98,7 @@ class GroupCommit:
         results: list[Result] = list(outcomes)
         for position, index in enumerate(order):
             results[index] = outcomes[position]
+            _count(events[index], outcomes[position])
         return results
 
     def _commit_together(self, events: list[_Event]) -> list[Result]:

@@ -37,7 +37,6 @@ from punchcard.mechanics.base import Registry, Turn, run_all
 from punchcard.mechanics.registry import MECHANICS
 from punchcard.mechanics.stored import StoredMember
 from punchcard.member import service as member_service
-from punchcard.member.errors import MemberBlocked
 from punchcard.member.service import Member
 from punchcard.offer import domain as offers
 from punchcard.offer.domain import Behaviour, PastOrder
@@ -102,8 +101,7 @@ def record(
     _not_in_future(body.occurred_at, now)
     if member is None:
         member = member_service.get(session, version.program_id, body.member_external_id)  # raises member_not_found
-    if member.status == member_service.BLOCKED:
-        raise MemberBlocked(f"member {member.external_id!r} is blocked")
+    member_service.check_active(member)
     _same_currency(program, body.currency)
     if body.type == PURCHASE and arrival.order_recorded:
         raise _order_recorded(body.order_id)

@@ -27,6 +27,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
+from punchcard.event import metrics as event_metrics
 from punchcard.event import service
 from punchcard.event.schemas import EventIn
 from punchcard.intake import service as intake
@@ -107,6 +108,10 @@ def _batch(sessions: Sessions, clock: Clock, partitions: list[int], limit: int) 
             except PunchcardError:
                 continue  # the session closes uncommitted: nothing of this run stays
             commit_together(session, partial(intake.finish, session, finished, now))
+        for item, done in zip(ordered, finished, strict=True):
+            refused = done.status == Status.REJECTED
+            result = event_metrics.REFUSED if refused else event_metrics.outcome(done.http_status)
+            event_metrics.count(str(item.body.get("type", "")), result, "worker")
         return len(finished)
     raise RuntimeError(f"partitions {partitions}: a refusal escaped its savepoint")
 
@@ -136,6 +141,8 @@ def _count_failure(sessions: Sessions, clock: Clock, partitions: list[int], fail
             return 0
         rejected = intake.failed(session, waiting[0], f"{type(failure).__name__}: {failure}", clock.now())
         session.commit()
+    if rejected:
+        event_metrics.count(str(waiting[0].body.get("type", "")), event_metrics.FAILED, "worker")
     return 1 if rejected else 0
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -29,6 +30,11 @@ Lane = Callable[[int, int, Callable[[Any], None]], None]
 """``lane(number, lanes, report)``: apply lane ``number`` of ``lanes``, calling ``report`` after each commit."""
 
 MAX_LANES = 8
+
+
+def lane_of(key: str, lanes: int) -> int:
+    """The lane a member belongs to: a stable hash of its external id, the same in every process and every run."""
+    return zlib.crc32(key.encode()) % lanes
 
 
 def default_lanes() -> int:

@@ -14,7 +14,6 @@ committed batch ended.
 from __future__ import annotations
 
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -184,7 +183,7 @@ def _batches(orders: Iterator[Order], size: int, lane: int, lanes: int) -> Itera
     """Lane ``lane``'s orders (its members: a stable hash of the external id) in batches of ``size``, in order."""
     batch: list[Order] = []
     for order in orders:
-        if lanes > 1 and zlib.crc32(order.member_external_id.encode()) % lanes != lane:
+        if lanes > 1 and import_lanes.lane_of(order.member_external_id, lanes) != lane:
             continue
         batch.append(order)
         if len(batch) >= size:

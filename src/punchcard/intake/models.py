@@ -25,6 +25,8 @@ class IntakeEvent(Base):
             postgresql_where=text("status = 'accepted'"),
             sqlite_where=text("status = 'accepted'"),
         ),
+        # A member's events, for the export and the erasure of their data (``personal_data``).
+        Index("ix_intake_events_member", "program_id", "member_external_id"),
     )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,12 @@ def waiting_partitions(session: Session) -> list[int]:
     """The partitions that have accepted events (along the partial index of accepted events)."""
     query = select(IntakeEvent.partition).where(IntakeEvent.status == Status.ACCEPTED.value).distinct()
     return sorted(int(partition) for partition in session.execute(query).scalars())
+
+
+def count_accepted(session: Session, up_to: int) -> int:
+    """How many events wait for a worker, counted along the partial index of accepted events, at most ``up_to``."""
+    waiting = select(IntakeEvent.id).where(IntakeEvent.status == Status.ACCEPTED.value).limit(up_to).subquery()
+    return int(session.execute(select(func.count()).select_from(waiting)).scalar_one())
 
 
 def lock_partitions(session: Session, partitions: Sequence[int]) -> list[int]:

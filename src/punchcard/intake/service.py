@@ -131,6 +131,11 @@ def waiting_partitions(session: Session) -> list[int]:
     return repository.waiting_partitions(session)
 
 
+def backlog(session: Session, up_to: int) -> int:
+    """How many accepted events wait for a worker (at most ``up_to``: counting stops there), for the metrics."""
+    return repository.count_accepted(session, up_to)
+
+
 def claim(session: Session, partitions: Sequence[int], limit: int) -> list[Waiting]:
     """Take for this transaction those of ``partitions`` no other worker has, and return their oldest accepted events
     (at most ``limit``); none when another worker has them all. Until the transaction ends no one else processes

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.celebration import service as celebrations
 from punchcard.celebration.domain import Occasion
+from punchcard.kit import metrics
 from punchcard.kit.db import retry_on_conflict, unit_of_work
 from punchcard.ledger import service as ledger
 from punchcard.ledger import settlement
@@ -29,6 +30,7 @@ from punchcard.ledger.settlement import Cursor, IdRange
 from punchcard.mechanics import referral_payouts
 from punchcard.member import service as members
 from punchcard.membership import service as memberships
+from punchcard.privacy import retention
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 from punchcard.reminder import service as reminders
@@ -62,6 +64,8 @@ class Report:
     """Sales of gift-card skus whose return window closed, their cards issued."""
     cashback_vested: int = 0
     """Orders whose cashback left the return window and became spendable."""
+    members_erased: int = 0
+    """Members inactive longer than their program keeps data, erased (``privacy`` in the program file)."""
     programs: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall-clock seconds spent in each step (vest, repay_debts, expire, tier_review, reminders, celebrations,
@@ -182,6 +186,12 @@ def run(
         vest = partial(cashback.vest_due, terms=version.wallet_terms, at=at, now=now, limit=batch_size)
         report.cashback_vested += _drain(engine, vest, 1)  # also what rules since removed left pending
         report.timed("cashback", started)
+        started = time.monotonic()
+        erase = partial(retention.erase_inactive, version=version, at=at, now=now, limit=batch_size)
+        report.members_erased += _drain(engine, erase, 1)
+        report.timed("privacy", started)
+    for step, seconds in report.seconds.items():  # one observation per step and run, whatever the programs
+        metrics.JOB_STEP_SECONDS.labels(step).observe(seconds)
     return report
 
 

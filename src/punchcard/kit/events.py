@@ -35,6 +35,9 @@ class DomainEvent:
 
     type: ClassVar[str] = ""
     schema_version: ClassVar[int] = 1
+    personal: ClassVar[tuple[str, ...]] = ()
+    """Payload fields that hold the member's personal data (``changes.email``: a key inside a field): erasing the
+    member clears them wherever the event was kept (``kit.personal``)."""
 
     program_id: int
     member_id: int | None

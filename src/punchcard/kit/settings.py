@@ -1,8 +1,9 @@
 """Runtime settings, read once from the environment (prefix ``PUNCHCARD_``)."""
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from punchcard.kit.clock import Clock, FixedClock, SystemClock
@@ -69,6 +70,22 @@ class Settings(BaseSettings):
     demo_webhook_secret: str = ""
     """Serve ``/demo/webhooks``, the demo's webhook receiver, checking signatures with this secret; ``punchcard demo``
     only (it shows the payloads it receives to anyone)."""
+
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``json``: one JSON object per line (time, level, logger, message, request_id, exception); ``text``: one line
+    for a human; ``auto``: JSON when standard error is not a terminal (systemd, Docker), text when it is
+    (``kit.logs``)."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """The least severe log lines written (any case: ``info`` is ``INFO``)."""
+    metrics_token: str = ""
+    """Serve Prometheus metrics at ``/metrics`` to requests with ``Authorization: Bearer <this token>``; empty (the
+    default) leaves ``/metrics`` off (404). The metrics tell traffic and sales volumes, so they are never public
+    (docs/decisions.md, issue 14 part 7)."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     def clock(self) -> Clock:
         return FixedClock(self.fixed_now) if self.fixed_now is not None else SystemClock()

@@ -89,6 +89,9 @@ class ProgramAccount(StrEnum):
     CONVERSION = "program:conversion"
     """Where points converted to store credit go, and where that credit comes from: in points and in money, each
     side of a conversion balancing on its own asset."""
+    MIGRATION = "program:migration"
+    """Where opening balances imported from another loyalty app come from: the liability the program took over, kept
+    apart from what its own rules issued (``punchcard import members``)."""
 
 
 class EntryKind(StrEnum):
@@ -104,6 +107,7 @@ class EntryKind(StrEnum):
     CONVERT = "convert"  # points exchanged for store credit
     DONATE = "donate"  # points given to a cause
     EXCHANGE = "exchange"  # points moved between a member's accounts at two brands of a coalition
+    IMPORT = "import"  # an opening balance brought over from another loyalty app
 
 
 COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
@@ -117,6 +121,7 @@ COUNTER_ACCOUNT: dict[EntryKind, ProgramAccount | None] = {
     EntryKind.CONVERT: ProgramAccount.CONVERSION,
     EntryKind.DONATE: ProgramAccount.DONATIONS,
     EntryKind.EXCHANGE: ProgramAccount.COALITION,
+    EntryKind.IMPORT: ProgramAccount.MIGRATION,
     EntryKind.VEST: None,  # pending_points to points: the member's own accounts balance
     EntryKind.REPAY_DEBT: None,  # lots to the debt line: the member's own account balances
 }

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
 from punchcard.kit.events import JSON, DomainEvent
 
-ACTIVE, BLOCKED = "active", "blocked"
-"""A member's ``status``: a blocked member earns and redeems nothing until unblocked."""
+ACTIVE, BLOCKED, ERASED = "active", "blocked", "erased"
+"""A member's ``status``: a blocked member earns and redeems nothing until unblocked; an erased one's personal data is
+gone and nothing happens to them again (``punchcard.privacy``)."""
+
+
+def pseudonym(key: str, external_id: str) -> str:
+    """The external id an erased member is known by: a keyed hash of the one they had, so that the shop's later
+    events for that id are recognised (and refused), while the pseudonym gives the id back to nobody without the
+    program's key."""
+    digest = hmac.new(key.encode(), external_id.encode(), hashlib.sha256).hexdigest()
+    return f"erased-{digest[:32]}"
 
 
 def shown_name(name: str | None) -> str | None:
@@ -26,6 +37,7 @@ class MemberEnrolled(DomainEvent):
     """A member joined the program; ``occurred_at`` is their enrolment (in the past for imported members)."""
 
     type: ClassVar[str] = "member.enrolled"
+    personal: ClassVar[tuple[str, ...]] = ("email", "name", "birth_date")
 
     email: str | None
     name: str | None
@@ -41,6 +53,7 @@ class MemberUpdated(DomainEvent):
     """Profile fields or the status changed: only the fields that changed, with their new values."""
 
     type: ClassVar[str] = "member.updated"
+    personal: ClassVar[tuple[str, ...]] = ("changes.email", "changes.name", "changes.birth_date")
 
     changes: dict[str, JSON]
 
@@ -51,6 +64,7 @@ class MemberBirthday(DomainEvent):
     birthday is kept on 28 February in other years)."""
 
     type: ClassVar[str] = "member.birthday"
+    personal: ClassVar[tuple[str, ...]] = ("birthday",)
 
     birthday: date
     """This year's date of it."""

@@ -1,4 +1,4 @@
-from punchcard.kit.errors import Conflict, NotFound, Unprocessable
+from punchcard.kit.errors import Conflict, NotFound, PunchcardError, Unprocessable
 
 
 class MemberNotFound(NotFound):
@@ -11,3 +11,11 @@ class MemberExists(Conflict):
 
 class MemberBlocked(Unprocessable):
     code = "member_blocked"
+
+
+class MemberErased(PunchcardError):
+    """The member was erased (``punchcard.privacy``): nothing happens to them any more, under their former id or
+    their pseudonym."""
+
+    code = "member_erased"
+    status = 410

@@ -72,7 +72,7 @@ def _view(
     bounds = {"until": now, **({"since": window} if window is not None else {})}
     row = session.execute(statement, {**parameters, **bounds}).one_or_none()
     if row is None:
-        raise members.not_found(external_id)
+        raise members.missing(session, version.program_id, external_id)
     member, points, value = row[0], ledger.balances_from(row[1:5]), int(row[6]) if len(row) > 6 else 0
     view: dict[str, Any] = {
         "external_id": member.external_id,

@@ -48,3 +48,14 @@ class ConsentChange(Base):
     consent: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(32))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PseudonymKey(Base):
+    """The secret a program's erased members' pseudonyms are made with (``domain.pseudonym``): made at the program's
+    first erasure and kept, since with a new key a former external id would no longer be recognised."""
+
+    __tablename__ = "member_pseudonym_keys"
+
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

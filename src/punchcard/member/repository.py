@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from punchcard.kit.personal import Activity
 from punchcard.kit.spans import Span, span_of
-from punchcard.member.domain import ACTIVE
-from punchcard.member.errors import MemberNotFound
-from punchcard.member.models import Member
+from punchcard.member.domain import ACTIVE, ERASED, pseudonym
+from punchcard.member.errors import MemberErased, MemberNotFound
+from punchcard.member.models import Member, PseudonymKey
 
 _BY_EXTERNAL_ID = select(Member).where(
     Member.program_id == bindparam("program_id"), Member.external_id == bindparam("external_id")
@@ -62,12 +63,27 @@ def find(session: Session, program_id: int, external_id: str, *, lock: bool = Fa
 def get(session: Session, program_id: int, external_id: str, *, lock: bool = False) -> Member:
     member = find(session, program_id, external_id, lock=lock)
     if member is None:
-        raise not_found(external_id)
+        raise missing(session, program_id, external_id)
     return member
 
 
 def not_found(external_id: str) -> MemberNotFound:
     return MemberNotFound(f"no member with external_id {external_id!r}", [{"external_id": external_id}])
+
+
+def missing(session: Session, program_id: int, external_id: str) -> MemberNotFound | MemberErased:
+    """Why no member has ``external_id``: ``member_erased`` when an erased member had it (the message does not repeat
+    the id, so a refusal stored later keeps no copy of it), else ``member_not_found``."""
+    if erased_as(session, program_id, external_id) is not None:
+        return MemberErased("this member was erased")
+    return not_found(external_id)
+
+
+def erased_as(session: Session, program_id: int, external_id: str) -> Member | None:
+    """The erased member whose external id was ``external_id``, if there is one."""
+    key = session.execute(select(PseudonymKey.key).where(PseudonymKey.program_id == program_id)).scalar_one_or_none()
+    found = find(session, program_id, pseudonym(key, external_id)) if key is not None else None
+    return found if found is not None and found.status == ERASED else None
 
 
 def lock(session: Session, member: Member) -> None:
@@ -258,3 +274,37 @@ def earliest(session: Session, program_id: int) -> tuple[date | None, datetime |
     enrolled = select(func.min(Member.enrolled_at)).where(Member.program_id == program_id).scalar_subquery()
     first_born, first_enrolled = session.execute(select(born, enrolled)).one()
     return first_born, first_enrolled
+
+
+def claim_inactive(
+    session: Session, program_id: int, since: datetime, active: Sequence[Activity], limit: int
+) -> Sequence[Member]:
+    """Up to ``limit`` of the program's members, not erased, enrolled before ``since`` and with none of ``active``
+    (other features' rows, on ``Member.id``) since then; locked like every member lock and reloaded, skipping those
+    another transaction holds (a job's claim: the next run finds them)."""
+    query = (
+        select(Member)
+        .where(
+            Member.program_id == program_id,
+            Member.status != ERASED,
+            Member.enrolled_at < since,
+            *[~activity(Member.id, since) for activity in active],
+        )
+        .order_by(Member.id)
+        .limit(limit)
+        .with_for_update(key_share=True, skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return session.execute(query).scalars().all()
+
+
+def external_ids_starting(session: Session, program_id: int, prefix: str) -> list[str]:
+    """The external ids of the program's members that start with ``prefix`` (a shop platform's customers)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return list(
+        session.execute(
+            select(Member.external_id)
+            .where(Member.program_id == program_id, Member.external_id.like(f"{escaped}%", escape="\\"))
+            .order_by(Member.id)
+        ).scalars()
+    )

@@ -15,8 +15,9 @@ from punchcard.kit.events import to_json
 from punchcard.member import repository
 from punchcard.member.domain import ACTIVE as ACTIVE
 from punchcard.member.domain import BLOCKED as BLOCKED
+from punchcard.member.domain import ERASED as ERASED
 from punchcard.member.domain import MemberEnrolled, MemberUpdated
-from punchcard.member.errors import MemberExists
+from punchcard.member.errors import MemberBlocked, MemberErased, MemberExists
 
 # What other features use of members: the row, which is how a member crosses this feature's boundary (others read it
 # and hand it back; queries and writes of the table are this feature's), and the lookups and locks they need.
@@ -29,15 +30,19 @@ from punchcard.member.repository import by_ids as by_ids
 from punchcard.member.repository import by_tier as by_tier
 from punchcard.member.repository import celebrant_ids as celebrant_ids
 from punchcard.member.repository import claim_celebrants as claim_celebrants
+from punchcard.member.repository import claim_inactive as claim_inactive
 from punchcard.member.repository import claiming as claiming
 from punchcard.member.repository import count_enrolled as count_enrolled
 from punchcard.member.repository import count_enrolled_by_span as count_enrolled_by_span
 from punchcard.member.repository import earliest as earliest
+from punchcard.member.repository import erased_as as erased_as
+from punchcard.member.repository import external_ids_starting as external_ids_starting
 from punchcard.member.repository import find as find
 from punchcard.member.repository import get as get
 from punchcard.member.repository import id_range as id_range
 from punchcard.member.repository import lock as lock
 from punchcard.member.repository import locked_with as locked_with
+from punchcard.member.repository import missing as missing
 from punchcard.member.repository import search as search
 from punchcard.member.repository import try_lock as try_lock
 from punchcard.outbox import service as outbox
@@ -101,7 +106,10 @@ def update(
 ) -> Member:
     """Apply profile changes (only the fields given) and status changes; what really changed is ``member.updated``,
     and a change of marketing consent is also recorded with its ``source``. When the birth date changes, so does
-    ``birth_date_changed_at``: a birthday gift waits for a birth date unchanged for a while (``celebration``)."""
+    ``birth_date_changed_at``: a birthday gift waits for a birth date unchanged for a while (``celebration``). An
+    erased member changes no more (``member_erased``): nothing may put personal data back on the row."""
+    if member.status == ERASED:
+        raise MemberErased("this member was erased")
     changed = {field: value for field, value in changes.items() if getattr(member, field) != value}
     for field, value in changed.items():
         setattr(member, field, value)
@@ -146,6 +154,15 @@ def attributes(member: Described, now: datetime, order_count: int | None) -> dic
     if order_count is not None:
         found["order_count"] = order_count
     return found
+
+
+def check_active(member: Member) -> None:
+    """Refuse what only an active member may do (earn, redeem, spend, give): an erased member is ``member_erased``,
+    a blocked one ``member_blocked``."""
+    if member.status == ERASED:
+        raise MemberErased("this member was erased")
+    if member.status == BLOCKED:
+        raise MemberBlocked(f"member {member.external_id!r} is blocked")
 
 
 def lock_id(session: Session, member_id: int) -> None:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, column, insert, select, table, update
+from sqlalchemy import Select, column, insert, select, table, text, update
 from sqlalchemy.orm import Session
 
 from punchcard.outbox.domain import Message
-from punchcard.outbox.models import OutboxDelivery, OutboxEvent
+from punchcard.outbox.models import WAITING_QUALIFIED, OutboxDelivery, OutboxEvent
 
 # The readable ids of the envelope, by table name: the outbox sits below every feature and imports none of them.
 _MEMBERS = table("members", column("id"), column("external_id"))
@@ -62,7 +62,7 @@ def claim_new_events(session: Session, limit: int) -> list[Message]:
     """Up to ``limit`` events not yet fanned out, oldest first, locked for this caller (their first attempts)."""
     query = _envelopes(
         select(OutboxEvent)
-        .where(OutboxEvent.is_fanned_out.is_(False))
+        .where(text(WAITING_QUALIFIED))
         .order_by(OutboxEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=OutboxEvent)

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Insert, Integer, Select, func, insert, literal, select
+from sqlalchemy import Boolean, Insert, Integer, Select, func, insert, literal, select, text
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from punchcard.kit.db import UtcDateTime
 from punchcard.kit.events import DomainEvent, facts
-from punchcard.outbox.models import OutboxEvent
+from punchcard.outbox.models import WAITING_QUALIFIED, OutboxEvent
 
 _PENDING = "punchcard.outbox.pending"
 _WROTE = "punchcard.outbox.wrote"
@@ -49,6 +49,17 @@ def last_id(session: Session) -> int:
     """The newest committed event's id (0 for none): a consumer that starts caring about a member's events now can
     tell the events from before it from those after."""
     return int(session.execute(select(func.coalesce(func.max(OutboxEvent.id), 0))).scalar_one())
+
+
+def oldest_waiting(session: Session) -> datetime | None:
+    """When the oldest event not yet fanned out was recorded (``None``: none waits): how far behind the dispatchers
+    are, for the metrics. One probe of the small index of waiting events."""
+    query = select(OutboxEvent.recorded_at).where(_WAITING).order_by(OutboxEvent.id).limit(1)
+    found: datetime | None = session.execute(query).scalar_one_or_none()
+    return found
+
+
+_WAITING = text(WAITING_QUALIFIED)
 
 
 def row(event: DomainEvent, recorded_at: datetime) -> dict[str, Any]:

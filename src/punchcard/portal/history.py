@@ -78,7 +78,15 @@ def movements(
         if entry.account == Account.TIER_CREDITS or (entry.kind == EntryKind.VEST and entry.account != Account.POINTS):
             continue
         groups.setdefault(group_key(entry), []).append(entry)
-    return [_movement(group, rule_names, operation_names) for group in groups.values()]
+    return [
+        _movement(group, rule_names, operation_names)
+        for group in groups.values()
+        if not _is_empty_opening(group)  # an imported balance of 0 is the import's record, not a movement
+    ]
+
+
+def _is_empty_opening(group: list[Entry]) -> bool:
+    return group[0].kind == EntryKind.IMPORT and sum(entry.amount for entry in group) == 0
 
 
 def _movement(group: list[Entry], rule_names: Mapping[str, str], operation_names: Mapping[str, str]) -> Movement:
@@ -110,6 +118,8 @@ def _movement(group: list[Entry], rule_names: Mapping[str, str], operation_names
         if total < 0:
             return line("history.exchange_out", brand=first.description.removeprefix(SENT))
         return line("history.exchange_in", brand=first.description.removeprefix(RECEIVED))
+    if kind is EntryKind.IMPORT:
+        return line("history.import")
     if kind is EntryKind.ADJUST:
         reason = first.description.removeprefix(ADJUSTMENT_PREFIX)
         return line("history.adjust_added" if total > 0 else "history.adjust_removed", reason=reason)

@@ -109,6 +109,14 @@ class CoalitionMembership:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long the program keeps the data of members who do nothing (its file's ``privacy`` section)."""
+
+    erase_inactive_after_years: int | None = None
+    """Erase a member inactive for this many years (``punchcard.privacy``, run by the jobs); ``None``: never."""
+
+
+@dataclass(frozen=True)
 class Program:
     slug: str
     name: Text
@@ -145,6 +153,7 @@ class Program:
     streaks: tuple[Streak, ...] = ()
     segments: tuple[Segment, ...] = ()
     offers: tuple[Offer, ...] = ()
+    retention: Retention = field(default_factory=Retention)
 
     @property
     def language(self) -> str:

@@ -45,6 +45,7 @@ from punchcard.program.file_types import OptionalLocalText as OptionalLocalText
 from punchcard.program.file_types import Strict as Strict
 from punchcard.program.membership_schemas import PlanSpec, check_plans
 from punchcard.program.offer_schemas import OfferSpec, SegmentSpec, check_offers
+from punchcard.program.privacy_schemas import PrivacySpec
 from punchcard.program.referral_schemas import ReferralsSpec
 from punchcard.program.rule_schemas import Action as Action
 from punchcard.program.rule_schemas import AttributeCondition as AttributeCondition
@@ -304,6 +305,7 @@ class ProgramFile(Strict):
     streaks: list[StreakSpec] = []
     segments: list[SegmentSpec] = []
     offers: list[OfferSpec] = []
+    privacy: PrivacySpec = PrivacySpec()
 
     @property
     def title(self) -> str:
@@ -473,6 +475,7 @@ class ProgramFile(Strict):
             streaks=tuple(streak.to_domain(self.currency, language) for streak in self.streaks),
             segments=tuple(segment.to_domain(language) for segment in self.segments),
             offers=offers,
+            retention=self.privacy.to_domain(),
         )
 
 

@@ -20,8 +20,7 @@ from punchcard.ledger.account import open_account
 from punchcard.ledger.domain import EntryKind
 from punchcard.ledger.errors import InsufficientPoints
 from punchcard.member import service as members
-from punchcard.member.errors import MemberBlocked
-from punchcard.member.service import BLOCKED, Member
+from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
 from punchcard.reward.domain import Lock, Obstacle, Reward, RewardGifted, RewardRedeemed, obstacle
 from punchcard.reward.errors import OfferLocked, RewardLimitReached, RewardNotAvailable, RewardNotFound, TierTooLow
@@ -134,8 +133,7 @@ def redeem(
     if found is not None:
         return _replay(found, digest)
     reward = catalogue.reward(reward_code)
-    if member.status == BLOCKED:
-        raise MemberBlocked(f"member {member.external_id!r} is blocked")
+    members.check_active(member)
     members.lock(session, member)
     found = _find(session, member.id, catalogue.program_id, key)
     if found is not None:

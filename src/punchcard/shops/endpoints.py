@@ -24,10 +24,13 @@ from punchcard.integration import service as integrations
 from punchcard.integration.service import Provider
 from punchcard.kit.errors import PunchcardError
 from punchcard.kit.http import NowDep, SessionDep
+from punchcard.member.errors import MemberNotFound
+from punchcard.privacy import service as privacy
+from punchcard.privacy.domain import Requester, Source
 from punchcard.program import service as programs
 from punchcard.program.domain import ProgramVersion
 from punchcard.shops import service, shopify, woocommerce
-from punchcard.shops.domain import DeliveryUnreadable, Instruction, Platform, signed
+from punchcard.shops.domain import DeliveryUnreadable, Instruction, Platform, PrivacyRequest, signed
 from punchcard.shops.errors import ShopNotConnected, WebhookSignatureInvalid, WebhookUnreadable
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])
@@ -144,6 +147,31 @@ def _read(reading: Any) -> list[Instruction]:
     return found
 
 
+def _privacy(
+    session: Session, version: ProgramVersion, platform: Platform, request: PrivacyRequest, now: datetime
+) -> list[str]:
+    """A platform's privacy request: a customer's data asked for is noted (the shop exports it with
+    ``GET /api/v1/members/{id}/export``); a customer's or the whole shop's redaction erases their members
+    (``privacy.service.erase``, the one way members are erased)."""
+    if request.kind == "data_request":
+        return [f"data request for customer {request.customer_ref}: export it with GET /api/v1/members/{{id}}/export"]
+    erased = 0
+    for external_id in service.customers_of(session, version, request, platform):
+        try:
+            done = privacy.erase(
+                session,
+                version.program_id,
+                external_id,
+                reason=f"{platform.value} {request.kind}",
+                requester=Requester(Source.SHOP),
+                now=now,
+            )
+        except MemberNotFound:
+            continue  # a customer who never became a member: nothing is kept about them
+        erased += int(done.erased_now)
+    return [f"{request.kind}: {erased} member{'s' if erased != 1 else ''} erased"]
+
+
 def _site(source: str | None) -> str | None:
     """A WooCommerce site's address as its deliveries name it (``X-WC-Webhook-Source``), without the trailing
     slash."""
@@ -163,6 +191,8 @@ def _apply(
     if applied.delivery is None:
         outcome = service.previous_outcome(session, version.program_id, platform, delivery_id)
         return JSONResponse({"received": True, "duplicate": True, **outcome})
+    for request in applied.privacy:
+        applied.notes += _privacy(session, version, platform, request, now)
     answers = accept_later(session, version, applied.events, now) if applied.events else []
     shown = [
         answer.envelope() | {"event_id": event.id} if isinstance(answer, PunchcardError) else answer.document()

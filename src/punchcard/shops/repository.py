@@ -58,3 +58,18 @@ def add_order(session: Session, **fields: Any) -> ShopOrder:
         assert found is not None
         return found
     return row
+
+
+def order_members(session: Session, program_id: int, platform: str) -> list[str]:
+    """The members with orders from the platform's shop, each once."""
+    found = session.execute(
+        select(ShopOrder.member_external_id)
+        .where(
+            ShopOrder.program_id == program_id,
+            ShopOrder.platform == platform,
+            ShopOrder.member_external_id.is_not(None),
+        )
+        .distinct()
+        .order_by(ShopOrder.member_external_id)
+    ).scalars()
+    return [external_id for external_id in found if external_id is not None]

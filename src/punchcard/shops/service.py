@@ -83,6 +83,18 @@ def record(applied: Applied, answers: list[dict[str, Any]]) -> dict[str, Any]:
     return outcome
 
 
+def customers_of(session: Session, version: ProgramVersion, request: PrivacyRequest, platform: Platform) -> list[str]:
+    """The members a privacy request is about: the customer's (``redact``, ``data_request``), or every member the
+    shop brought (``shop_redact``): those under the platform's member prefix, and, with an empty prefix, those with
+    the shop's orders (the only ones that can be told to be the shop's)."""
+    connection = connection_of(version, platform)
+    if request.customer_ref is not None:
+        return [f"{connection.member_prefix}{request.customer_ref}"]
+    if connection.member_prefix:
+        return members.external_ids_starting(session, version.program_id, connection.member_prefix)
+    return repository.order_members(session, version.program_id, platform.value)
+
+
 def previous_outcome(session: Session, program_id: int, platform: Platform, delivery_id: str) -> dict[str, Any]:
     found = repository.delivery(session, program_id, platform.value, delivery_id)
     return dict(found.outcome) if found is not None else {}

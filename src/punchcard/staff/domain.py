@@ -70,6 +70,8 @@ class Action(StrEnum):
     MEMBER_BLOCKED = "member.blocked"
     MEMBER_UNBLOCKED = "member.unblocked"
     SIGN_IN_LINK_SENT = "member.sign_in_link_sent"
+    MEMBER_EXPORTED = "member.data_exported"
+    MEMBER_ERASED = "member.data_erased"
     STORE_CREDIT_GRANTED = "member.store_credit_granted"
     GIFT_CARD_DISABLED = "gift_card.disabled_by_staff"
     REFERRAL_APPROVED = "referral.approved"
@@ -99,6 +101,8 @@ _ACTION_LABELS = {
     Action.MEMBER_BLOCKED: "blocked a member",
     Action.MEMBER_UNBLOCKED: "unblocked a member",
     Action.SIGN_IN_LINK_SENT: "sent a sign-in link",
+    Action.MEMBER_EXPORTED: "exported a member's data",
+    Action.MEMBER_ERASED: "erased a member's data",
     Action.STORE_CREDIT_GRANTED: "granted store credit",
     Action.GIFT_CARD_DISABLED: "disabled a gift card",
     Action.REFERRAL_APPROVED: "approved a held referral",

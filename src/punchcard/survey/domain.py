@@ -102,6 +102,7 @@ class SurveyAnswered(DomainEvent):
     """A member answered a survey (once per invitation)."""
 
     type: ClassVar[str] = "survey.answered"
+    personal: ClassVar[tuple[str, ...]] = ("comment",)
 
     survey: str
     kind: SurveyKind

@@ -20,7 +20,6 @@ from punchcard.ledger.account import open_account
 from punchcard.ledger.domain import EntryKind, MoneyAccount
 from punchcard.ledger.posting import MoneyPosting, Posting
 from punchcard.member import service as members
-from punchcard.member.errors import MemberBlocked
 from punchcard.member.service import Member
 from punchcard.outbox import service as outbox
 from punchcard.wallet.domain import Refusal, Terms, WalletRefused, spend_credit
@@ -167,8 +166,7 @@ def _credited(
 
 def spend(session: Session, terms: Terms, member: Member, asked: Asked, movement: Movement, now: datetime) -> Outcome:
     """Pay ``movement.amount_minor`` of an order from the member's credit: all of it or nothing."""
-    if member.status == members.BLOCKED:
-        raise MemberBlocked(f"member {member.external_id!r} is blocked")
+    members.check_active(member)
     if (found := _start(session, terms, member, asked)) is not None:
         return found
     assert movement.order_id is not None
@@ -195,8 +193,7 @@ def convert(session: Session, terms: Terms, member: Member, asked: Asked, points
     are spent soonest-expiring first, the credit is theirs at once."""
     if terms.conversion is None:
         raise as_error(WalletRefused(Refusal.CONVERSION_NOT_OFFERED, "this program does not convert points to credit"))
-    if member.status == members.BLOCKED:
-        raise MemberBlocked(f"member {member.external_id!r} is blocked")
+    members.check_active(member)
     try:
         spent, credit = terms.conversion.of(points)
     except WalletRefused as refused:

@@ -51,6 +51,8 @@ class WebhookDelivery(Base):
             sqlite_where=text("status = 'pending'"),
         ),
         Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+        # A member's deliveries, for the export and the erasure of their data (``personal_data``).
+        Index("ix_webhook_deliveries_member", "member_id"),
     )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True)

@@ -1,4 +1,5 @@
-"""The member's card: their member number as a QR code and, when it can be encoded, a barcode."""
+"""The member's card: their member number as a QR code and, when it can be encoded, a barcode; and the wallets they
+can add it to (``routes.passes``), when the program has their credentials."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi.responses import Response
 
 from punchcard.kit.calendar import local_date
 from punchcard.kit.http import NowDep, SessionDep
+from punchcard.passes import service as passes
 from punchcard.portal import barcode, qr, views
 from punchcard.portal.routes.common import VisitorDep, page, portal_router
 
@@ -27,4 +29,5 @@ def card(request: Request, visitor: VisitorDep, session: SessionDep, now: NowDep
         barcode=drawn,
         tier=views.tier_card(session, visitor.version, member, now),
         since=local_date(member.enrolled_at, visitor.program.zone),
+        wallets=passes.offered(session, visitor.version.program_id),
     )

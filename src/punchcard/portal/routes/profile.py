@@ -1,7 +1,8 @@
-"""The member's profile: language, birth date and marketing consent."""
+"""The member's profile: language, birth date and marketing consent; and the download of their own data."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -22,6 +23,8 @@ from punchcard.portal.routes.common import (
     remember_language,
     require_csrf,
 )
+from punchcard.privacy import service as privacy
+from punchcard.privacy.domain import Requester, Source
 
 router = portal_router()
 
@@ -76,6 +79,22 @@ def save_profile(
     session.commit()
     remember_language(request, language, visitor.secure)
     return RedirectResponse(visitor.url("/profile?saved=1"), status_code=303)
+
+
+@router.post("/profile/data")
+def download_data(visitor: VisitorDep, session: SessionDep, now: NowDep, csrf: CsrfField = "") -> Response:
+    """Everything stored about the signed-in member, as a JSON file: their own data only, as the export of the API
+    gives it (``privacy.service.export``); the audit log records the download."""
+    member = visitor.signed_in()
+    require_csrf(visitor, csrf)
+    document = privacy.export(session, visitor.version, member, Requester(Source.PORTAL), now)
+    session.commit()
+    disposition = f'attachment; filename="{visitor.program.slug}-my-data.json"'
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+    )
 
 
 @router.post("/language")
