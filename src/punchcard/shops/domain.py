@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from punchcard.program.domain import CategoryBy, ShopConnection
+from punchcard.rules.domain import Line
 
 UNIT_PRICE_PLACES = Decimal("0.000001")
 """A line's price after its discounts, per unit, is kept to six decimals (what an event's ``unit_price`` holds)."""
@@ -54,19 +55,6 @@ class Customer:
 
 
 @dataclass(frozen=True)
-class Line:
-    sku: str
-    category: str
-    quantity: Decimal
-    unit_price: Decimal
-    """After the line's discounts."""
-
-    @property
-    def value(self) -> Decimal:
-        return self.quantity * self.unit_price
-
-
-@dataclass(frozen=True)
 class Sale:
     """An order that earns (or, without a customer, a guest order kept for the figures)."""
 
@@ -75,6 +63,7 @@ class Sale:
     occurred_at: datetime
     currency: str
     lines: tuple[Line, ...]
+    """The rules' lines, each priced after its own discounts."""
     shipping: Decimal
     customer: Customer | None
 

@@ -15,13 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from punchcard.program.domain import ShopConnection
+from punchcard.rules.domain import Line
 from punchcard.shops.domain import (
     Cancellation,
     Customer,
     DeliveryUnreadable,
     Ignored,
     Instruction,
-    Line,
     Return,
     Sale,
     category_of,
