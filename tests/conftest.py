@@ -45,14 +45,20 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin.dispose()
 
 
+DATABASE_FIXTURES = frozenset({"database_url", "own_database_url"})
+"""The fixtures through which a test reaches the database under test; a test without one in its fixture closure runs
+the same on either database."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """In the PostgreSQL pass, skip the tests that make their own SQLite database (``own_sqlite``): they would run
-    exactly as they did in the SQLite pass, and they are among the slowest (the demo, the README's commands)."""
+    """In the PostgreSQL pass, skip the tests that never reach the database under test: the pure rules, and those that
+    make a SQLite database of their own (the demo, the README's commands). They would run exactly as they did in the
+    SQLite pass, and the suite must stay within CI's time (docs/decisions.md, "The test suite's time")."""
     if not os.environ.get("PUNCHCARD_TEST_DATABASE_URL", "").startswith("postgres"):
         return
-    skip = pytest.mark.skip(reason="makes its own SQLite database: it ran the same in the SQLite pass")
+    skip = pytest.mark.skip(reason="never reaches the database under test: it ran the same in the SQLite pass")
     for item in items:
-        if item.get_closest_marker("own_sqlite") is not None:
+        if DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
             item.add_marker(skip)
 
 

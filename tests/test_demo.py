@@ -41,8 +41,6 @@ from punchcard.survey.models import SurveyInvitation
 from punchcard.tier.models import TierChange
 from punchcard.wallet.models import GiftCard
 
-pytestmark = pytest.mark.own_sqlite  # the demo makes its own SQLite database
-
 NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
 ANCHOR = datetime(2026, 3, 14, tzinfo=UTC)
 ROASTER = select(ProgramRow.id).where(ProgramRow.slug == "bean-there").scalar_subquery()

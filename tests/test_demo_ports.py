@@ -21,8 +21,6 @@ from typer.testing import CliRunner
 from punchcard.cli.main import app as cli
 from punchcard.kit import ports
 
-pytestmark = pytest.mark.own_sqlite  # the demo makes its own SQLite database
-
 PUNCHCARD = Path(sys.executable).with_name("punchcard")
 
 

@@ -20,11 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from punchcard.kit import ports
-
-pytestmark = pytest.mark.own_sqlite  # the README's commands make their own SQLite database
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -22,7 +21,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo" / "program.yaml"
 
 
-@pytest.mark.own_sqlite
 def test_a_downgrade_turns_opening_balances_into_adjustments(tmp_path: Path) -> None:
     # Given a database with members imported from Smile.io
     engine = get_engine.__wrapped__(f"sqlite:///{tmp_path / 'downgrade.db'}", 10)
